@@ -1,0 +1,39 @@
+/**
+ * What the agent tells the outside world. The agent core only emits these; the status
+ * file, Prometheus metrics and logs are observers (src/observe/) that turn them into output.
+ */
+
+export type AttachmentState = "waiting-link" | "discovering" | "held" | "failed";
+
+export type ReassertReason = "deleted" | "link-recreated" | "periodic" | "startup";
+
+export type DiscoveryResult = "ok" | "timeout" | "error";
+
+/** Where the held address came from. */
+export type AddressOrigin = "cache" | "dhcp" | "static";
+
+/** One attachment's status, as in status.json (design §4.4). */
+export interface AttachmentStatus {
+  readonly interface: string;
+  readonly state: AttachmentState;
+  readonly cidr: string | null;
+  readonly origin: AddressOrigin | null;
+  /** ISO 8601 */
+  readonly heldSince: string | null;
+  readonly lastReconcileAt: string | null;
+  readonly reasserts: number;
+  readonly lastError: string | null;
+}
+
+export interface AgentObserver {
+  /** state, address or error of an attachment changed */
+  statusChanged?(status: AttachmentStatus, all: readonly AttachmentStatus[]): void;
+  /** a reconcile pass finished (also when it changed nothing) */
+  reconciled?(status: AttachmentStatus, all: readonly AttachmentStatus[]): void;
+  /** the address had to be put back */
+  reasserted?(iface: string, reason: ReassertReason, latencyMs: number): void;
+  discoveryAttempt?(iface: string, result: DiscoveryResult): void;
+  linkRecreated?(iface: string): void;
+  /** the agent is stopping; flush what must be flushed */
+  stopping?(): void | Promise<void>;
+}

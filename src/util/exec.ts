@@ -1,0 +1,96 @@
+import { spawn, type SpawnOptions } from "node:child_process";
+
+export interface RunOptions {
+  /** deadline for the whole run; the process group is ended when it passes */
+  readonly timeoutMs?: number;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  readonly input?: string;
+  /** how long SIGTERM gets before SIGKILL */
+  readonly graceMs?: number;
+}
+
+export interface RunResult {
+  readonly command: string;
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly timedOut: boolean;
+  readonly durationMs: number;
+}
+
+/** Where spawning happens; tests plug a fake in. */
+export type Runner = (file: string, args: readonly string[], options?: RunOptions) => Promise<RunResult>;
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the group is already gone
+  }
+}
+
+/**
+ * Runs a command in its own process group with a deadline and always reaps the whole
+ * group: DHCP clients fork helpers (dhcpcd's privilege separation) that would otherwise
+ * outlive the exchange.
+ */
+export const run: Runner = (file, args, options = {}) =>
+  new Promise((resolve, reject) => {
+    const started = performance.now();
+    const spawnOptions: SpawnOptions = {
+      detached: true,
+      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      env: options.env ?? process.env,
+      cwd: options.cwd,
+    };
+    const child = spawn(file, [...args], spawnOptions);
+    let stdout = "";
+    let stderr = "";
+    let timedOut = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    if (options.input !== undefined) child.stdin?.end(options.input);
+    const deadline =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            if (child.pid !== undefined) killGroup(child.pid, "SIGTERM");
+            killTimer = setTimeout(() => {
+              if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
+            }, options.graceMs ?? 1000);
+          }, options.timeoutMs);
+    child.on("error", (error) => {
+      clearTimeout(deadline);
+      clearTimeout(killTimer);
+      reject(error);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(deadline);
+      clearTimeout(killTimer);
+      // Whatever the leader left behind in its group goes with it.
+      if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
+      resolve({
+        command: [file, ...args].join(" "),
+        code,
+        signal,
+        stdout,
+        stderr,
+        timedOut,
+        durationMs: performance.now() - started,
+      });
+    });
+  });
+
+/** Runs a command that must succeed; throws with its stderr otherwise. */
+export async function runChecked(runner: Runner, file: string, args: readonly string[], options?: RunOptions): Promise<string> {
+  const result = await runner(file, args, options);
+  if (result.code !== 0) {
+    const why = result.timedOut ? "timed out" : result.stderr.trim() || `exit ${result.code ?? result.signal}`;
+    throw new Error(`${result.command}: ${why}`);
+  }
+  return result.stdout;
+}
