@@ -1,0 +1,35 @@
+import { Command, CommanderError } from "commander";
+import { EXIT, HoldfastError, errorMessage } from "../errors.js";
+import { VERSION } from "../version.js";
+import { registerCommands } from "./commands/index.js";
+
+/** Builds the `holdfast` program; every command lives in its own file under commands/. */
+export function buildProgram(): Command {
+  const program = new Command("holdfast")
+    .description("Hold a node's private-network address fast: discover once, cache, hold statically.")
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text) });
+  registerCommands(program);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; never throws. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end through here with exit code 0.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof HoldfastError) {
+      process.stderr.write(`holdfast: ${error.describe()}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(`holdfast: ${errorMessage(error)}\n`);
+    return EXIT.failure;
+  }
+}
