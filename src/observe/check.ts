@@ -1,0 +1,63 @@
+import type { AttachmentStatus } from "../agent/events.js";
+import type { StatusReading } from "./status-read.js";
+
+/** node-problem-detector custom plugin protocol: the exit status is the verdict. */
+export const CHECK_EXIT = {
+  ok: 0,
+  problem: 1,
+  unknown: 2,
+} as const;
+
+export type CheckExit = (typeof CHECK_EXIT)[keyof typeof CHECK_EXIT];
+
+export interface CheckResult {
+  readonly exitCode: CheckExit;
+  /** one line, at most MAX_CHECK_LINE characters */
+  readonly line: string;
+}
+
+// NPD's default max_output_length; the Node condition message is cut there anyway.
+export const MAX_CHECK_LINE = 80;
+
+export function fitLine(line: string): string {
+  const oneLine = line.replace(/\s+/g, " ").trim();
+  return oneLine.length <= MAX_CHECK_LINE ? oneLine : `${oneLine.slice(0, MAX_CHECK_LINE - 3)}...`;
+}
+
+const result = (exitCode: CheckExit, line: string): CheckResult => ({ exitCode, line: fitLine(line) });
+
+function describeProblem(iface: string, status: AttachmentStatus | undefined): string {
+  if (status === undefined) return `${iface} not reported by the agent`;
+  return status.lastError === null
+    ? `${iface} ${status.state}`
+    : `${iface} ${status.state} (${status.lastError})`;
+}
+
+/**
+ * The verdict for the configured interfaces. A dead or silent agent is a problem, not
+ * "unknown": that is exactly the incident this tool exists for (nobody re-asserting).
+ * Unknown is kept for what check itself cannot judge: an unreadable status file.
+ */
+export function evaluateCheck(interfaces: readonly string[], reading: StatusReading): CheckResult {
+  if (reading.kind === "missing")
+    return result(CHECK_EXIT.problem, `problem: agent not running (no ${reading.file})`);
+  if (reading.kind === "unreadable") {
+    return result(CHECK_EXIT.unknown, `unknown: cannot read ${reading.file}: ${reading.detail}`);
+  }
+  if (!reading.liveness.running) {
+    return result(CHECK_EXIT.problem, `problem: agent not running (${reading.liveness.reason ?? "stale"})`);
+  }
+  const byInterface = new Map(reading.status.attachments.map((a) => [a.interface, a]));
+  const problems = interfaces
+    .map((iface) => ({ iface, status: byInterface.get(iface) }))
+    .filter(({ status }) => status?.state !== "held")
+    .map(({ iface, status }) => describeProblem(iface, status));
+  if (problems.length > 0) return result(CHECK_EXIT.problem, `problem: ${problems.join(", ")}`);
+
+  const held = interfaces.map((iface) => `${iface} held ${byInterface.get(iface)?.cidr ?? "?"}`);
+  const line = `ok: ${held.join(", ")}`;
+  return result(
+    CHECK_EXIT.ok,
+    line.length <= MAX_CHECK_LINE ? line : `ok: all ${interfaces.length} attachments held`,
+  );
+}

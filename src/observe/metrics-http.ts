@@ -1,0 +1,70 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { HoldfastError } from "../errors.js";
+import type { HoldfastMetrics } from "./metrics.js";
+
+export interface MetricsServer {
+  /** the bound address, e.g. `127.0.0.1:9464` (the real port when 0 was asked for) */
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+/** `127.0.0.1:9464` → host and port; `[::1]:9464` too. */
+export function parseListen(listen: string): { host: string; port: number } {
+  const match = /^\[?([^\]]*)\]?:(\d{1,5})$/.exec(listen);
+  if (!match || match[1] === undefined || match[2] === undefined) {
+    throw new HoldfastError("invalid metrics.listen", {
+      code: "invalid-input",
+      subject: listen,
+      details: ['expected "host:port" like "127.0.0.1:9464"'],
+    });
+  }
+  return { host: match[1], port: Number(match[2]) };
+}
+
+/** Serves GET /metrics and nothing else; binding failures (port taken) reject, loudly. */
+export async function startMetricsServer(metrics: HoldfastMetrics, listen: string): Promise<MetricsServer> {
+  const { host, port } = parseListen(listen);
+  const server: Server = createServer((request, response) => {
+    const path = (request.url ?? "").split("?")[0];
+    if (path !== "/metrics" || (request.method !== "GET" && request.method !== "HEAD")) {
+      response
+        .writeHead(404, { "content-type": "text/plain; charset=utf-8" })
+        .end("not found; try /metrics\n");
+      return;
+    }
+    metrics.render().then(
+      (body) => {
+        response.writeHead(200, { "content-type": metrics.registry.contentType });
+        response.end(request.method === "HEAD" ? undefined : body);
+      },
+      (error: unknown) => {
+        response.writeHead(500, { "content-type": "text/plain; charset=utf-8" }).end(`${String(error)}\n`);
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        new HoldfastError("cannot serve metrics", {
+          code: "failure",
+          subject: listen,
+          details: [error.code === "EADDRINUSE" ? "address already in use" : error.message],
+          cause: error,
+        }),
+      ),
+    );
+    server.listen(port, host, () => resolve());
+  });
+  const bound = server.address() as AddressInfo;
+  const address =
+    bound.family === "IPv6" ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`;
+  return {
+    address,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

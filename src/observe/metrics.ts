@@ -1,0 +1,122 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import type { AgentObserver, AttachmentStatus, DiscoveryResult, ReassertReason } from "../agent/events.js";
+import { VERSION } from "../version.js";
+
+// Every label value is created at start with 0, so `rate()` and `increase()` see the
+// first increment instead of a series appearing out of nowhere (Prometheus naming docs).
+export const REASSERT_REASONS: readonly ReassertReason[] = [
+  "deleted",
+  "link-recreated",
+  "periodic",
+  "startup",
+];
+export const DISCOVERY_RESULTS: readonly DiscoveryResult[] = ["ok", "timeout", "error"];
+
+const LINT_FAILING_DEFAULTS = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+];
+
+export interface MetricsOptions {
+  /** the configured attachments; their series exist from the start */
+  readonly interfaces: readonly string[];
+  /** @default VERSION */
+  readonly version?: string;
+  /** Node.js process metrics under `holdfast_`. @default true */
+  readonly processMetrics?: boolean;
+  /** called after every update, e.g. to rewrite the textfile */
+  readonly onChange?: () => void;
+}
+
+export interface HoldfastMetrics {
+  /** a private registry: never prom-client's global one, so a library user's metrics stay theirs */
+  readonly registry: Registry;
+  readonly observer: AgentObserver;
+  /** the exposition text, as /metrics serves it */
+  render(): Promise<string>;
+}
+
+/** The metrics of design §4.5, kept up to date from agent events. */
+export function createMetrics(options: MetricsOptions): HoldfastMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+
+  const held = new Gauge({
+    name: "holdfast_address_held",
+    help: "1 while the attachment's address is on its interface, else 0.",
+    labelNames: ["interface"] as const,
+    registers,
+  });
+  const reasserts = new Counter({
+    name: "holdfast_reasserts_total",
+    help: "Times the address had to be put back, by what took it away.",
+    labelNames: ["interface", "reason"] as const,
+    registers,
+  });
+  const discoveries = new Counter({
+    name: "holdfast_discovery_attempts_total",
+    help: "DHCP discovery exchanges, by result.",
+    labelNames: ["interface", "result"] as const,
+    registers,
+  });
+  const recreations = new Counter({
+    name: "holdfast_link_recreations_total",
+    help: "Times the attachment's link had to be created again.",
+    labelNames: ["interface"] as const,
+    registers,
+  });
+  const lastReconcile = new Gauge({
+    name: "holdfast_last_reconcile_timestamp_seconds",
+    help: "Unix time of the attachment's last finished reconcile pass.",
+    labelNames: ["interface"] as const,
+    registers,
+  });
+  const info = new Gauge({
+    name: "holdfast_info",
+    help: "Always 1; the agent's version as a label.",
+    labelNames: ["version"] as const,
+    registers,
+  });
+  info.set({ version: options.version ?? VERSION }, 1);
+  if (options.processMetrics ?? true) {
+    collectDefaultMetrics({ register: registry, prefix: "holdfast_" });
+    // prom-client names these gauges `_total`, which `promtool check metrics` rejects.
+    for (const name of LINT_FAILING_DEFAULTS) registry.removeSingleMetric(`holdfast_${name}`);
+  }
+
+  for (const iface of options.interfaces) {
+    held.set({ interface: iface }, 0);
+    recreations.inc({ interface: iface }, 0);
+    for (const reason of REASSERT_REASONS) reasserts.inc({ interface: iface, reason }, 0);
+    for (const result of DISCOVERY_RESULTS) discoveries.inc({ interface: iface, result }, 0);
+  }
+
+  const changed = (): void => options.onChange?.();
+  const fromStatus = (status: AttachmentStatus): void => {
+    held.set({ interface: status.interface }, status.state === "held" ? 1 : 0);
+    if (status.lastReconcileAt !== null) {
+      lastReconcile.set({ interface: status.interface }, Date.parse(status.lastReconcileAt) / 1000);
+    }
+    changed();
+  };
+
+  const observer: AgentObserver = {
+    statusChanged: fromStatus,
+    reconciled: fromStatus,
+    reasserted: (iface, reason) => {
+      reasserts.inc({ interface: iface, reason });
+      changed();
+    },
+    discoveryAttempt: (iface, result) => {
+      discoveries.inc({ interface: iface, result });
+      changed();
+    },
+    linkRecreated: (iface) => {
+      recreations.inc({ interface: iface });
+      changed();
+    },
+  };
+
+  return { registry, observer, render: () => registry.metrics() };
+}

@@ -1,0 +1,123 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { formatPath } from "../config/load.js";
+import { STATUS_VERSION, statusFilePath, type StatusDocument } from "./status-file.js";
+
+// Half a heartbeat may be lost to a slow reconcile, a whole one to scheduling; the
+// extra 5 s absorbs a busy machine and clock steps of the writer's fsync.
+const STALE_INTERVALS = 2;
+const STALE_GRACE_MS = 5000;
+
+const isoTime = z.iso.datetime({ offset: true });
+
+const attachmentStatus = z.strictObject({
+  interface: z.string().min(1),
+  state: z.enum(["waiting-link", "discovering", "held", "failed"]),
+  cidr: z.string().nullable(),
+  origin: z.enum(["cache", "dhcp", "static"]).nullable(),
+  heldSince: isoTime.nullable(),
+  lastReconcileAt: isoTime.nullable(),
+  reasserts: z.number().int().min(0),
+  lastError: z.string().nullable(),
+});
+
+export const statusDocumentSchema = z.strictObject({
+  version: z.literal(STATUS_VERSION),
+  agent: z.strictObject({
+    pid: z.number().int().positive(),
+    version: z.string(),
+    startedAt: isoTime,
+    updatedAt: isoTime,
+    reconcileIntervalMs: z.number().int().positive(),
+  }),
+  attachments: z.array(attachmentStatus),
+});
+
+/** Whether the agent behind a status file is alive, and if not, why we think so. */
+export interface Liveness {
+  readonly running: boolean;
+  /** `pid 1234 is gone`, `status not updated for 94 s`; null while running */
+  readonly reason: string | null;
+  /** how old updatedAt is, in milliseconds */
+  readonly ageMs: number;
+}
+
+export type StatusReading =
+  | { readonly kind: "missing"; readonly file: string }
+  | { readonly kind: "unreadable"; readonly file: string; readonly detail: string }
+  | {
+      readonly kind: "ok";
+      readonly file: string;
+      readonly status: StatusDocument;
+      readonly liveness: Liveness;
+    };
+
+export interface ReadStatusOptions {
+  /** @default () => Date.now() */
+  readonly now?: () => number;
+  /** @default isPidAlive */
+  readonly isAlive?: (pid: number) => boolean;
+}
+
+/** Signal 0 checks existence only; EPERM means it exists but belongs to someone else. */
+export function isPidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== "ESRCH";
+  }
+}
+
+export function staleAfterMs(reconcileIntervalMs: number): number {
+  return STALE_INTERVALS * reconcileIntervalMs + STALE_GRACE_MS;
+}
+
+export function assessLiveness(status: StatusDocument, options: ReadStatusOptions = {}): Liveness {
+  const now = options.now ?? Date.now;
+  const isAlive = options.isAlive ?? isPidAlive;
+  const ageMs = Math.max(0, now() - Date.parse(status.agent.updatedAt));
+  if (!isAlive(status.agent.pid)) {
+    return { running: false, reason: `pid ${status.agent.pid} is gone`, ageMs };
+  }
+  if (ageMs > staleAfterMs(status.agent.reconcileIntervalMs)) {
+    return { running: false, reason: `status not updated for ${Math.round(ageMs / 1000)} s`, ageMs };
+  }
+  return { running: true, reason: null, ageMs };
+}
+
+/** Parses status.json text; throws an Error whose message names the first bad fields. */
+export function parseStatusDocument(text: string): StatusDocument {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`not JSON: ${(error as Error).message}`);
+  }
+  const result = statusDocumentSchema.safeParse(document);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+    throw new Error(lines.slice(0, 3).join("; "));
+  }
+  return result.data;
+}
+
+/** Reads `<runDir>/status.json`; never throws, so `check` can map every outcome to an exit code. */
+export function readStatus(runDir: string, options: ReadStatusOptions = {}): StatusReading {
+  const file = statusFilePath(runDir);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return { kind: "missing", file };
+    return { kind: "unreadable", file, detail: code === "EACCES" ? "permission denied" : String(code) };
+  }
+  let status: StatusDocument;
+  try {
+    status = parseStatusDocument(text);
+  } catch (error) {
+    return { kind: "unreadable", file, detail: (error as Error).message };
+  }
+  return { kind: "ok", file, status, liveness: assessLiveness(status, options) };
+}
