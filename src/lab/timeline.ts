@@ -1,0 +1,93 @@
+/**
+ * What one run (one scenario on one implementation) recorded, and the numbers derived
+ * from it. Pure: the recorders (address watch, probe) fill it, the report reads it.
+ */
+
+/** Address presence changes of the node's PN address, as seen by the kernel's netlink stream. */
+export interface AddressSample {
+  /** epoch ms */
+  readonly t: number;
+  readonly present: boolean;
+}
+
+/** One HTTP probe from the runner to the node's /up, by the time it was sent. */
+export interface ProbeSample {
+  readonly t: number;
+  readonly ok: boolean;
+  /** how long the probe took (until answer, error or timeout) */
+  readonly ms: number;
+  readonly error?: string;
+}
+
+/** A named moment the scenario marks: `start`, `fault`, `server-start`, `end`… */
+export interface Mark {
+  readonly t: number;
+  readonly label: string;
+}
+
+export interface Timeline {
+  readonly address: readonly AddressSample[];
+  readonly probes: readonly ProbeSample[];
+  readonly marks: readonly Mark[];
+}
+
+export function markTime(timeline: Timeline, label: string): number | undefined {
+  return timeline.marks.find((m) => m.label === label)?.t;
+}
+
+/** Whether the address was present at time t (the last sample at or before t decides). */
+export function presentAt(address: readonly AddressSample[], t: number): boolean {
+  let present = false;
+  for (const sample of address) {
+    if (sample.t > t) break;
+    present = sample.present;
+  }
+  return present;
+}
+
+/** The intervals in [from, to] during which the address was absent. */
+export function absentIntervals(address: readonly AddressSample[], from: number, to: number): [number, number][] {
+  const out: [number, number][] = [];
+  let present = presentAt(address, from);
+  let since = from;
+  for (const sample of address) {
+    if (sample.t <= from) continue;
+    if (sample.t > to) break;
+    if (sample.present === present) continue;
+    if (!sample.present) since = sample.t;
+    else out.push([since, sample.t]);
+    present = sample.present;
+  }
+  if (!present) out.push([since, to]);
+  return out;
+}
+
+export function addressLostMs(address: readonly AddressSample[], from: number, to: number): number {
+  return absentIntervals(address, from, to).reduce((sum, [a, b]) => sum + (b - a), 0);
+}
+
+/**
+ * Time from `reference` to the moment the address came back for good-or-until-the-end
+ * (the first presence at or after the first absence that follows `reference`).
+ * 0 when the address was never absent after `reference`; null when it never came back.
+ */
+export function timeToRestore(address: readonly AddressSample[], reference: number, to: number): number | null {
+  const gaps = absentIntervals(address, reference, to);
+  const first = gaps[0];
+  if (!first) return 0;
+  if (first[1] >= to && !presentAt(address, to)) return null;
+  return first[1] - reference;
+}
+
+/** Time of the first absence at or after t, undefined when the address stayed. */
+export function firstLossAfter(address: readonly AddressSample[], t: number, to: number): number | undefined {
+  return absentIntervals(address, t, to)[0]?.[0];
+}
+
+export function probesIn(probes: readonly ProbeSample[], from: number, to: number): ProbeSample[] {
+  return probes.filter((p) => p.t >= from && p.t <= to);
+}
+
+export function failedProbes(probes: readonly ProbeSample[], from: number, to: number): number {
+  return probesIn(probes, from, to).filter((p) => !p.ok).length;
+}

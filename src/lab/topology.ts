@@ -1,0 +1,308 @@
+import { mkdtemp, readdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { run, runChecked } from "../util/exec.js";
+import { startKea, type KeaServer } from "./kea.js";
+import { infraMac, nodeMac } from "./mac.js";
+import { listNamespaces, Netns } from "./netns.js";
+
+/*
+ *            [fabric ns: bridge br0]
+ *        /            |            \
+ *  [dhcp ns] dh0   [node ns] pn0   [runner ns] rn0
+ *
+ * Every veth pair is created from inside the fabric namespace with its other end moved
+ * straight into the member namespace, so no lab interface ever exists in the root namespace.
+ */
+
+export interface NodeSpec {
+  /** short, e.g. "n1"; becomes part of a namespace name */
+  readonly name: string;
+  /** reserved address in 198.18.0.0/22, e.g. "198.18.0.10" */
+  readonly ip: string;
+}
+
+export interface TopologyOptions {
+  /** unique per run / test file, e.g. "hfa1234"; every namespace name starts with it */
+  readonly prefix: string;
+  /** @default 10 */
+  readonly leaseSeconds?: number;
+  readonly nodes: readonly NodeSpec[];
+  /** false: start Kea later with topo.startKea() (IPAM lag) @default true */
+  readonly startKea?: boolean;
+  /** @default a fresh mkdtemp directory */
+  readonly workDir?: string;
+}
+
+export interface LabNode {
+  readonly ns: Netns;
+  readonly ifname: "pn0";
+  readonly mac: string;
+  readonly ip: string;
+  readonly cidr: string;
+  /** delete pn0 (if present) and create the same veth again (same MAC) on the bridge */
+  recreateLink(): Promise<void>;
+  /** delete pn0 and its fabric peer; recreateLink() brings it back */
+  deleteLink(): Promise<void>;
+  /** IPv4 CIDRs on pn0 in the node namespace */
+  addresses(): Promise<string[]>;
+}
+
+export interface Topology {
+  readonly prefix: string;
+  readonly workDir: string;
+  readonly fabric: Netns;
+  /** Kea's namespace: 169.254.169.254/32 and 198.18.0.1/22 on dh0 */
+  readonly dhcp: Netns;
+  /** 198.18.0.200/22 on rn0 */
+  readonly runner: Netns;
+  readonly nodes: readonly LabNode[];
+  kea: KeaServer | undefined;
+  startKea(): Promise<KeaServer>;
+  /** always safe to call, also twice; removes every namespace and process it made */
+  destroy(): Promise<void>;
+}
+
+export const LAB_SUBNET = "198.18.0.0/22";
+export const LAB_PREFIX_LENGTH = 22;
+export const DHCP_SERVER_IP = "198.18.0.1";
+export const METADATA_IP = "169.254.169.254";
+export const RUNNER_IP = "198.18.0.200";
+export const DHCP_POOL = "198.18.1.0 - 198.18.1.255";
+const BRIDGE = "br0";
+const DHCP_IFNAME = "dh0";
+const RUNNER_IFNAME = "rn0";
+const NODE_IFNAME = "pn0";
+const IP_TIMEOUT_MS = 10_000;
+
+async function ip(args: readonly string[]): Promise<void> {
+  await runChecked(run, "ip", args, { timeoutMs: IP_TIMEOUT_MS });
+}
+
+/** Per-namespace sysctl: no IPv6 chatter (RS, DAD) on lab links. */
+async function disableIpv6(ns: Netns): Promise<void> {
+  for (const key of ["net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.default.disable_ipv6"]) {
+    await ns.exec("sysctl", ["-q", "-w", `${key}=1`], { timeoutMs: IP_TIMEOUT_MS });
+  }
+}
+
+/** veth pair made inside the fabric, member end moved into `member` as `ifname`, fabric end on the bridge. */
+async function plugIn(
+  fabric: Netns,
+  member: Netns,
+  peer: string,
+  ifname: string,
+  mac: string,
+): Promise<void> {
+  await ip([
+    "-n", fabric.name, "link", "add", peer, "type", "veth",
+    "peer", "name", ifname, "address", mac, "netns", member.name,
+  ]); // prettier-ignore
+  await ip(["-n", fabric.name, "link", "set", peer, "master", BRIDGE, "up"]);
+  await ip(["-n", member.name, "link", "set", ifname, "up"]);
+}
+
+async function readAddresses(ns: Netns, ifname: string): Promise<string[]> {
+  const result = await run("ip", ["-n", ns.name, "-j", "-4", "addr", "show", "dev", ifname], {
+    timeoutMs: IP_TIMEOUT_MS,
+  });
+  if (result.code !== 0) return []; // no such device: no addresses
+  const links = JSON.parse(result.stdout || "[]") as { addr_info?: { local: string; prefixlen: number }[] }[];
+  return links.flatMap((link) => (link.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`));
+}
+
+class NodeHandle implements LabNode {
+  readonly ifname = NODE_IFNAME;
+  readonly cidr: string;
+
+  constructor(
+    readonly ns: Netns,
+    private readonly fabric: Netns,
+    private readonly peer: string,
+    readonly mac: string,
+    readonly ip: string,
+  ) {
+    this.cidr = `${ip}/${LAB_PREFIX_LENGTH}`;
+  }
+
+  async deleteLink(): Promise<void> {
+    // deleting either end of a veth removes both
+    await run("ip", ["-n", this.ns.name, "link", "del", NODE_IFNAME], { timeoutMs: IP_TIMEOUT_MS });
+    await run("ip", ["-n", this.fabric.name, "link", "del", this.peer], { timeoutMs: IP_TIMEOUT_MS });
+  }
+
+  async recreateLink(): Promise<void> {
+    await this.deleteLink();
+    await plugIn(this.fabric, this.ns, this.peer, NODE_IFNAME, this.mac);
+  }
+
+  addresses(): Promise<string[]> {
+    return readAddresses(this.ns, NODE_IFNAME);
+  }
+}
+
+class LabTopology implements Topology {
+  kea: KeaServer | undefined;
+  readonly nodes: LabNode[] = [];
+  private readonly made: Netns[] = [];
+  private fabricNs: Netns | undefined;
+  private dhcpNs: Netns | undefined;
+  private runnerNs: Netns | undefined;
+
+  constructor(
+    readonly prefix: string,
+    readonly workDir: string,
+    private readonly leaseSeconds: number,
+  ) {}
+
+  get fabric(): Netns {
+    return required(this.fabricNs, "fabric");
+  }
+  get dhcp(): Netns {
+    return required(this.dhcpNs, "dhcp");
+  }
+  get runner(): Netns {
+    return required(this.runnerNs, "runner");
+  }
+
+  async build(specs: readonly NodeSpec[]): Promise<void> {
+    this.fabricNs = await this.makeNs("fab");
+    await ip([
+      "-n",
+      this.fabric.name,
+      "link",
+      "add",
+      BRIDGE,
+      "type",
+      "bridge",
+      "forward_delay",
+      "0",
+      "stp_state",
+      "0",
+    ]);
+    await ip(["-n", this.fabric.name, "link", "set", BRIDGE, "up"]);
+
+    this.dhcpNs = await this.makeNs("dhcp");
+    await plugIn(this.fabric, this.dhcp, "v-dhcp", DHCP_IFNAME, infraMac(1));
+    await ip([
+      "-n",
+      this.dhcp.name,
+      "addr",
+      "add",
+      `${DHCP_SERVER_IP}/${LAB_PREFIX_LENGTH}`,
+      "dev",
+      DHCP_IFNAME,
+    ]);
+    await ip(["-n", this.dhcp.name, "addr", "add", `${METADATA_IP}/32`, "dev", DHCP_IFNAME]);
+
+    this.runnerNs = await this.makeNs("run");
+    await plugIn(this.fabric, this.runner, "v-run", RUNNER_IFNAME, infraMac(2));
+    await ip([
+      "-n",
+      this.runner.name,
+      "addr",
+      "add",
+      `${RUNNER_IP}/${LAB_PREFIX_LENGTH}`,
+      "dev",
+      RUNNER_IFNAME,
+    ]);
+
+    for (const [index, spec] of specs.entries()) {
+      const ns = await this.makeNs(spec.name);
+      const node = new NodeHandle(ns, this.fabric, `v${index}`, nodeMac(index), spec.ip);
+      await plugIn(this.fabric, ns, `v${index}`, NODE_IFNAME, node.mac);
+      this.nodes.push(node);
+    }
+  }
+
+  async startKea(): Promise<KeaServer> {
+    if (this.kea !== undefined) throw new Error(`Kea already running in ${this.dhcp.name}`);
+    const kea = await startKea(this.dhcp, {
+      interface: DHCP_IFNAME,
+      leaseSeconds: this.leaseSeconds,
+      subnet: LAB_SUBNET,
+      pool: DHCP_POOL,
+      reservations: this.nodes.map((node) => ({ mac: node.mac, ip: node.ip })),
+      workDir: join(this.workDir, "kea"),
+    });
+    this.kea = kea;
+    await kea.waitReady();
+    return kea;
+  }
+
+  async destroy(): Promise<void> {
+    // Kea is one of the dhcp namespace's processes; Netns.destroy ends it with the rest.
+    const errors: unknown[] = [];
+    for (const ns of [...this.made].reverse()) {
+      try {
+        await ns.destroy();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    this.kea = undefined;
+    if (errors.length > 0)
+      throw new AggregateError(errors, `lab teardown incomplete for prefix ${this.prefix}`);
+  }
+
+  private async makeNs(role: string): Promise<Netns> {
+    const ns = await Netns.create(`${this.prefix}-${role}`);
+    this.made.push(ns);
+    await disableIpv6(ns);
+    return ns;
+  }
+}
+
+function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`topology has no ${what} namespace yet`);
+  return value;
+}
+
+function validateOptions(options: TopologyOptions): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/.test(options.prefix)) {
+    throw new Error(`prefix: expected [A-Za-z0-9_-], 1..32 chars, got ${JSON.stringify(options.prefix)}`);
+  }
+  const roles = new Set(["fab", "dhcp", "run"]);
+  for (const [index, node] of options.nodes.entries()) {
+    if (!/^[a-z0-9][a-z0-9-]{0,15}$/.test(node.name) || roles.has(node.name)) {
+      throw new Error(
+        `nodes[${index}].name: expected [a-z0-9-], 1..16 chars, not fab/dhcp/run, got ${JSON.stringify(node.name)}`,
+      );
+    }
+    roles.add(node.name);
+    const octets = node.ip.split(".").map(Number);
+    const inLab = octets.length === 4 && octets[0] === 198 && octets[1] === 18 && (octets[2] ?? 9) <= 3;
+    const reserved = [DHCP_SERVER_IP, RUNNER_IP, "198.18.0.0", "198.18.3.255"].includes(node.ip);
+    if (!inLab || reserved || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) {
+      throw new Error(
+        `nodes[${index}].ip: expected a free address in ${LAB_SUBNET}, got ${JSON.stringify(node.ip)}`,
+      );
+    }
+  }
+}
+
+/** Builds the whole lab; on any failure it tears down what it had made before throwing. */
+export async function createTopology(options: TopologyOptions): Promise<Topology> {
+  validateOptions(options);
+  const workDir = options.workDir ?? (await mkdtemp(join(tmpdir(), `${options.prefix}-`)));
+  const topo = new LabTopology(options.prefix, workDir, options.leaseSeconds ?? 10);
+  try {
+    await topo.build(options.nodes);
+    if (options.startKea ?? true) await topo.startKea();
+  } catch (error) {
+    await topo.destroy().catch(() => undefined);
+    throw error;
+  }
+  return topo;
+}
+
+/** Removes leftover namespaces whose names start with prefix (`holdfast lab --clean`); returns their names. */
+export async function cleanStale(prefix: string): Promise<string[]> {
+  if (prefix.length === 0) throw new Error("cleanStale: refusing an empty prefix");
+  const stale = (await listNamespaces()).filter((name) => name.startsWith(prefix));
+  for (const name of stale) await Netns.adopt(name).destroy();
+  // resolv.conf directories whose namespace vanished (e.g. the box rebooted mid-run)
+  const orphans = (await readdir("/etc/netns").catch(() => [])).filter((name) => name.startsWith(prefix));
+  for (const name of orphans) await Netns.adopt(name).destroy();
+  return stale;
+}

@@ -1,0 +1,142 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { cleanStale, createTopology } from "../../src/lab/topology.js";
+import { listNamespaces, Netns } from "../../src/lab/netns.js";
+import { isRoot, warnSkipped } from "../helpers/root.js";
+import { uniquePrefix } from "../helpers/topology.js";
+
+if (!isRoot) warnSkipped("test/lab/topology.test.ts");
+
+/** gone, or a zombie waiting for init to reap it */
+function alive(pid: number): boolean {
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+/** One udhcpc exchange that configures nothing (script /bin/true); resolves with its stderr. */
+async function probeDhcp(ns: Netns, timeoutSeconds: number): Promise<string> {
+  const args = [
+    "udhcpc",
+    "-i",
+    "pn0",
+    "-f",
+    "-q",
+    "-n",
+    "-t",
+    String(timeoutSeconds),
+    "-T",
+    "1",
+    "-s",
+    "/bin/true",
+  ];
+  const result = await ns.exec("busybox", args, { timeoutMs: (timeoutSeconds + 3) * 1000 });
+  return result.stderr;
+}
+
+describe.skipIf(!isRoot)("lab topology", () => {
+  it("GIVEN a two-node topology WHEN built THEN Kea answers each node with its reservation and destroy leaves nothing", async () => {
+    const prefix = uniquePrefix("t");
+    const topo = await createTopology({
+      prefix,
+      nodes: [
+        { name: "n1", ip: "198.18.0.10" },
+        { name: "n2", ip: "198.18.0.11" },
+      ],
+    });
+    let keaPid = 0;
+    try {
+      expect(topo.kea).toBeDefined();
+      keaPid = topo.kea!.pid;
+      expect(await topo.dhcp.pids()).toEqual([keaPid]);
+      expect(topo.nodes.map((n) => n.mac)).toEqual(["02:68:66:00:00:00", "02:68:66:00:00:01"]);
+      expect(topo.nodes[1]!.cidr).toBe("198.18.0.11/22");
+
+      expect(await probeDhcp(topo.nodes[0]!.ns, 3)).toContain(
+        "lease of 198.18.0.10 obtained from 169.254.169.254, lease time 10",
+      );
+      expect(await probeDhcp(topo.nodes[1]!.ns, 3)).toContain(
+        "lease of 198.18.0.11 obtained from 169.254.169.254",
+      );
+      // the probe's script was /bin/true: nothing configured
+      expect(await topo.nodes[0]!.addresses()).toEqual([]);
+
+      const ping = await topo.runner.exec("busybox", ["ping", "-c", "1", "-W", "2", "198.18.0.1"], {
+        timeoutMs: 5000,
+      });
+      expect(ping.code).toBe(0);
+
+      const names = await listNamespaces();
+      for (const role of ["fab", "dhcp", "run", "n1", "n2"]) expect(names).toContain(`${prefix}-${role}`);
+    } finally {
+      await topo.destroy();
+    }
+    expect((await listNamespaces()).filter((n) => n.startsWith(prefix))).toEqual([]);
+    expect(alive(keaPid)).toBe(false);
+    await topo.destroy(); // idempotent
+  });
+
+  it("GIVEN a silenced Kea WHEN a node asks THEN nobody answers, and after resume it answers again", async () => {
+    const topo = await createTopology({
+      prefix: uniquePrefix("s"),
+      nodes: [{ name: "n1", ip: "198.18.0.20" }],
+    });
+    try {
+      topo.kea!.silence();
+      expect(await probeDhcp(topo.nodes[0]!.ns, 2)).not.toContain("lease of");
+      topo.kea!.resume();
+      expect(await probeDhcp(topo.nodes[0]!.ns, 3)).toContain("lease of 198.18.0.20");
+    } finally {
+      // destroy must also end a Kea that is still stopped
+      topo.kea!.silence();
+      await topo.destroy();
+    }
+  });
+
+  it("GIVEN a node WHEN its link is deleted and re-created THEN pn0 comes back with the same MAC and no address", async () => {
+    const topo = await createTopology({
+      prefix: uniquePrefix("l"),
+      nodes: [{ name: "n1", ip: "198.18.0.30" }],
+      startKea: false,
+    });
+    try {
+      const node = topo.nodes[0]!;
+      await node.ns.exec("ip", ["addr", "add", node.cidr, "dev", "pn0"], { timeoutMs: 5000 });
+      expect(await node.addresses()).toEqual([node.cidr]);
+      await node.deleteLink();
+      expect((await node.ns.exec("ip", ["link", "show", "pn0"])).code).not.toBe(0);
+      expect(await node.addresses()).toEqual([]);
+      await node.recreateLink();
+      const link = await node.ns.exec("ip", ["-j", "link", "show", "pn0"]);
+      expect(JSON.parse(link.stdout)[0].address).toBe(node.mac);
+      expect(await node.addresses()).toEqual([]);
+
+      // Kea started late (IPAM lag) still serves the reservation
+      expect(topo.kea).toBeUndefined();
+      await topo.startKea();
+      expect(await probeDhcp(node.ns, 3)).toContain("lease of 198.18.0.30");
+    } finally {
+      await topo.destroy();
+    }
+  });
+
+  it("GIVEN leftover namespaces WHEN cleanStale runs THEN every namespace with the prefix is gone, processes included", async () => {
+    const prefix = uniquePrefix("c");
+    const a = await Netns.create(`${prefix}-a`);
+    await Netns.create(`${prefix}-b`);
+    const other = await Netns.create(`${uniquePrefix("o")}-keep`);
+    try {
+      // a process started outside any tracking, as a crashed run would leave it
+      a.spawn("sleep", ["300"]);
+      expect((await a.pids()).length).toBe(1);
+      expect((await cleanStale(prefix)).sort()).toEqual([`${prefix}-a`, `${prefix}-b`]);
+      const names = await listNamespaces();
+      expect(names.filter((n) => n.startsWith(prefix))).toEqual([]);
+      expect(names).toContain(other.name);
+    } finally {
+      await other.destroy();
+    }
+  });
+});
