@@ -1,0 +1,126 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { AttachmentStatus } from "../../src/agent/events.js";
+import { evaluateCheck, MAX_CHECK_LINE } from "../../src/observe/check.js";
+import type { StatusReading } from "../../src/observe/status-read.js";
+import { attachment } from "./fixtures.js";
+
+const FILE = "/run/holdfast/status.json";
+
+function running(attachments: readonly AttachmentStatus[]): StatusReading {
+  return {
+    kind: "ok",
+    file: FILE,
+    liveness: { running: true, reason: null, ageMs: 100 },
+    status: {
+      version: 1,
+      agent: {
+        pid: 10,
+        version: "0.1.0",
+        startedAt: "2026-06-04T10:00:00.000Z",
+        updatedAt: "2026-06-04T10:05:00.000Z",
+        reconcileIntervalMs: 1000,
+      },
+      attachments,
+    },
+  };
+}
+
+describe("evaluateCheck", () => {
+  it("GIVEN every configured attachment held THEN exit 0 with the addresses", () => {
+    expect(evaluateCheck(["pn0"], running([attachment()]))).toEqual({
+      exitCode: 0,
+      line: "ok: pn0 held 198.18.0.10/22",
+    });
+  });
+
+  it("GIVEN one attachment waiting for its link THEN exit 1 naming it and its state", () => {
+    const reading = running([
+      attachment(),
+      attachment({ interface: "pn1", state: "waiting-link", cidr: null }),
+    ]);
+    expect(evaluateCheck(["pn0", "pn1"], reading)).toEqual({
+      exitCode: 1,
+      line: "problem: pn1 waiting-link",
+    });
+  });
+
+  it("GIVEN a failed attachment with an error THEN the error is in the line", () => {
+    const reading = running([
+      attachment({ state: "failed", lastError: "RTNETLINK answers: Permission denied" }),
+    ]);
+    expect(evaluateCheck(["pn0"], reading)).toEqual({
+      exitCode: 1,
+      line: "problem: pn0 failed (RTNETLINK answers: Permission denied)",
+    });
+  });
+
+  it("GIVEN a configured attachment the agent does not report THEN exit 1", () => {
+    expect(evaluateCheck(["pn0", "pn2"], running([attachment()]))).toEqual({
+      exitCode: 1,
+      line: "problem: pn2 not reported by the agent",
+    });
+  });
+
+  it("GIVEN no status file THEN the agent is not running: exit 1", () => {
+    expect(evaluateCheck(["pn0"], { kind: "missing", file: FILE })).toEqual({
+      exitCode: 1,
+      line: "problem: agent not running (no /run/holdfast/status.json)",
+    });
+  });
+
+  it("GIVEN a stale status THEN exit 1 with the reason, whatever the attachments say", () => {
+    const reading: StatusReading = {
+      ...running([attachment()]),
+      liveness: { running: false, reason: "status not updated for 94 s", ageMs: 94_000 },
+    } as StatusReading;
+    expect(evaluateCheck(["pn0"], reading)).toEqual({
+      exitCode: 1,
+      line: "problem: agent not running (status not updated for 94 s)",
+    });
+  });
+
+  it("GIVEN an unparseable status file THEN unknown: exit 2", () => {
+    expect(evaluateCheck(["pn0"], { kind: "unreadable", file: FILE, detail: "not JSON" })).toEqual({
+      exitCode: 2,
+      line: "unknown: cannot read /run/holdfast/status.json: not JSON",
+    });
+  });
+
+  it("GIVEN eight held attachments THEN the ok line is summarised to fit", () => {
+    const all = Array.from({ length: 8 }, (_, i) =>
+      attachment({ interface: `pn${i}`, cidr: `198.18.0.${10 + i}/22` }),
+    );
+    expect(
+      evaluateCheck(
+        all.map((a) => a.interface),
+        running(all),
+      ),
+    ).toEqual({
+      exitCode: 0,
+      line: "ok: all 8 attachments held",
+    });
+  });
+
+  it("GIVEN any statuses and errors THEN the output is one line of at most 80 characters", () => {
+    const state = fc.constantFrom("waiting-link", "discovering", "held", "failed") as fc.Arbitrary<
+      AttachmentStatus["state"]
+    >;
+    const status = fc.record({
+      interface: fc.stringMatching(/^[a-z0-9.]{1,15}$/),
+      state,
+      lastError: fc.option(fc.string({ maxLength: 300 })),
+    });
+    fc.assert(
+      fc.property(fc.array(status, { minLength: 1, maxLength: 8 }), (list) => {
+        const attachments = list.map((s) => attachment(s));
+        const { line } = evaluateCheck(
+          attachments.map((a) => a.interface),
+          running(attachments),
+        );
+        expect(line.length).toBeLessThanOrEqual(MAX_CHECK_LINE);
+        expect(line).not.toMatch(/\n/);
+      }),
+    );
+  });
+});
