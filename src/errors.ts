@@ -48,7 +48,11 @@ export class HoldfastError extends Error {
   }
 }
 
-export function invalidInput(reason: string, subject: string, details: readonly string[] = []): HoldfastError {
+export function invalidInput(
+  reason: string,
+  subject: string,
+  details: readonly string[] = [],
+): HoldfastError {
   return new HoldfastError(reason, { code: "invalid-input", subject, details });
 }
 

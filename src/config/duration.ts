@@ -21,14 +21,12 @@ export function formatDuration(ms: number): string {
 /** A zod field that accepts a duration string and yields milliseconds, within bounds. */
 export function duration(minMs: number, maxMs: number) {
   const hint = `a duration like "500ms", "15s", "10m" or "1h", between ${formatDuration(minMs)} and ${formatDuration(maxMs)}`;
-  return z
-    .string({ error: `expected ${hint}` })
-    .transform((text, ctx) => {
-      const ms = parseDuration(text);
-      if (ms === undefined || ms < minMs || ms > maxMs) {
-        ctx.addIssue({ code: "custom", message: `expected ${hint}, got ${JSON.stringify(text)}` });
-        return z.NEVER;
-      }
-      return ms;
-    });
+  return z.string({ error: `expected ${hint}` }).transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined || ms < minMs || ms > maxMs) {
+      ctx.addIssue({ code: "custom", message: `expected ${hint}, got ${JSON.stringify(text)}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
 }

@@ -18,9 +18,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 function issueLine(issue: z.core.$ZodIssue): string {
   if (issue.code === "unrecognized_keys") {
-    return issue.keys
-      .map((key) => `${formatPath([...issue.path, key])}: unknown field`)
-      .join("\n");
+    return issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown field`).join("\n");
   }
   return `${formatPath(issue.path)}: ${issue.message}`;
 }
@@ -30,7 +28,7 @@ export function parseDocument(text: string, file: string): unknown {
   try {
     return parseYaml(text, { prettyErrors: true, uniqueKeys: true });
   } catch (error) {
-    const detail = error instanceof Error ? error.message.split("\n")[0] ?? "" : String(error);
+    const detail = error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
     throw invalidInput("not valid YAML or JSON", file, [detail]);
   }
 }
@@ -42,13 +40,23 @@ export function readDocument(file: string): unknown {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : String(code);
-    throw new HoldfastError("cannot read file", { code: "invalid-input", subject: file, details: [why], cause: error });
+    throw new HoldfastError("cannot read file", {
+      code: "invalid-input",
+      subject: file,
+      details: [why],
+      cause: error,
+    });
   }
   return parseDocument(text, file);
 }
 
 /** Validates any document against a schema; every problem is reported at once with its field path. */
-export function validate<S extends z.ZodType>(schema: S, document: unknown, file: string, what: string): z.output<S> {
+export function validate<S extends z.ZodType>(
+  schema: S,
+  document: unknown,
+  file: string,
+  what: string,
+): z.output<S> {
   const result = schema.safeParse(document);
   if (result.success) return result.data;
   const details = result.error.issues.flatMap((issue) => issueLine(issue).split("\n"));

@@ -8,7 +8,9 @@ const IFNAME = /^[A-Za-z0-9_.-]+$/;
 const got = (input: unknown): string => (input === undefined ? "nothing" : JSON.stringify(input));
 
 export const ifname = z
-  .string({ error: (iss) => `expected an interface name (1-${IFNAMSIZ - 1} characters), got ${got(iss.input)}` })
+  .string({
+    error: (iss) => `expected an interface name (1-${IFNAMSIZ - 1} characters), got ${got(iss.input)}`,
+  })
   .refine((s) => s.length >= 1 && s.length < IFNAMSIZ && IFNAME.test(s) && s !== "." && s !== "..", {
     error: (iss) =>
       `expected an interface name of 1-${IFNAMSIZ - 1} characters from [A-Za-z0-9_.-], got ${got(iss.input)}`,
@@ -23,7 +25,13 @@ export const cidr = z
   .refine(
     (s) => {
       const [ip, len, ...rest] = s.split("/");
-      return rest.length === 0 && ip !== undefined && isIpv4(ip) && /^\d{1,2}$/.test(len ?? "") && Number(len) <= 32;
+      return (
+        rest.length === 0 &&
+        ip !== undefined &&
+        isIpv4(ip) &&
+        /^\d{1,2}$/.test(len ?? "") &&
+        Number(len) <= 32
+      );
     },
     { error: (iss) => `expected an IPv4 CIDR like "172.16.0.2/22", got ${got(iss.input)}` },
   );
@@ -46,7 +54,11 @@ const absolutePath = z
 
 const vlanLink = z.strictObject({
   kind: z.literal("vlan"),
-  parent: z.union([z.literal("auto"), ifname], { error: (iss) => `expected "auto" or an interface name, got ${got(iss.input)}` }).default("auto"),
+  parent: z
+    .union([z.literal("auto"), ifname], {
+      error: (iss) => `expected "auto" or an interface name, got ${got(iss.input)}`,
+    })
+    .default("auto"),
   vlanId: z
     .number({ error: (iss) => `expected an integer 1-4094, got ${got(iss.input)}` })
     .int({ error: (iss) => `expected an integer 1-4094, got ${got(iss.input)}` })
@@ -57,7 +69,8 @@ const vlanLink = z.strictObject({
 const existingLink = z.strictObject({ kind: z.literal("existing") });
 
 const link = z.discriminatedUnion("kind", [vlanLink, existingLink], {
-  error: (iss) => `expected kind "vlan" or "existing", got ${got((iss.input as { kind?: unknown } | undefined)?.kind)}`,
+  error: (iss) =>
+    `expected kind "vlan" or "existing", got ${got((iss.input as { kind?: unknown } | undefined)?.kind)}`,
 });
 
 export const DHCP_CLIENTS = ["udhcpc", "dhcpcd", "dhclient"] as const;
@@ -101,9 +114,14 @@ export const configSchema = z
     runDir: absolutePath.default("/run/holdfast"),
     metrics: z.strictObject({ listen: listen.optional(), textfile: absolutePath.optional() }).optional(),
     attachments: z
-      .array(attachmentSchema, { error: (iss) => `expected a list of 1-${MAX_ATTACHMENTS} attachments, got ${got(iss.input)}` })
+      .array(attachmentSchema, {
+        error: (iss) => `expected a list of 1-${MAX_ATTACHMENTS} attachments, got ${got(iss.input)}`,
+      })
       .min(1, { error: `expected a list of 1-${MAX_ATTACHMENTS} attachments, got an empty list` })
-      .max(MAX_ATTACHMENTS, { error: (iss) => `expected at most ${MAX_ATTACHMENTS} attachments, got ${(iss.input as unknown[]).length}` }),
+      .max(MAX_ATTACHMENTS, {
+        error: (iss) =>
+          `expected at most ${MAX_ATTACHMENTS} attachments, got ${(iss.input as unknown[]).length}`,
+      }),
   })
   .superRefine((config, ctx) => {
     const seen = new Map<string, number>();

@@ -23,6 +23,14 @@ export interface RunResult {
 /** Where spawning happens; tests plug a fake in. */
 export type Runner = (file: string, args: readonly string[], options?: RunOptions) => Promise<RunResult>;
 
+/** Process groups of runs still under way, so a stopping agent can end them (no client outlives it). */
+const liveGroups = new Set<number>();
+
+/** Ends every run still under way (SIGKILL to each process group). */
+export function endAllRuns(): void {
+  for (const pid of liveGroups) killGroup(pid, "SIGKILL");
+}
+
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
@@ -46,6 +54,7 @@ export const run: Runner = (file, args, options = {}) =>
       cwd: options.cwd,
     };
     const child = spawn(file, [...args], spawnOptions);
+    if (child.pid !== undefined) liveGroups.add(child.pid);
     let stdout = "";
     let stderr = "";
     let timedOut = false;
@@ -72,7 +81,10 @@ export const run: Runner = (file, args, options = {}) =>
       clearTimeout(deadline);
       clearTimeout(killTimer);
       // Whatever the leader left behind in its group goes with it.
-      if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
+      if (child.pid !== undefined) {
+        killGroup(child.pid, "SIGKILL");
+        liveGroups.delete(child.pid);
+      }
       resolve({
         command: [file, ...args].join(" "),
         code,
@@ -86,10 +98,17 @@ export const run: Runner = (file, args, options = {}) =>
   });
 
 /** Runs a command that must succeed; throws with its stderr otherwise. */
-export async function runChecked(runner: Runner, file: string, args: readonly string[], options?: RunOptions): Promise<string> {
+export async function runChecked(
+  runner: Runner,
+  file: string,
+  args: readonly string[],
+  options?: RunOptions,
+): Promise<string> {
   const result = await runner(file, args, options);
   if (result.code !== 0) {
-    const why = result.timedOut ? "timed out" : result.stderr.trim() || `exit ${result.code ?? result.signal}`;
+    const why = result.timedOut
+      ? "timed out"
+      : result.stderr.trim() || `exit ${result.code ?? result.signal}`;
     throw new Error(`${result.command}: ${why}`);
   }
   return result.stdout;

@@ -1,0 +1,135 @@
+import { mkdirSync } from "node:fs";
+import type { Attachment, Config } from "../config/schema.js";
+import type { Lease } from "../dhcp/lease.js";
+import { errorMessage } from "../errors.js";
+import type { NetBackend, NetEvent } from "../net/backend.js";
+import { Iproute2Backend } from "../net/iproute2.js";
+import { startMonitor, type MonitorHandle } from "../net/monitor.js";
+import { AttachmentController } from "./attachment.js";
+import type { AgentObserver, AttachmentStatus } from "./events.js";
+import { acquireLock } from "./lock.js";
+import { jsonLogger, type Logger } from "./log.js";
+import { Scheduler } from "./scheduler.js";
+
+export interface AgentOptions {
+  readonly config: Config;
+  readonly discover: (attachment: Attachment) => Promise<Lease & { client: string }>;
+  readonly backend?: NetBackend;
+  readonly observers?: readonly AgentObserver[];
+  readonly log?: Logger;
+  /** the netlink event source; tests may plug their own */
+  readonly monitor?: (onEvent: (event: NetEvent) => void, onExit: (reason: string) => void) => MonitorHandle;
+}
+
+export interface RunningAgent {
+  readonly controllers: readonly AttachmentController[];
+  status(): readonly AttachmentStatus[];
+  /** Stops watching and leaves every address in place (design §3: never remove on stop). */
+  stop(): Promise<void>;
+}
+
+// If `ip monitor` dies, restart it after this long and reconcile everything (events were missed).
+const MONITOR_RESTART_MS = 500;
+
+/** Fans one event out to every observer; one observer's failure never stops the agent. */
+function fanOut(observers: readonly AgentObserver[], log: Logger): AgentObserver {
+  const call =
+    <K extends keyof AgentObserver>(key: K) =>
+    (...args: Parameters<NonNullable<AgentObserver[K]>>): void => {
+      for (const observer of observers) {
+        try {
+          (observer[key] as ((...a: unknown[]) => unknown) | undefined)?.(...args);
+        } catch (error) {
+          log("agent", `observer ${key} failed: ${errorMessage(error)}`);
+        }
+      }
+    };
+  return {
+    statusChanged: call("statusChanged"),
+    reconciled: call("reconciled"),
+    reasserted: call("reasserted"),
+    discoveryAttempt: call("discoveryAttempt"),
+    linkRecreated: call("linkRecreated"),
+  };
+}
+
+/**
+ * Starts the agent: takes the runDir lock, starts one controller per attachment (each
+ * independent: one that cannot be held never stops the others), and the netlink watch.
+ */
+export function startAgent(options: AgentOptions): RunningAgent {
+  const { config } = options;
+  const log = options.log ?? jsonLogger();
+  const lock = acquireLock(config.runDir);
+  mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+  const backend = options.backend ?? new Iproute2Backend();
+  const scheduler = new Scheduler();
+  const observers = options.observers ?? [];
+  const observer = fanOut(observers, log);
+  const pnInterfaces = config.attachments.map((a) => a.interface);
+  const controllers: AttachmentController[] = [];
+  const allStatus = () => controllers.map((c) => c.current);
+  for (const attachment of config.attachments) {
+    controllers.push(
+      new AttachmentController(attachment, {
+        backend,
+        scheduler,
+        log,
+        observer,
+        stateDir: config.stateDir,
+        pnInterfaces,
+        discover: options.discover,
+        allStatus,
+      }),
+    );
+  }
+  const byName = new Map(controllers.map((c) => [c.attachment.interface, c]));
+
+  const onEvent = (event: NetEvent) => {
+    const at = performance.now();
+    const target = event.interface === undefined ? undefined : byName.get(event.interface);
+    if (target) {
+      target.trigger("event", at);
+      return;
+    }
+    // A VLAN's parent going away or coming back matters to its children.
+    if (event.kind === "link") {
+      for (const c of controllers) if (c.attachment.link.kind === "vlan") c.trigger("event", at);
+    }
+  };
+  let monitor: MonitorHandle | undefined;
+  let stopped = false;
+  const watch = () => {
+    monitor = (options.monitor ?? startMonitor)(onEvent, (reason) => {
+      if (stopped) return;
+      log("agent", `netlink monitor stopped (${reason}); restarting`);
+      scheduler.set("agent:monitor", MONITOR_RESTART_MS, () => {
+        watch();
+        for (const c of controllers) c.trigger("periodic");
+      });
+    });
+  };
+  watch();
+  log("agent", `started with ${controllers.length} attachment(s)`, { pid: process.pid });
+  for (const c of controllers) c.trigger("startup");
+
+  return {
+    controllers,
+    status: allStatus,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      scheduler.stop();
+      monitor?.stop();
+      for (const o of observers) {
+        try {
+          await o.stopping?.();
+        } catch (error) {
+          log("agent", `observer stop failed: ${errorMessage(error)}`);
+        }
+      }
+      lock.release();
+      log("agent", "stopped; addresses left in place");
+    },
+  };
+}

@@ -1,0 +1,281 @@
+import type { Attachment } from "../config/schema.js";
+import { DiscoveryTimeout, type Lease } from "../dhcp/lease.js";
+import { errorMessage } from "../errors.js";
+import type { NetBackend, RouteSpec } from "../net/backend.js";
+import { ensureLink } from "../net/link.js";
+import { backoffDelay } from "./backoff.js";
+import { loadCache, writeCache, type Identity } from "./cache.js";
+import type {
+  AddressOrigin,
+  AgentObserver,
+  AttachmentState,
+  AttachmentStatus,
+  ReassertReason,
+} from "./events.js";
+import type { Logger } from "./log.js";
+import type { Scheduler } from "./scheduler.js";
+
+/** Why a reconcile runs. Events, timers and startup only schedule; reconcile alone changes things. */
+export type Trigger = "startup" | "event" | "periodic" | "discovered" | "retry";
+
+export interface AttachmentDeps {
+  readonly backend: NetBackend;
+  readonly scheduler: Scheduler;
+  readonly log: Logger;
+  readonly observer: AgentObserver;
+  readonly stateDir: string;
+  readonly pnInterfaces: readonly string[];
+  /** one DHCP exchange; reports a lease, configures nothing */
+  readonly discover: (attachment: Attachment) => Promise<Lease & { client: string }>;
+  /** all attachments' status, for observers that write the whole file */
+  readonly allStatus: () => readonly AttachmentStatus[];
+  readonly now?: () => Date;
+}
+
+interface Held {
+  readonly cidr: string;
+  readonly routes: readonly RouteSpec[];
+  readonly origin: AddressOrigin;
+  readonly identity: Identity;
+}
+
+// A failed reconcile (an `ip` call that errored) is retried sooner than the periodic pass.
+const RETRY_MS = 1000;
+const DISCOVERY_BASE_MS = 1000;
+
+const routeKey = (r: RouteSpec): string => `${r.dst} ${r.via ?? ""} ${r.metric ?? ""}`;
+
+/** One attachment's level-triggered reconcile loop (design §3). */
+export class AttachmentController {
+  private status: AttachmentStatus;
+  private held: Held | undefined;
+  private running = false;
+  private pending: { trigger: Trigger; eventAt: number | undefined } | undefined;
+  private discovering = false;
+  private discoveryAttempt = 0;
+  private nextDiscoveryAt = 0;
+  private lastLinkIndex: number | undefined;
+  private everHeld = false;
+  private readonly now: () => Date;
+
+  constructor(
+    readonly attachment: Attachment,
+    private readonly deps: AttachmentDeps,
+  ) {
+    this.now = deps.now ?? (() => new Date());
+    this.status = {
+      interface: attachment.interface,
+      state: "waiting-link",
+      cidr: null,
+      origin: null,
+      heldSince: null,
+      lastReconcileAt: null,
+      reasserts: 0,
+      lastError: null,
+    };
+  }
+
+  get current(): AttachmentStatus {
+    return this.status;
+  }
+
+  private get name(): string {
+    return this.attachment.interface;
+  }
+
+  /** Schedules a reconcile; calls during a running one coalesce into one more pass. */
+  trigger(trigger: Trigger, eventAt?: number): void {
+    if (this.running) {
+      const keepEvent = this.pending?.eventAt ?? eventAt;
+      const merged: Trigger = this.pending?.trigger === "event" || trigger === "event" ? "event" : trigger;
+      this.pending = { trigger: merged, eventAt: keepEvent };
+      return;
+    }
+    void this.loop(trigger, eventAt);
+  }
+
+  private async loop(trigger: Trigger, eventAt: number | undefined): Promise<void> {
+    this.running = true;
+    let next: { trigger: Trigger; eventAt: number | undefined } | undefined = { trigger, eventAt };
+    while (next) {
+      this.pending = undefined;
+      await this.reconcileOnce(next.trigger, next.eventAt);
+      next = this.pending;
+    }
+    this.running = false;
+    this.deps.scheduler.set(`${this.name}:periodic`, this.attachment.reconcileInterval, () =>
+      this.trigger("periodic"),
+    );
+  }
+
+  private async reconcileOnce(trigger: Trigger, eventAt: number | undefined): Promise<void> {
+    try {
+      await this.reconcile(trigger, eventAt);
+      if (this.status.lastError !== null && this.status.state !== "discovering")
+        this.update({ lastError: null });
+    } catch (error) {
+      this.update({ state: "failed", lastError: errorMessage(error) }, `failed: ${errorMessage(error)}`);
+      this.deps.scheduler.set(`${this.name}:retry`, RETRY_MS, () => this.trigger("retry"));
+    }
+    this.status = { ...this.status, lastReconcileAt: this.now().toISOString() };
+    this.deps.observer.reconciled?.(this.status, this.deps.allStatus());
+  }
+
+  private async reconcile(trigger: Trigger, eventAt: number | undefined): Promise<void> {
+    const { backend, pnInterfaces } = this.deps;
+    const link = await ensureLink(this.name, this.attachment.link, { backend, pnInterfaces });
+    if (link.kind === "waiting") {
+      this.update({ state: "waiting-link", lastError: null }, `waiting for link (${link.why})`);
+      return;
+    }
+    const { state, created, parent } = link;
+    const recreated =
+      created || (this.lastLinkIndex !== undefined && this.lastLinkIndex !== state.link.index);
+    if (recreated && this.lastLinkIndex !== undefined) this.deps.observer.linkRecreated?.(this.name);
+    if (created)
+      this.deps.log(this.name, `created VLAN ${state.link.vlanId ?? ""} on ${parent?.name ?? "?"}`.trim());
+    this.lastLinkIndex = state.link.index;
+
+    const identity: Identity =
+      this.attachment.link.kind === "vlan"
+        ? { kind: "vlan", vlanId: this.attachment.link.vlanId, parentMac: parent?.mac ?? "" }
+        : { kind: "existing", mac: state.link.mac };
+    if (this.held && JSON.stringify(this.held.identity) !== JSON.stringify(identity)) {
+      this.deps.log(this.name, `identity changed (${JSON.stringify(identity)}), rediscovering`);
+      this.held = undefined;
+    }
+    this.held ??= this.fromCacheOrStatic(identity);
+    if (!this.held) {
+      this.startDiscovery(identity);
+      return;
+    }
+
+    const held = this.held;
+    const present = state.addresses.find((a) => a.cidr === held.cidr);
+    if (!present || present.validLft !== "forever" || present.preferredLft !== "forever") {
+      const started = eventAt ?? performance.now();
+      await backend.replaceAddress(this.name, held.cidr);
+      const reason: ReassertReason = !this.everHeld
+        ? "startup"
+        : recreated
+          ? "link-recreated"
+          : trigger === "periodic"
+            ? "periodic"
+            : "deleted";
+      const latencyMs = Math.round((performance.now() - started) * 10) / 10;
+      this.deps.observer.reasserted?.(this.name, reason, latencyMs);
+      this.status = { ...this.status, reasserts: this.status.reasserts + 1 };
+      if (this.everHeld) {
+        const what = present
+          ? "address lifetime changed"
+          : reason === "link-recreated"
+            ? "link re-created"
+            : "address deleted";
+        this.deps.log(this.name, `${what}, re-asserted ${held.cidr} in ${latencyMs} ms`, {
+          reason,
+          latencyMs,
+        });
+      }
+    }
+    await this.holdRoutes(held.routes);
+    this.everHeld = true;
+    if (this.status.state !== "held" || this.status.cidr !== held.cidr) {
+      this.update(
+        {
+          state: "held",
+          cidr: held.cidr,
+          origin: held.origin,
+          heldSince: this.now().toISOString(),
+          lastError: null,
+        },
+        `held ${held.cidr} (from ${held.origin})`,
+      );
+    }
+  }
+
+  private fromCacheOrStatic(identity: Identity): Held | undefined {
+    const { address } = this.attachment;
+    if (address.source === "static") {
+      return { cidr: address.cidr, routes: [], origin: "static", identity };
+    }
+    const loaded = loadCache(this.deps.stateDir, this.name, identity, this.now());
+    if (loaded.kind === "set-aside") {
+      this.deps.log(this.name, `cache set aside: ${loaded.reason}; moved to ${loaded.movedTo}`, {
+        movedTo: loaded.movedTo,
+      });
+      return undefined;
+    }
+    if (loaded.kind === "miss") return undefined;
+    return { cidr: loaded.entry.cidr, routes: loaded.entry.routes, origin: "cache", identity };
+  }
+
+  private startDiscovery(identity: Identity): void {
+    if (this.status.state !== "discovering")
+      this.update({ state: "discovering", cidr: null, origin: null, heldSince: null }, "discovering");
+    if (this.discovering || Date.now() < this.nextDiscoveryAt) return;
+    this.discovering = true;
+    void this.discoverOnce(identity);
+  }
+
+  private async discoverOnce(identity: Identity): Promise<void> {
+    const { attachment } = this;
+    try {
+      const lease = await this.deps.discover(attachment);
+      this.deps.observer.discoveryAttempt?.(this.name, "ok");
+      writeCache(this.deps.stateDir, {
+        version: 1,
+        interface: this.name,
+        identity,
+        cidr: lease.cidr,
+        routes: [...lease.routes],
+        source: "dhcp",
+        server: lease.server ?? null,
+        leaseSeconds: lease.leaseSeconds ?? null,
+        discoveredAt: this.now().toISOString(),
+      });
+      const after = this.discoveryAttempt > 0 ? ` after ${this.discoveryAttempt + 1} attempts` : "";
+      this.deps.log(this.name, `discovered ${lease.cidr} via ${lease.client}${after}`, {
+        server: lease.server ?? null,
+      });
+      this.held = { cidr: lease.cidr, routes: lease.routes, origin: "dhcp", identity };
+      this.discoveryAttempt = 0;
+      this.nextDiscoveryAt = 0;
+    } catch (error) {
+      const result = error instanceof DiscoveryTimeout ? "timeout" : "error";
+      this.deps.observer.discoveryAttempt?.(this.name, result);
+      const delay = backoffDelay(this.discoveryAttempt, {
+        baseMs: DISCOVERY_BASE_MS,
+        maxMs: attachment.discovery.maxBackoff,
+      });
+      if (this.discoveryAttempt === 0)
+        this.deps.log(this.name, `discovery: ${errorMessage(error)}; retrying with backoff`);
+      this.discoveryAttempt++;
+      this.nextDiscoveryAt = Date.now() + delay;
+      this.update({ lastError: errorMessage(error) });
+      this.deps.scheduler.set(`${this.name}:discovery`, delay, () => this.trigger("retry"));
+    } finally {
+      this.discovering = false;
+    }
+    if (this.held) this.trigger("discovered");
+  }
+
+  private async holdRoutes(routes: readonly RouteSpec[]): Promise<void> {
+    if (routes.length === 0) return;
+    const existing = new Set((await this.deps.backend.listRoutes(this.name)).map(routeKey));
+    for (const route of routes) {
+      if (!existing.has(routeKey(route))) await this.deps.backend.replaceRoute(this.name, route);
+    }
+  }
+
+  /** Applies a status change; logs one line when the state (or held address) changes. */
+  private update(change: Partial<AttachmentStatus>, message?: string): void {
+    const before = this.status;
+    this.status = { ...before, ...change };
+    const stateChanged = before.state !== this.status.state || before.cidr !== this.status.cidr;
+    if (stateChanged && message)
+      this.deps.log(this.name, message, { state: this.status.state as AttachmentState });
+    if (stateChanged || before.lastError !== this.status.lastError) {
+      this.deps.observer.statusChanged?.(this.status, this.deps.allStatus());
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import { readFileSync, renameSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { cidr, ifname, isIpv4 } from "../config/schema.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
+
+/**
+ * The address cache, `<stateDir>/<interface>.json` (design §4.3). It is untrusted input
+ * (dhcpcd's read_lease): schema and identity are checked, and on any doubt the file is
+ * set aside and the attachment rediscovers. Lease expiry is never a reason to drop it.
+ */
+
+const mac = z.string().regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
+
+export const identitySchema = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("vlan"), vlanId: z.number().int().min(1).max(4094), parentMac: mac }),
+  z.strictObject({ kind: z.literal("existing"), mac }),
+]);
+export type Identity = z.infer<typeof identitySchema>;
+
+const routeSchema = z.strictObject({
+  dst: z.union([z.literal("default"), cidr]),
+  via: z.string().refine(isIpv4).optional(),
+  metric: z.number().int().min(0).optional(),
+});
+
+export const cacheEntrySchema = z.strictObject({
+  version: z.literal(1),
+  interface: ifname,
+  identity: identitySchema,
+  cidr,
+  routes: z.array(routeSchema).max(64),
+  source: z.enum(["dhcp", "static"]),
+  server: z.string().nullable(),
+  leaseSeconds: z.number().int().min(0).nullable(),
+  discoveredAt: z.iso.datetime(),
+});
+export type CacheEntry = z.infer<typeof cacheEntrySchema>;
+
+export type CacheLoad =
+  | { readonly kind: "hit"; readonly entry: CacheEntry }
+  | { readonly kind: "miss" }
+  | { readonly kind: "set-aside"; readonly reason: string; readonly movedTo: string };
+
+export const cachePath = (stateDir: string, iface: string): string => join(stateDir, `${iface}.json`);
+
+export const sameIdentity = (a: Identity, b: Identity): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+function setAside(path: string, reason: string, now: Date): CacheLoad {
+  const movedTo = `${path}.corrupt-${now.toISOString().replace(/[:.]/g, "-")}`;
+  renameSync(path, movedTo);
+  return { kind: "set-aside", reason, movedTo };
+}
+
+export function loadCache(stateDir: string, iface: string, identity: Identity, now = new Date()): CacheLoad {
+  const path = cachePath(stateDir, iface);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { kind: "miss" };
+    return setAside(path, `unreadable (${(error as NodeJS.ErrnoException).code ?? "error"})`, now);
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch {
+    return setAside(path, "not valid JSON", now);
+  }
+  const parsed = cacheEntrySchema.safeParse(document);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    return setAside(
+      path,
+      `invalid (${first ? `${first.path.join(".") || "(top level)"}: ${first.message}` : "schema"})`,
+      now,
+    );
+  }
+  if (parsed.data.interface !== iface) return setAside(path, `written for ${parsed.data.interface}`, now);
+  if (!sameIdentity(parsed.data.identity, identity)) {
+    return setAside(
+      path,
+      `other identity (${JSON.stringify(parsed.data.identity)}, now ${JSON.stringify(identity)})`,
+      now,
+    );
+  }
+  return { kind: "hit", entry: parsed.data };
+}
+
+export function writeCache(stateDir: string, entry: CacheEntry): void {
+  writeFileAtomic(
+    cachePath(stateDir, entry.interface),
+    `${JSON.stringify(cacheEntrySchema.parse(entry), null, 2)}\n`,
+    0o600,
+  );
+}

@@ -1,0 +1,63 @@
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { HoldfastError } from "../errors.js";
+
+export interface AgentLock {
+  readonly path: string;
+  release(): void;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * One agent per runDir: an O_EXCL pid file. A lock whose pid is gone (the agent was
+ * SIGKILLed) is stale and taken over; a live one refuses the second agent.
+ */
+export function acquireLock(runDir: string): AgentLock {
+  mkdirSync(runDir, { recursive: true, mode: 0o755 });
+  const path = join(runDir, "agent.lock");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, "wx", 0o644);
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return {
+        path,
+        release() {
+          try {
+            if (readFileSync(path, "utf8").trim() === String(process.pid)) unlinkSync(path);
+          } catch {
+            // already gone
+          }
+        },
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    const holder = Number.parseInt(readFileSync(path, "utf8").trim(), 10);
+    if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
+      throw new HoldfastError("another holdfast agent is already running", {
+        code: "locked",
+        subject: runDir,
+        details: [
+          `pid ${holder} holds ${path}; stop it first (systemctl stop holdfast) or use another runDir`,
+        ],
+      });
+    }
+    // Stale: move it out of the way atomically so two starters cannot both remove a fresh lock.
+    try {
+      renameSync(path, `${path}.stale-${process.pid}`);
+      unlinkSync(`${path}.stale-${process.pid}`);
+    } catch {
+      // someone else took it over first; the next attempt decides
+    }
+  }
+  throw new HoldfastError("could not take the agent lock", { code: "failure", subject: path });
+}

@@ -1,0 +1,241 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { startAgent, type RunningAgent } from "../../src/agent/agent.js";
+import type { AgentObserver, ReassertReason } from "../../src/agent/events.js";
+import { parseConfig } from "../../src/config/load.js";
+import { DiscoveryTimeout } from "../../src/dhcp/lease.js";
+import type { NetEvent } from "../../src/net/backend.js";
+import { FakeBackend } from "../helpers/fake-backend.js";
+
+const MAC = "02:00:00:00:00:0a";
+const LEASE = {
+  cidr: "198.18.0.10/22",
+  routes: [],
+  server: "169.254.169.254",
+  leaseSeconds: 10,
+  client: "fake",
+};
+
+interface Harness {
+  agent: RunningAgent;
+  backend: FakeBackend;
+  emit: (event: NetEvent) => void;
+  logs: string[];
+  reasserts: ReassertReason[];
+  discoveries: string[];
+  stateDir: string;
+}
+
+const agents: RunningAgent[] = [];
+afterEach(async () => {
+  for (const agent of agents.splice(0)) await agent.stop();
+});
+
+function start(options: {
+  attachments?: unknown[];
+  discover?: () => Promise<typeof LEASE>;
+  backend?: FakeBackend;
+  stateDir?: string;
+}): Harness {
+  const dir = mkdtempSync(join(tmpdir(), "hf-agent-"));
+  const stateDir = options.stateDir ?? join(dir, "state");
+  const config = parseConfig({
+    version: 1,
+    stateDir,
+    runDir: join(dir, "run"),
+    attachments: options.attachments ?? [{ interface: "pn0", reconcileInterval: "30s" }],
+  });
+  const backend = options.backend ?? new FakeBackend();
+  const logs: string[] = [];
+  const reasserts: ReassertReason[] = [];
+  const discoveries: string[] = [];
+  let emit: (event: NetEvent) => void = () => undefined;
+  const observer: AgentObserver = {
+    reasserted: (_iface, reason) => reasserts.push(reason),
+    discoveryAttempt: (_iface, result) => discoveries.push(result),
+  };
+  const agent = startAgent({
+    config,
+    backend,
+    observers: [observer],
+    log: (subject, message) => logs.push(`${subject}: ${message}`),
+    discover: options.discover ?? (async () => LEASE),
+    monitor: (onEvent) => {
+      emit = onEvent;
+      return { stop: () => undefined };
+    },
+  });
+  agents.push(agent);
+  return { agent, backend, emit: (e) => emit(e), logs, reasserts, discoveries, stateDir };
+}
+
+const until = async (what: () => boolean, ms = 2000) => {
+  const deadline = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+const deleted = (iface: string): NetEvent => ({ kind: "address", interface: iface, deleted: true, raw: "" });
+
+describe("agent with a fake kernel", () => {
+  it("discovers, caches, holds with infinite lifetime, logs one line per state change", async () => {
+    const backend = new FakeBackend();
+    backend.addLink("pn0", MAC);
+    const h = start({ backend });
+    await until(() => h.agent.status()[0]?.state === "held");
+    expect(backend.addresses.get("pn0")).toEqual([
+      { cidr: "198.18.0.10/22", validLft: "forever", preferredLft: "forever" },
+    ]);
+    const cache = JSON.parse(readFileSync(join(h.stateDir, "pn0.json"), "utf8"));
+    expect(cache).toMatchObject({
+      version: 1,
+      interface: "pn0",
+      cidr: "198.18.0.10/22",
+      identity: { kind: "existing", mac: MAC },
+    });
+    expect(h.logs.filter((l) => l.startsWith("pn0:"))).toEqual([
+      "pn0: discovering",
+      "pn0: discovered 198.18.0.10/22 via fake",
+      "pn0: held 198.18.0.10/22 (from dhcp)",
+    ]);
+    expect(h.reasserts).toEqual(["startup"]);
+  });
+
+  it("puts a deleted address back on the event and counts it as deleted", async () => {
+    const backend = new FakeBackend();
+    backend.addLink("pn0", MAC);
+    const h = start({ backend });
+    await until(() => h.agent.status()[0]?.state === "held");
+    backend.addresses.set("pn0", []);
+    h.emit(deleted("pn0"));
+    await until(() => h.reasserts.length === 2);
+    expect(h.reasserts).toEqual(["startup", "deleted"]);
+    expect(backend.addresses.get("pn0")?.[0]?.cidr).toBe("198.18.0.10/22");
+    expect(h.logs.at(-1)).toMatch(/^pn0: address deleted, re-asserted 198\.18\.0\.10\/22 in [\d.]+ ms$/);
+  });
+
+  it("replaces an address a DHCP client left with a finite lifetime", async () => {
+    const backend = new FakeBackend();
+    backend.addLink("pn0", MAC);
+    const h = start({ backend });
+    await until(() => h.agent.status()[0]?.state === "held");
+    backend.addresses.set("pn0", [{ cidr: "198.18.0.10/22", validLft: 10, preferredLft: 10 }]);
+    h.emit(deleted("pn0"));
+    await until(() => backend.addresses.get("pn0")?.[0]?.validLft === "forever");
+  });
+
+  it("uses the cache without any DHCP exchange", async () => {
+    const backend = new FakeBackend();
+    backend.addLink("pn0", MAC);
+    const first = start({ backend });
+    await until(() => first.agent.status()[0]?.state === "held");
+    await first.agent.stop();
+    backend.addresses.set("pn0", []);
+    let exchanges = 0;
+    const second = start({
+      backend,
+      stateDir: first.stateDir,
+      discover: async () => {
+        exchanges++;
+        return LEASE;
+      },
+    });
+    await until(() => second.agent.status()[0]?.state === "held");
+    expect(exchanges).toBe(0);
+    expect(second.agent.status()[0]?.origin).toBe("cache");
+  });
+
+  it("sets aside a corrupt cache, logs it and rediscovers", async () => {
+    const backend = new FakeBackend();
+    backend.addLink("pn0", MAC);
+    const dir = mkdtempSync(join(tmpdir(), "hf-state-"));
+    writeFileSync(join(dir, "pn0.json"), "{ not json");
+    const h = start({ backend, stateDir: dir });
+    await until(() => h.agent.status()[0]?.state === "held");
+    expect(readdirSync(dir).some((f) => f.startsWith("pn0.json.corrupt-"))).toBe(true);
+    expect(
+      h.logs.some((l) => /^pn0: cache set aside: not valid JSON; moved to .*pn0\.json\.corrupt-/.test(l)),
+    ).toBe(true);
+    expect(h.agent.status()[0]?.origin).toBe("dhcp");
+  });
+
+  it("sets aside a cache of another identity (other MAC) and rediscovers", async () => {
+    const backend = new FakeBackend();
+    backend.addLink("pn0", MAC);
+    const first = start({ backend });
+    await until(() => first.agent.status()[0]?.state === "held");
+    await first.agent.stop();
+    backend.deleteLink("pn0");
+    backend.addLink("pn0", "02:00:00:00:00:ff");
+    const second = start({
+      backend,
+      stateDir: first.stateDir,
+      discover: async () => ({ ...LEASE, cidr: "198.18.0.11/22" }),
+    });
+    await until(() => second.agent.status()[0]?.state === "held");
+    expect(second.agent.status()[0]?.cidr).toBe("198.18.0.11/22");
+    expect(second.logs.some((l) => l.includes("cache set aside: other identity"))).toBe(true);
+  });
+
+  it("keeps discovering with backoff while the server does not answer, then holds", async () => {
+    const backend = new FakeBackend();
+    backend.addLink("pn0", MAC);
+    let calls = 0;
+    const h = start({
+      backend,
+      attachments: [{ interface: "pn0", discovery: { maxBackoff: "1s" } }],
+      discover: async () => {
+        if (++calls < 3) throw new DiscoveryTimeout("pn0", 10);
+        return LEASE;
+      },
+    });
+    await until(() => h.agent.status()[0]?.state === "discovering");
+    await until(() => h.agent.status()[0]?.state === "held", 5000);
+    expect(h.discoveries).toEqual(["timeout", "timeout", "ok"]);
+    expect(h.logs.filter((l) => l.includes("discovery:"))).toHaveLength(1);
+  });
+
+  it("holds one attachment while another's interface never appears", async () => {
+    const backend = new FakeBackend();
+    backend.addLink("pn0", MAC);
+    const h = start({ backend, attachments: [{ interface: "pn0" }, { interface: "pn1" }] });
+    await until(() => h.agent.status()[0]?.state === "held");
+    expect(h.agent.status()[1]?.state).toBe("waiting-link");
+  });
+
+  it("reports failed when the kernel refuses, and retries", async () => {
+    const backend = new FakeBackend();
+    backend.addLink("pn0", MAC);
+    backend.failNext = "addr replace";
+    const h = start({
+      backend,
+      attachments: [{ interface: "pn0", address: { source: "static", cidr: "198.18.0.12/22" } }],
+    });
+    await until(() => h.agent.status()[0]?.state === "failed");
+    expect(h.agent.status()[0]?.lastError).toMatch(/Operation not permitted/);
+    await until(() => h.agent.status()[0]?.state === "held", 3000);
+    expect(h.agent.status()[0]?.lastError).toBeNull();
+  });
+
+  it("refuses a second agent on the same runDir", async () => {
+    const backend = new FakeBackend();
+    backend.addLink("pn0", MAC);
+    const dir = mkdtempSync(join(tmpdir(), "hf-lock-"));
+    const config = parseConfig({
+      version: 1,
+      stateDir: join(dir, "s"),
+      runDir: join(dir, "r"),
+      attachments: [{ interface: "pn0" }],
+    });
+    const monitor = () => ({ stop: () => undefined });
+    const first = startAgent({ config, backend, monitor, log: () => undefined, discover: async () => LEASE });
+    agents.push(first);
+    expect(() =>
+      startAgent({ config, backend, monitor, log: () => undefined, discover: async () => LEASE }),
+    ).toThrow(/another holdfast agent is already running/);
+  });
+});
