@@ -70,7 +70,7 @@ const existingLink = z.strictObject({ kind: z.literal("existing") });
 
 const link = z.discriminatedUnion("kind", [vlanLink, existingLink], {
   error: (iss) =>
-    `expected kind "vlan" or "existing", got ${got((iss.input as { kind?: unknown } | undefined)?.kind)}`,
+    `expected "vlan" or "existing", got ${got((iss.input as { kind?: unknown } | undefined)?.kind)}`,
 });
 
 export const DHCP_CLIENTS = ["udhcpc", "dhcpcd", "dhclient"] as const;
@@ -88,7 +88,7 @@ const staticAddress = z.strictObject({ source: z.literal("static"), cidr });
 
 const address = z.discriminatedUnion("source", [dhcpAddress, staticAddress], {
   error: (iss) =>
-    `expected source "dhcp" or "static", got ${got((iss.input as { source?: unknown } | undefined)?.source)}`,
+    `expected "dhcp" or "static", got ${got((iss.input as { source?: unknown } | undefined)?.source)}`,
 });
 
 const discovery = z.strictObject({

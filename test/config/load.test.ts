@@ -1,0 +1,128 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { loadConfig, parseConfig } from "../../src/config/load.js";
+import { parseDuration } from "../../src/config/duration.js";
+import { HoldfastError } from "../../src/errors.js";
+
+const base = { version: 1, attachments: [{ interface: "pn0" }] };
+
+function errorOf(document: unknown): HoldfastError {
+  try {
+    parseConfig(document, "/etc/holdfast/holdfast.yaml");
+  } catch (error) {
+    if (error instanceof HoldfastError) return error;
+    throw error;
+  }
+  throw new Error("config was accepted");
+}
+
+describe("config", () => {
+  it("applies every default", () => {
+    expect(parseConfig(base)).toEqual({
+      version: 1,
+      stateDir: "/var/lib/holdfast",
+      runDir: "/run/holdfast",
+      attachments: [
+        {
+          interface: "pn0",
+          link: { kind: "existing" },
+          address: { source: "dhcp", dhcpClient: "auto" },
+          discovery: { attemptTimeout: 15_000, maxBackoff: 30_000 },
+          reconcileInterval: 30_000,
+        },
+      ],
+    });
+  });
+
+  it("accepts the design's example", () => {
+    const config = parseConfig({
+      version: 1,
+      metrics: { listen: "127.0.0.1:9464", textfile: "/var/lib/prometheus/node-exporter/holdfast.prom" },
+      attachments: [
+        {
+          interface: "pn0",
+          link: { kind: "vlan", parent: "auto", vlanId: 3250 },
+          address: { source: "dhcp", dhcpClient: "auto" },
+          discovery: { attemptTimeout: "15s", maxBackoff: "30s" },
+          reconcileInterval: "30s",
+        },
+      ],
+    });
+    expect(config.attachments[0]?.link).toEqual({ kind: "vlan", parent: "auto", vlanId: 3250 });
+  });
+
+  it.each([
+    [{ ...base, version: 2 }, "version: expected 1, got 2"],
+    [{ ...base, extra: true }, "extra: unknown field"],
+    [{ version: 1, attachments: [] }, "attachments: expected a list of 1-8 attachments, got an empty list"],
+    [
+      { version: 1, attachments: Array.from({ length: 9 }, (_, i) => ({ interface: `pn${i}` })) },
+      "attachments: expected at most 8 attachments, got 9",
+    ],
+    [
+      { version: 1, attachments: [{ interface: "a-very-long-name0" }] },
+      'attachments[0].interface: expected an interface name of 1-15 characters from [A-Za-z0-9_.-], got "a-very-long-name0"',
+    ],
+    [
+      { version: 1, attachments: [{ interface: "pn0", link: { kind: "vlan", vlanId: 5000 } }] },
+      "attachments[0].link.vlanId: expected an integer 1-4094, got 5000",
+    ],
+    [
+      { version: 1, attachments: [{ interface: "pn0", link: { kind: "bond" } }] },
+      'attachments[0].link.kind: expected "vlan" or "existing", got "bond"',
+    ],
+    [
+      {
+        version: 1,
+        attachments: [{ interface: "pn0", address: { source: "static", cidr: "172.16.0.300/22" } }],
+      },
+      'attachments[0].address.cidr: expected an IPv4 CIDR like "172.16.0.2/22", got "172.16.0.300/22"',
+    ],
+    [
+      { version: 1, attachments: [{ interface: "pn0", address: { source: "dhcp", dhcpClient: "pump" } }] },
+      'attachments[0].address.dhcpClient: expected one of auto, udhcpc, dhcpcd, dhclient, got "pump"',
+    ],
+    [
+      { version: 1, attachments: [{ interface: "pn0", reconcileInterval: "soon" }] },
+      'attachments[0].reconcileInterval: expected a duration like "500ms", "15s", "10m" or "1h", between 100ms and 1h, got "soon"',
+    ],
+    [
+      { version: 1, attachments: [{ interface: "pn0" }, { interface: "pn0" }] },
+      'attachments[1].interface: expected a unique interface name, got "pn0" (also attachments[0])',
+    ],
+    [{ ...base, stateDir: "var/lib" }, 'stateDir: expected an absolute path, got "var/lib"'],
+    [
+      { ...base, metrics: { listen: "9464" } },
+      'metrics.listen: expected "host:port" like "127.0.0.1:9464", got "9464"',
+    ],
+  ])("rejects %j naming the field", (document, detail) => {
+    const error = errorOf(document);
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toBe("invalid config: /etc/holdfast/holdfast.yaml");
+    expect(error.details).toContain(detail);
+  });
+
+  it("names the file when it is not YAML, or missing", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hf-config-"));
+    writeFileSync(join(dir, "bad.yaml"), "version: 1\nattachments: [\n");
+    expect(() => loadConfig(join(dir, "bad.yaml"))).toThrow(
+      `not valid YAML or JSON: ${join(dir, "bad.yaml")}`,
+    );
+    expect(() => loadConfig(join(dir, "none.yaml"))).toThrow(`cannot read file: ${join(dir, "none.yaml")}`);
+  });
+
+  it("parses every duration unit and rejects anything else", () => {
+    expect([parseDuration("500ms"), parseDuration("15s"), parseDuration("10m"), parseDuration("1h")]).toEqual(
+      [500, 15_000, 600_000, 3_600_000],
+    );
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        const ms = parseDuration(text);
+        return ms === undefined || /^\s*\d+(\.\d+)?(ms|s|m|h)\s*$/.test(text);
+      }),
+    );
+  });
+});
