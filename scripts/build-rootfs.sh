@@ -20,7 +20,7 @@ PACKAGES=(
   openssh-server sudo procps ca-certificates curl
 )
 # Bump when the preparation steps below change so cached trees get rebuilt.
-PREP_VERSION=1
+PREP_VERSION=2
 
 FORCE=0
 [[ "${1:-}" == "--force" ]] && FORCE=1
@@ -84,9 +84,11 @@ rm -f "$STAGING/var/lib/dbus/machine-id"
 echo node >"$STAGING/etc/hostname"
 printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' >"$STAGING/etc/hosts"
 rm -f "$STAGING"/etc/ssh/ssh_host_*
-# Fallback for nodes booted without the harness: make missing host keys at start.
+# Fallback for nodes booted without the harness: make missing host keys at start. The
+# list is reset because Debian's own ExecStartPre (`sshd -t`) fails without keys.
 mkdir -p "$STAGING/etc/systemd/system/ssh.service.d"
-printf '[Service]\nExecStartPre=/usr/bin/ssh-keygen -A\n' >"$STAGING/etc/systemd/system/ssh.service.d/10-hostkeys.conf"
+printf '[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n' \
+  >"$STAGING/etc/systemd/system/ssh.service.d/10-hostkeys.conf"
 
 # The container's resolver is its own; DHCP client scripts may rewrite it.
 printf '# holdfast lab node: no resolver\n' >"$STAGING/etc/resolv.conf"

@@ -1,0 +1,113 @@
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { BootedNode } from "../../src/lab/booted-node.js";
+import type { Netns } from "../../src/lab/netns.js";
+import { run, runChecked, type RunResult } from "../../src/util/exec.js";
+import { isRoot } from "./root.js";
+
+const BUILD_SCRIPT = fileURLToPath(new URL("../../scripts/build-rootfs.sh", import.meta.url));
+/** a cold debootstrap takes about a minute on a good mirror; leave room for a slow one */
+const BUILD_TIMEOUT_MS = 15 * 60_000;
+
+export type RootfsResult = { readonly rootfs: string } | { readonly skip: string };
+
+let cached: Promise<RootfsResult> | undefined;
+
+/**
+ * The booted-node rootfs, built (or found up to date) by scripts/build-rootfs.sh; or the
+ * reason it can't be had, for a loud skip. Built once per test process.
+ */
+export function ensureRootfs(): Promise<RootfsResult> {
+  cached ??= buildRootfs();
+  return cached;
+}
+
+async function buildRootfs(): Promise<RootfsResult> {
+  if (!isRoot) return { skip: "booted nodes need root (namespaces, systemd-nspawn, debootstrap)" };
+  for (const tool of ["systemd-nspawn", "debootstrap", "nsenter", "ssh-keygen"]) {
+    const found = await run("sh", ["-c", `command -v ${tool}`], { timeoutMs: 5000 });
+    if (found.code !== 0) return { skip: `${tool} is not installed (see scripts/install-deps.sh)` };
+  }
+  const result = await run("bash", [BUILD_SCRIPT], { timeoutMs: BUILD_TIMEOUT_MS });
+  if (result.code !== 0) {
+    const tail = result.stderr.trim().split("\n").slice(-8).join("\n");
+    return {
+      skip: `scripts/build-rootfs.sh failed (${result.timedOut ? "timed out" : `exit ${result.code}`}):\n${tail}`,
+    };
+  }
+  const rootfs = result.stdout.trim().split("\n").pop() ?? "";
+  if (!existsSync(join(rootfs, "usr/lib/systemd/systemd")))
+    return { skip: `no systemd in built rootfs ${rootfs}` };
+  return { rootfs };
+}
+
+export interface SshKey {
+  readonly privateKey: string;
+  readonly publicKey: string;
+}
+
+/** A fresh ed25519 client key pair in dir (no passphrase: BatchMode). */
+export async function makeSshKey(dir: string, name = "id_ed25519"): Promise<SshKey> {
+  const privateKey = join(dir, name);
+  await runChecked(
+    run,
+    "ssh-keygen",
+    ["-q", "-t", "ed25519", "-N", "", "-C", "holdfast-test", "-f", privateKey],
+    {
+      timeoutMs: 10_000,
+    },
+  );
+  return { privateKey, publicKey: (await readFile(`${privateKey}.pub`, "utf8")).trim() };
+}
+
+/** Installs publicKey in ~user/.ssh/authorized_keys inside the node, with the modes sshd insists on. */
+export async function authorizeKey(node: BootedNode, user: string, publicKey: string): Promise<void> {
+  const script = [
+    "set -eu",
+    `home=$(getent passwd "$1" | cut -d: -f6)`,
+    `install -d -m 700 -o "$1" -g "$1" "$home/.ssh"`,
+    `cat >> "$home/.ssh/authorized_keys"`,
+    `chown "$1:$1" "$home/.ssh/authorized_keys"`,
+    `chmod 600 "$home/.ssh/authorized_keys"`,
+  ].join("\n");
+  const result = await node.exec("sh", ["-c", script, "sh", user], { input: `${publicKey}\n` });
+  if (result.code !== 0) throw new Error(`authorizeKey ${node.name}: ${result.stderr.trim()}`);
+}
+
+/** Pins the node's host key for address in a known_hosts file (so StrictHostKeyChecking=yes works). */
+export async function pinHostKey(knownHosts: string, address: string, node: BootedNode): Promise<void> {
+  const existing = existsSync(knownHosts) ? await readFile(knownHosts, "utf8") : "";
+  await writeFile(knownHosts, `${existing}${address} ${node.identity.hostKey}\n`);
+}
+
+export interface SshTarget {
+  /** namespace the client runs in: the topology's runner */
+  readonly from: Netns;
+  readonly address: string;
+  readonly user: string;
+  readonly key: SshKey;
+  readonly knownHosts: string;
+}
+
+/** The OpenSSH client options converge tests use: no host config, no prompts, pinned host keys. */
+export function sshOptions(target: SshTarget): string[] {
+  return [
+    "-F", "/dev/null", "-i", target.key.privateKey, "-o", "IdentitiesOnly=yes",
+    "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+    "-o", `UserKnownHostsFile=${target.knownHosts}`, "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR",
+  ]; // prettier-ignore
+}
+
+/**
+ * ssh to a booted node from the runner namespace with the host's OpenSSH client, e.g.
+ * `await sshTo(target)("sudo -n bash -s", script)`, the way a bootstrap is delivered.
+ */
+export function sshTo(target: SshTarget): (command: string, input?: string) => Promise<RunResult> {
+  return (command, input) =>
+    target.from.exec("ssh", [...sshOptions(target), `${target.user}@${target.address}`, command], {
+      timeoutMs: 120_000,
+      ...(input === undefined ? {} : { input }),
+    });
+}

@@ -1,0 +1,147 @@
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bootNode, type BootedNode } from "../../src/lab/booted-node.js";
+import { cgroupRoots } from "../../src/lab/nspawn-cgroup.js";
+import { listNamespaces } from "../../src/lab/netns.js";
+import { createTopology, type Topology } from "../../src/lab/topology.js";
+import { authorizeKey, ensureRootfs, makeSshKey, pinHostKey, sshTo } from "../helpers/booted-node.js";
+import { uniquePrefix } from "../helpers/topology.js";
+
+const built = await ensureRootfs();
+const skip = "skip" in built ? built.skip : undefined;
+if (skip !== undefined) console.warn(`\n*** SKIPPED: test/lab/booted-node.test.ts: ${skip} ***\n`);
+
+const NODE_IP = "198.18.0.10";
+
+function alive(pid: number): boolean {
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+describe.skipIf(skip !== undefined)("booted node (systemd-nspawn in a lab node namespace)", () => {
+  const rootfs = "rootfs" in built ? built.rootfs : "";
+  let topo: Topology;
+  let workDir: string;
+  let node: BootedNode;
+
+  beforeAll(async () => {
+    workDir = await mkdtemp(join(tmpdir(), "hf-booted-"));
+    topo = await createTopology({
+      prefix: uniquePrefix("bn"),
+      workDir,
+      nodes: [{ name: "n1", ip: NODE_IP }],
+    });
+    node = await bootNode({ rootfs, ns: topo.nodes[0]!.ns, name: "n1", workDir });
+  }, 180_000);
+
+  afterAll(async () => {
+    await node?.destroy();
+    await topo?.destroy();
+    await rm(workDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it("GIVEN a booted node THEN systemd is up, it is its own host and it sees the node's pn0", async () => {
+    expect(await node.waitBooted()).toBe("running");
+    expect((await node.exec("hostname", [])).stdout.trim()).toBe("n1");
+    expect((await node.exec("cat", ["/etc/machine-id"])).stdout.trim()).toBe(node.identity.machineId);
+    const link = await node.exec("ip", ["-o", "link", "show", "pn0"]);
+    expect(link.stdout).toContain(topo.nodes[0]!.mac);
+    expect((await node.exec("node", ["--version"])).stdout).toMatch(/^v18\./);
+  });
+
+  it("GIVEN the node's units THEN they may manage pn0 (CAP_NET_ADMIN inside the container)", async () => {
+    // systemd-run: a real unit in the container, with the container's capabilities, not nsenter's
+    const add = await node.exec("systemd-run", [
+      "--wait",
+      "--pipe",
+      "--quiet",
+      "ip",
+      "addr",
+      "add",
+      "198.18.0.99/22",
+      "dev",
+      "pn0",
+    ]);
+    expect(add.stderr).toBe("");
+    expect(await topo.nodes[0]!.addresses()).toEqual(["198.18.0.99/22"]);
+    await node.exec("ip", ["addr", "flush", "dev", "pn0"]);
+  });
+
+  it("GIVEN Kea in the lab WHEN the incident's dhclient runs in the node THEN it gets the reserved address", async () => {
+    const unit = ["--unit=incident-dhclient", "-p", "Restart=always", "dhclient", "-d", "-v", "pn0"];
+    expect((await node.exec("systemd-run", unit)).code).toBe(0);
+    try {
+      let addresses: string[] = [];
+      for (let i = 0; i < 100 && !addresses.includes(topo.nodes[0]!.cidr); i++) {
+        await sleep(100);
+        addresses = await topo.nodes[0]!.addresses();
+      }
+      expect(addresses).toEqual([`${NODE_IP}/22`]);
+      const leases = await node.exec("cat", ["/var/lib/dhcp/dhclient.leases"]);
+      expect(leases.stdout).toContain(`fixed-address ${NODE_IP};`);
+    } finally {
+      await node.exec("systemctl", ["stop", "incident-dhclient.service"]);
+      await node.exec("ip", ["addr", "flush", "dev", "pn0"]);
+    }
+  });
+
+  it("GIVEN sshd in the node WHEN the runner connects with a pinned host key and an authorized key THEN it is ubuntu with passwordless sudo", async () => {
+    await node.exec("ip", ["addr", "add", `${NODE_IP}/22`, "dev", "pn0"]);
+    const key = await makeSshKey(workDir);
+    await authorizeKey(node, "ubuntu", key.publicKey);
+    const knownHosts = join(workDir, "known_hosts");
+    await pinHostKey(knownHosts, NODE_IP, node);
+    const ssh = sshTo({ from: topo.runner, address: NODE_IP, user: "ubuntu", key, knownHosts });
+
+    const who = await ssh("id -un && sudo -n id -u");
+    expect(who.stderr).toBe("");
+    expect(who.stdout).toBe("ubuntu\n0\n");
+    // a bootstrap arrives like this: the script on stdin of a remote shell
+    const piped = await ssh(
+      "sudo -n bash -s",
+      "set -eu\nmkdir -p /var/lib/holdfast\necho piped > /var/lib/holdfast/marker\n",
+    );
+    expect(piped.code).toBe(0);
+    expect((await node.exec("cat", ["/var/lib/holdfast/marker"])).stdout).toBe("piped\n");
+  });
+
+  it("GIVEN a file in /var/lib WHEN the node reboots THEN it is a new boot and the file is still there", async () => {
+    await node.exec("sh", ["-c", "echo kept > /var/lib/holdfast/survives; echo gone > /run/volatile"]);
+    const bootId = (await node.exec("cat", ["/proc/sys/kernel/random/boot_id"])).stdout;
+    const before = node.leaderPid;
+    await node.reboot();
+    expect(node.leaderPid).not.toBe(before);
+    expect(alive(before)).toBe(false);
+    expect((await node.exec("cat", ["/proc/sys/kernel/random/boot_id"])).stdout).not.toBe(bootId);
+    expect((await node.exec("cat", ["/var/lib/holdfast/survives"])).stdout).toBe("kept\n");
+    expect((await node.exec("test", ["-e", "/run/volatile"])).code).toBe(1);
+    expect(await node.waitBooted()).toBe("running");
+  });
+
+  it("GIVEN a power cut THEN the node boots again from the same disk", async () => {
+    const before = node.leaderPid;
+    await node.reset();
+    expect(node.leaderPid).not.toBe(before);
+    expect((await node.exec("cat", ["/var/lib/holdfast/survives"])).stdout).toBe("kept\n");
+  });
+
+  it("GIVEN a node WHEN destroyed THEN no process, cgroup or directory of it is left, and the topology goes cleanly", async () => {
+    const leader = node.leaderPid;
+    const machine = node.machine;
+    await node.destroy();
+    await node.destroy(); // twice is fine
+    expect(alive(leader)).toBe(false);
+    expect(await topo.nodes[0]!.ns.pids()).toEqual([]);
+    expect(existsSync(node.dir)).toBe(false);
+    for (const root of cgroupRoots()) expect(existsSync(join(root, "holdfast-lab", machine))).toBe(false);
+    await topo.destroy();
+    expect((await listNamespaces()).filter((name) => name.startsWith(topo.prefix))).toEqual([]);
+  });
+});
