@@ -1,0 +1,131 @@
+/**
+ * bench/restore-latency: deletes the held address N times inside a namespace and reports
+ * how long the agent takes to put it back, from the kernel's own event stream
+ * (`ip -ts monitor address`: the time each RTM_DELADDR / RTM_NEWADDR reached userspace),
+ * then the agent's RSS and CPU time after an idle minute.
+ *
+ *   npm run build && npx tsx bench/restore-latency.ts [--rounds 100] [--idle 60] [--node /path/to/node]
+ *
+ * Runs only in namespaces it creates; needs root.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import { Netns } from "../src/lab/netns.js";
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "100" },
+    idle: { type: "string", default: "60" },
+    node: { type: "string", default: process.execPath },
+  },
+});
+const rounds = Number(values.rounds);
+const idleSeconds = Number(values.idle);
+const CIDR = "198.18.0.10/22";
+const bundle = resolve("dist/holdfast.mjs");
+
+if (process.getuid?.() !== 0) {
+  console.error("bench/restore-latency needs root (network namespaces)");
+  process.exit(2);
+}
+
+const percentile = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+
+/** `[2026-11-26T10:00:00.123456] Deleted 2: pn0    inet 198.18.0.10/22 …` → ms since epoch (µs precision). */
+function stamp(line: string): number | undefined {
+  const m = /^\[?(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d+)/.exec(line);
+  if (!m) return undefined;
+  return Date.parse(`${m[1]}Z`) + Number(`0.${m[2]}`) * 1000;
+}
+
+const ns = await Netns.create(`hfbench${process.pid}`);
+try {
+  await ns.exec("ip", ["link", "add", "pn0", "type", "veth", "peer", "name", "pn0peer"]);
+  await ns.exec("ip", ["link", "set", "pn0peer", "up"]);
+  const dir = mkdtempSync(join(tmpdir(), "hf-bench-"));
+  writeFileSync(
+    join(dir, "holdfast.yaml"),
+    [
+      "version: 1",
+      `stateDir: ${dir}/state`,
+      `runDir: ${dir}/run`,
+      "attachments:",
+      "  - interface: pn0",
+      "    link: { kind: existing }",
+      `    address: { source: static, cidr: ${CIDR} }`,
+      "    reconcileInterval: 30s",
+      "",
+    ].join("\n"),
+  );
+  const monitor = ns.spawn("ip", ["-ts", "-o", "monitor", "address"], { stdout: join(dir, "monitor.log") });
+  const agent = ns.spawn(values.node, [bundle, "agent", "--config", join(dir, "holdfast.yaml")], {
+    stdout: join(dir, "agent.log"),
+  });
+  const held = async () =>
+    (await ns.exec("ip", ["-o", "-4", "addr", "show", "dev", "pn0"])).stdout.includes(CIDR);
+  for (let i = 0; !(await held()); i++) {
+    if (i > 100)
+      throw new Error(`agent never held the address; log: ${readFileSync(join(dir, "agent.log"), "utf8")}`);
+    await sleep(50);
+  }
+  await sleep(300);
+  for (let i = 0; i < rounds; i++) {
+    await ns.exec("ip", ["addr", "del", CIDR, "dev", "pn0"]);
+    for (let j = 0; !(await held()); j++) {
+      if (j > 200) throw new Error(`address not restored in round ${i}`);
+      await sleep(5);
+    }
+    await sleep(20);
+  }
+  await sleep(200);
+  monitor.kill("SIGTERM");
+  await monitor.exited;
+
+  // Pair each deletion of the held address with the next re-addition.
+  const latencies: number[] = [];
+  let deletedAt: number | undefined;
+  const lines = createInterface({
+    input: (await import("node:fs")).createReadStream(join(dir, "monitor.log")),
+  });
+  for await (const line of lines) {
+    if (!line.includes(CIDR)) continue;
+    const at = stamp(line);
+    if (at === undefined) continue;
+    if (line.includes("Deleted")) deletedAt = at;
+    else if (deletedAt !== undefined) {
+      latencies.push(at - deletedAt);
+      deletedAt = undefined;
+    }
+  }
+  latencies.sort((a, b) => a - b);
+
+  await sleep(idleSeconds * 1000);
+  const statm = readFileSync(`/proc/${agent.pid}/status`, "utf8");
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(statm)?.[1] ?? NaN);
+  const stat = readFileSync(`/proc/${agent.pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  const ticks = Number(stat[11]) + Number(stat[12]);
+  const nodeVersion = (await ns.exec(values.node, ["--version"])).stdout.trim();
+  agent.kill("SIGTERM");
+  await agent.exited;
+
+  const f = (n: number) => n.toFixed(1);
+  console.log(
+    `restore-latency (${nodeVersion}, ${latencies.length}/${rounds} deletions paired from ip -ts monitor)`,
+  );
+  console.log(
+    `  p50 ${f(percentile(latencies, 50))} ms   p99 ${f(percentile(latencies, 99))} ms   max ${f(latencies.at(-1) ?? NaN)} ms`,
+  );
+  console.log(
+    `  agent after ${idleSeconds}s idle: RSS ${(rssKb / 1024).toFixed(1)} MB, CPU ${(ticks / 100).toFixed(2)} s total`,
+  );
+  console.log(
+    `  targets: p99 <= 20 ms (${percentile(latencies, 99) <= 20 ? "met" : "MISSED"}), RSS <= 60 MB (${rssKb / 1024 <= 60 ? "met" : "MISSED"})`,
+  );
+} finally {
+  await ns.destroy();
+}

@@ -1,0 +1,32 @@
+import type { Command } from "commander";
+import { startAgent } from "../../agent/agent.js";
+import { discoverWith } from "../../agent/discover.js";
+import { jsonLogger } from "../../agent/log.js";
+import { DEFAULT_CONFIG_PATH, loadConfig } from "../../config/load.js";
+import { errorMessage } from "../../errors.js";
+import { createObservers } from "../../observe/index.js";
+import { endAllRuns } from "../../util/exec.js";
+
+export function registerAgent(program: Command): void {
+  program
+    .command("agent")
+    .description("run the agent in the foreground (systemd runs this)")
+    .option("-c, --config <path>", "agent config (YAML or JSON)", DEFAULT_CONFIG_PATH)
+    .action(async (options: { config: string }) => {
+      const config = loadConfig(options.config);
+      const log = jsonLogger();
+      const observers = await createObservers(config, {
+        onError: (what, error) => log("agent", `${what}: ${errorMessage(error)}`),
+      });
+      const agent = startAgent({ config, observers, log, discover: discoverWith(config.runDir) });
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          log("agent", `${signal} received`);
+          endAllRuns();
+          void agent.stop().then(resolve);
+        };
+        process.once("SIGTERM", () => stop("SIGTERM"));
+        process.once("SIGINT", () => stop("SIGINT"));
+      });
+    });
+}
