@@ -22,11 +22,17 @@ const LISTEN = "127.0.0.1:9464";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls fn until it returns a value that passes `ok`, or fails after timeoutMs with the last value. */
-async function until<T>(fn: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+async function until<T>(
+  fn: () => Promise<T> | T,
+  ok: (v: T) => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T = await fn();
   while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
     await sleep(20);
     last = await fn();
   }
@@ -39,7 +45,11 @@ function sample(metrics: string, series: string): number | undefined {
 }
 
 describe.skipIf(!isRoot)("observe against a real agent in a namespace", () => {
-  const topo = useTopology({ prefix: uniquePrefix("ob"), nodes: [{ name: "n1", ip: "198.18.0.10" }], startKea: false });
+  const topo = useTopology({
+    prefix: uniquePrefix("ob"),
+    nodes: [{ name: "n1", ip: "198.18.0.10" }],
+    startKea: false,
+  });
   const dir = mkdtempSync(join(tmpdir(), "hf-observe-ns-"));
   const configPath = join(dir, "holdfast.yaml");
   const runDir = join(dir, "run");
@@ -83,7 +93,9 @@ describe.skipIf(!isRoot)("observe against a real agent in a namespace", () => {
         "",
       ].join("\n"),
     );
-    agent = node.ns.spawn(NODE, [bundlePath(), "agent", "--config", configPath], { stdout: join(dir, "agent.log") });
+    agent = node.ns.spawn(NODE, [bundlePath(), "agent", "--config", configPath], {
+      stdout: join(dir, "agent.log"),
+    });
   });
 
   afterAll(async () => {
@@ -114,13 +126,24 @@ describe.skipIf(!isRoot)("observe against a real agent in a namespace", () => {
     const lint = await promtool(["check", "metrics"], { input: metrics });
     expect(lint.stdout + lint.stderr).toBe("");
     expect(lint.code).toBe(0);
-    expect(readFileSync(textfile, "utf8")).toContain('holdfast_address_held{interface="pn0"} 1');
+    // node_exporter's copy follows within the textfile throttle window (1 s)
+    await until(
+      () => readFileSync(textfile, "utf8"),
+      (t) => t.includes('holdfast_address_held{interface="pn0"} 1'),
+      5000,
+      "the textfile to show the address held",
+    );
   });
 
   it("GIVEN the address deleted twice THEN two re-asserts are counted with reason deleted", async () => {
     for (let i = 1; i <= 2; i++) {
       await node.ns.exec("ip", ["addr", "del", node.cidr, "dev", "pn0"], { timeoutMs: 10_000 });
-      await until(() => node.addresses(), (a) => a.includes(node.cidr), 5000, "the address to come back");
+      await until(
+        () => node.addresses(),
+        (a) => a.includes(node.cidr),
+        5000,
+        "the address to come back",
+      );
       const metrics = await until(
         scrape,
         (m) => sample(m, 'holdfast_reasserts_total{interface="pn0",reason="deleted"}') === i,
@@ -132,7 +155,6 @@ describe.skipIf(!isRoot)("observe against a real agent in a namespace", () => {
     }
     const reading = readStatus(runDir);
     expect(reading.kind === "ok" && reading.status.attachments[0]?.reasserts).toBe(3);
-    // node_exporter's copy follows within its throttle window
     await until(
       () => readFileSync(textfile, "utf8"),
       (t) => t.includes('holdfast_reasserts_total{interface="pn0",reason="deleted"} 2'),
