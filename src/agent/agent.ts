@@ -89,12 +89,12 @@ export function startAgent(options: AgentOptions): RunningAgent {
     const at = performance.now();
     const target = event.interface === undefined ? undefined : byName.get(event.interface);
     if (target) {
-      target.trigger("event", at);
+      target.trigger("event", { eventAt: at, deletedCidr: event.deleted ? event.address : undefined });
       return;
     }
     // A VLAN's parent going away or coming back matters to its children.
     if (event.kind === "link") {
-      for (const c of controllers) if (c.attachment.link.kind === "vlan") c.trigger("event", at);
+      for (const c of controllers) if (c.attachment.link.kind === "vlan") c.trigger("event", { eventAt: at });
     }
   };
   let monitor: MonitorHandle | undefined;

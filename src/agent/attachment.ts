@@ -18,6 +18,14 @@ import type { Scheduler } from "./scheduler.js";
 /** Why a reconcile runs. Events, timers and startup only schedule; reconcile alone changes things. */
 export type Trigger = "startup" | "event" | "periodic" | "discovered" | "retry";
 
+/** What the event that triggered a reconcile said; only a hint, the kernel's state decides. */
+export interface Hint {
+  /** performance.now() when the event arrived, for the re-assert latency */
+  readonly eventAt?: number;
+  /** an address the event reported deleted */
+  readonly deletedCidr?: string;
+}
+
 export interface AttachmentDeps {
   readonly backend: NetBackend;
   readonly scheduler: Scheduler;
@@ -50,7 +58,7 @@ export class AttachmentController {
   private status: AttachmentStatus;
   private held: Held | undefined;
   private running = false;
-  private pending: { trigger: Trigger; eventAt: number | undefined } | undefined;
+  private pending: { trigger: Trigger; hint: Hint } | undefined;
   private discovering = false;
   private discoveryAttempt = 0;
   private nextDiscoveryAt = 0;
@@ -84,22 +92,28 @@ export class AttachmentController {
   }
 
   /** Schedules a reconcile; calls during a running one coalesce into one more pass. */
-  trigger(trigger: Trigger, eventAt?: number): void {
+  trigger(trigger: Trigger, hint: Hint = {}): void {
     if (this.running) {
-      const keepEvent = this.pending?.eventAt ?? eventAt;
+      const before = this.pending?.hint ?? {};
       const merged: Trigger = this.pending?.trigger === "event" || trigger === "event" ? "event" : trigger;
-      this.pending = { trigger: merged, eventAt: keepEvent };
+      this.pending = {
+        trigger: merged,
+        hint: {
+          eventAt: before.eventAt ?? hint.eventAt,
+          deletedCidr: before.deletedCidr ?? hint.deletedCidr,
+        },
+      };
       return;
     }
-    void this.loop(trigger, eventAt);
+    void this.loop(trigger, hint);
   }
 
-  private async loop(trigger: Trigger, eventAt: number | undefined): Promise<void> {
+  private async loop(trigger: Trigger, hint: Hint): Promise<void> {
     this.running = true;
-    let next: { trigger: Trigger; eventAt: number | undefined } | undefined = { trigger, eventAt };
+    let next: { trigger: Trigger; hint: Hint } | undefined = { trigger, hint };
     while (next) {
       this.pending = undefined;
-      await this.reconcileOnce(next.trigger, next.eventAt);
+      await this.reconcileOnce(next.trigger, next.hint);
       next = this.pending;
     }
     this.running = false;
@@ -108,9 +122,9 @@ export class AttachmentController {
     );
   }
 
-  private async reconcileOnce(trigger: Trigger, eventAt: number | undefined): Promise<void> {
+  private async reconcileOnce(trigger: Trigger, hint: Hint): Promise<void> {
     try {
-      await this.reconcile(trigger, eventAt);
+      await this.reconcile(trigger, hint);
       if (this.status.lastError !== null && this.status.state !== "discovering")
         this.update({ lastError: null });
     } catch (error) {
@@ -121,8 +135,20 @@ export class AttachmentController {
     this.deps.observer.reconciled?.(this.status, this.deps.allStatus());
   }
 
-  private async reconcile(trigger: Trigger, eventAt: number | undefined): Promise<void> {
+  private async reconcile(trigger: Trigger, hint: Hint): Promise<void> {
     const { backend, pnInterfaces } = this.deps;
+    // Fast path: the event named our address as deleted, so put it back before reading the
+    // link (one `ip` call instead of two). `replace` is idempotent; the full pass below still
+    // reads the real state and fixes whatever else differs.
+    let restoredEarly = false;
+    if (this.held && hint.deletedCidr === this.held.cidr) {
+      try {
+        await backend.replaceAddress(this.name, this.held.cidr);
+        restoredEarly = true;
+      } catch {
+        // the link itself is gone (deleting a link deletes its addresses first): the full pass waits for it
+      }
+    }
     const link = await ensureLink(this.name, this.attachment.link, { backend, pnInterfaces });
     if (link.kind === "waiting") {
       this.update({ state: "waiting-link", lastError: null }, `waiting for link (${link.why})`);
@@ -152,9 +178,10 @@ export class AttachmentController {
 
     const held = this.held;
     const present = state.addresses.find((a) => a.cidr === held.cidr);
-    if (!present || present.validLft !== "forever" || present.preferredLft !== "forever") {
-      const started = eventAt ?? performance.now();
-      await backend.replaceAddress(this.name, held.cidr);
+    const stale = !present || present.validLft !== "forever" || present.preferredLft !== "forever";
+    if (stale || restoredEarly) {
+      const started = hint.eventAt ?? performance.now();
+      if (stale) await backend.replaceAddress(this.name, held.cidr);
       const reason: ReassertReason = !this.everHeld
         ? "startup"
         : recreated
@@ -166,11 +193,12 @@ export class AttachmentController {
       this.deps.observer.reasserted?.(this.name, reason, latencyMs);
       this.status = { ...this.status, reasserts: this.status.reasserts + 1 };
       if (this.everHeld) {
-        const what = present
-          ? "address lifetime changed"
-          : reason === "link-recreated"
-            ? "link re-created"
-            : "address deleted";
+        const what =
+          present && !restoredEarly
+            ? "address lifetime changed"
+            : reason === "link-recreated"
+              ? "link re-created"
+              : "address deleted";
         this.deps.log(this.name, `${what}, re-asserted ${held.cidr} in ${latencyMs} ms`, {
           reason,
           latencyMs,

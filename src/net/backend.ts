@@ -59,5 +59,7 @@ export interface NetEvent {
   readonly interface: string | undefined;
   /** Deleted / removed (the line started with "Deleted") */
   readonly deleted: boolean;
+  /** for IPv4 address events: the CIDR */
+  readonly address?: string;
   readonly raw: string;
 }

@@ -13,7 +13,14 @@ export function parseMonitorLine(line: string): NetEvent | undefined {
   const indexed = INDEXED.exec(text);
   if (indexed) {
     const kind: NetEventKind = / inet6? /.test(text) ? "address" : "link";
-    return { kind, interface: indexed[2], deleted: indexed[1] !== undefined, raw: text };
+    const address = / inet (\d+\.\d+\.\d+\.\d+\/\d+)/.exec(text)?.[1];
+    return {
+      kind,
+      interface: indexed[2],
+      deleted: indexed[1] !== undefined,
+      ...(address ? { address } : {}),
+      raw: text,
+    };
   }
   const dev = ROUTE_DEV.exec(text);
   return { kind: "route", interface: dev?.[1], deleted: text.startsWith("Deleted "), raw: text };

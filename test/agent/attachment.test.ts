@@ -79,7 +79,13 @@ const until = async (what: () => boolean, ms = 2000) => {
   }
 };
 
-const deleted = (iface: string): NetEvent => ({ kind: "address", interface: iface, deleted: true, raw: "" });
+const deleted = (iface: string, address?: string): NetEvent => ({
+  kind: "address",
+  interface: iface,
+  deleted: true,
+  address,
+  raw: "",
+});
 
 describe("agent with a fake kernel", () => {
   it("discovers, caches, holds with infinite lifetime, logs one line per state change", async () => {
@@ -111,9 +117,13 @@ describe("agent with a fake kernel", () => {
     const h = start({ backend });
     await until(() => h.agent.status()[0]?.state === "held");
     backend.addresses.set("pn0", []);
-    h.emit(deleted("pn0"));
+    h.emit(deleted("pn0", "198.18.0.10/22"));
     await until(() => h.reasserts.length === 2);
     expect(h.reasserts).toEqual(["startup", "deleted"]);
+    // the event named the held address: restored before the link was even read
+    expect(backend.ops.slice(-1)).toEqual([
+      "addr replace 198.18.0.10/22 dev pn0 valid_lft forever preferred_lft forever",
+    ]);
     expect(backend.addresses.get("pn0")?.[0]?.cidr).toBe("198.18.0.10/22");
     expect(h.logs.at(-1)).toMatch(/^pn0: address deleted, re-asserted 198\.18\.0\.10\/22 in [\d.]+ ms$/);
   });
