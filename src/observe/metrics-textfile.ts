@@ -1,4 +1,5 @@
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { errorGate } from "./error-gate.js";
 import type { HoldfastMetrics } from "./metrics.js";
 import { throttle, type Throttled } from "./throttle.js";
 
@@ -24,12 +25,14 @@ export function createTextfileWriter(
 ): TextfileWriter {
   // Writes are chained so an older rendering can never land after a newer one.
   let chain: Promise<void> = Promise.resolve();
+  const errors = errorGate(onError);
   const writeNow = (): Promise<void> => {
     chain = chain.then(async () => {
       try {
         writeFileAtomic(path, await metrics.render());
+        errors.succeeded();
       } catch (error) {
-        onError(error);
+        errors.failed(error);
       }
     });
     return chain;

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { AgentObserver, AttachmentStatus } from "../agent/events.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { VERSION } from "../version.js";
+import { errorGate } from "./error-gate.js";
 
 export const STATUS_FILE_NAME = "status.json";
 export const STATUS_VERSION = 1;
@@ -56,6 +57,7 @@ export function createStatusFileObserver(options: StatusFileOptions): AgentObser
     reconcileIntervalMs: options.reconcileIntervalMs,
   };
 
+  const errors = errorGate(options.onError ?? (() => undefined));
   const write = (all: readonly AttachmentStatus[]): void => {
     const document: StatusDocument = {
       version: STATUS_VERSION,
@@ -64,8 +66,9 @@ export function createStatusFileObserver(options: StatusFileOptions): AgentObser
     };
     try {
       writeFileAtomic(path, `${JSON.stringify(document, null, 2)}\n`);
+      errors.succeeded();
     } catch (error) {
-      options.onError?.(error);
+      errors.failed(error);
     }
   };
 
