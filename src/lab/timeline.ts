@@ -46,7 +46,11 @@ export function presentAt(address: readonly AddressSample[], t: number): boolean
 }
 
 /** The intervals in [from, to] during which the address was absent. */
-export function absentIntervals(address: readonly AddressSample[], from: number, to: number): [number, number][] {
+export function absentIntervals(
+  address: readonly AddressSample[],
+  from: number,
+  to: number,
+): [number, number][] {
   const out: [number, number][] = [];
   let present = presentAt(address, from);
   let since = from;
@@ -71,7 +75,11 @@ export function addressLostMs(address: readonly AddressSample[], from: number, t
  * (the first presence at or after the first absence that follows `reference`).
  * 0 when the address was never absent after `reference`; null when it never came back.
  */
-export function timeToRestore(address: readonly AddressSample[], reference: number, to: number): number | null {
+export function timeToRestore(
+  address: readonly AddressSample[],
+  reference: number,
+  to: number,
+): number | null {
   const gaps = absentIntervals(address, reference, to);
   const first = gaps[0];
   if (!first) return 0;

@@ -4,6 +4,7 @@ import { registerSchema } from "./schema.js";
 import { registerStatus } from "./status.js";
 import { registerCheck } from "./check.js";
 import { registerLab } from "./lab.js";
+import { registerLab } from "./lab.js";
 
 /** One line per command; each command file exports its own register function. */
 export function registerCommands(program: Command): void {
@@ -11,5 +12,6 @@ export function registerCommands(program: Command): void {
   registerSchema(program);
   registerStatus(program);
   registerCheck(program);
+  registerLab(program);
   registerLab(program);
 }

@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
+import type { LabNode } from "./topology.js";
+import type { AddressSample } from "./timeline.js";
+
+/** `[2026-11-26T10:00:58.738116] Deleted 3: pn0    inet 198.18.0.10/22 …` (ip -o -ts monitor, TZ=UTC) */
+const EVENT =
+  /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})\d*\]\s+(Deleted\s+)?\d+:\s+(\S+)\s+inet\s+([\d.]+)\//;
+
+export interface AddressEvent {
+  readonly t: number;
+  readonly deleted: boolean;
+  readonly ifname: string;
+  readonly ip: string;
+}
+
+export function parseMonitorLine(line: string): AddressEvent | undefined {
+  const match = EVENT.exec(line);
+  if (!match) return undefined;
+  return { t: Date.parse(`${match[1]}Z`), deleted: match[2] !== undefined, ifname: match[3]!, ip: match[4]! };
+}
+
+/**
+ * Records when the node's PN address is present on pn0, from the kernel's own netlink
+ * stream (`ip -ts monitor address` stamps each event when it arrives), so a delete and a
+ * re-add a millisecond apart are both seen. Runs `ip -n <node ns>` from the lab process:
+ * no helper inside the node namespace that the implementation under test could disturb.
+ */
+export class AddressWatch {
+  readonly samples: AddressSample[] = [];
+  private present = false;
+  private child: ChildProcess | undefined;
+  private waiters: (() => void)[] = [];
+
+  constructor(private readonly node: LabNode) {}
+
+  async start(): Promise<void> {
+    const child = spawn("ip", ["-n", this.node.ns.name, "-o", "-ts", "monitor", "address"], {
+      stdio: ["ignore", "pipe", "ignore"],
+      env: { ...process.env, TZ: "UTC" },
+    });
+    this.child = child;
+    createInterface({ input: child.stdout! }).on("line", (line) => this.onLine(line));
+    // The monitor is subscribed once it has started; the dump after that fills in the initial state.
+    await new Promise<void>((resolve) => setTimeout(resolve, 100));
+    const initial = await this.node.addresses();
+    if (this.samples.length === 0) this.record(Date.now(), initial.includes(this.node.cidr));
+  }
+
+  /** the monitor's pid (it lives in the node namespace: `ip -n` enters it) */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get isPresent(): boolean {
+    return this.present;
+  }
+
+  /** Resolves when the address is present, or after timeoutMs; returns whether it is. */
+  waitPresent(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.present) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        this.waiters = this.waiters.filter((w) => w !== done);
+        resolve(this.present);
+      };
+      const timer = setTimeout(done, timeoutMs);
+      signal?.addEventListener("abort", done);
+      this.waiters.push(done);
+    });
+  }
+
+  stop(): void {
+    this.child?.kill("SIGTERM");
+    this.child = undefined;
+  }
+
+  private onLine(line: string): void {
+    const event = parseMonitorLine(line);
+    if (!event || event.ifname !== this.node.ifname || event.ip !== this.node.ip) return;
+    this.record(event.t, !event.deleted);
+  }
+
+  private record(t: number, present: boolean): void {
+    this.samples.push({ t, present });
+    this.present = present;
+    if (present) for (const waiter of [...this.waiters]) waiter();
+  }
+}

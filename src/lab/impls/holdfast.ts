@@ -1,0 +1,40 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import type { ConfigInput } from "../../config/schema.js";
+import { selfCommand } from "../self.js";
+import type { Impl, ImplContext } from "./types.js";
+
+/**
+ * The agent config the lab runs: pn0 exists already (a veth standing in for the VLAN), the
+ * address comes from DHCP once. Discovery and the safety-net period are scaled down with the
+ * lab's short leases; the netlink watch does the real work either way.
+ */
+export function holdfastConfig(ctx: ImplContext): ConfigInput {
+  return {
+    version: 1,
+    stateDir: join(ctx.stateDir, "holdfast"),
+    runDir: join(ctx.runDir, "holdfast"),
+    attachments: [
+      {
+        interface: ctx.node.ifname,
+        link: { kind: "existing" },
+        address: { source: "dhcp", dhcpClient: "auto" },
+        discovery: { attemptTimeout: "5s", maxBackoff: "5s" },
+        reconcileInterval: "5s",
+      },
+    ],
+  };
+}
+
+export const holdfast: Impl = {
+  name: "holdfast",
+  summary: "holdfast agent (discover once, cache, hold, re-assert on netlink events)",
+  requires: [],
+  async prepare(ctx) {
+    const config = join(ctx.dir, "holdfast.yaml");
+    await mkdir(join(ctx.stateDir, "holdfast"), { recursive: true });
+    await writeFile(config, `# holdfast lab\n${stringify(holdfastConfig(ctx))}`);
+    return selfCommand("agent", ["--config", config]);
+  },
+};

@@ -1,0 +1,88 @@
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { AddressWatch } from "./address-watch.js";
+import type { Impl, ImplContext } from "./impls/types.js";
+import type { NsProcess } from "./netns.js";
+import type { RunHandle } from "./scenarios/types.js";
+import { selfCommand } from "./self.js";
+import { Supervisor } from "./supervisor.js";
+import type { Mark, Timeline } from "./timeline.js";
+import type { LabNode } from "./topology.js";
+import { UP_PORT } from "./up-server.js";
+
+/**
+ * One implementation on one lab node: its directories, the /up server and the address
+ * watch (the lab's instruments, which a simulated reboot leaves alone), and the supervised
+ * implementation itself.
+ */
+export class NodeRun implements RunHandle {
+  readonly marks: Mark[] = [];
+  readonly watch: AddressWatch;
+  readonly supervisor: Supervisor;
+  private upServer: NsProcess | undefined;
+  private readonly ctx: ImplContext;
+
+  constructor(
+    readonly impl: Impl,
+    readonly node: LabNode,
+    dir: string,
+    leaseSeconds: number,
+  ) {
+    this.ctx = { node, dir, stateDir: join(dir, "state"), runDir: join(dir, "run"), leaseSeconds };
+    this.watch = new AddressWatch(node);
+    this.supervisor = new Supervisor(node.ns, join(dir, `${impl.name}.log`));
+  }
+
+  get logFile(): string {
+    return join(this.ctx.dir, `${this.impl.name}.log`);
+  }
+
+  /** Directories, the /up server and the address watch; the implementation is not started yet. */
+  async setUp(): Promise<void> {
+    await mkdir(this.ctx.stateDir, { recursive: true });
+    await mkdir(this.ctx.runDir, { recursive: true });
+    const serve = selfCommand("lab-serve", ["--port", String(UP_PORT)]);
+    this.upServer = this.node.ns.spawn(serve.file, serve.args, {
+      stdout: join(this.ctx.dir, "up-server.log"),
+    });
+    await this.watch.start();
+  }
+
+  mark(label: string): void {
+    this.marks.push({ t: Date.now(), label });
+  }
+
+  async boot(label = "boot"): Promise<void> {
+    const command = await this.impl.prepare(this.ctx);
+    this.mark(label);
+    this.supervisor.start(command);
+  }
+
+  async powerCut(): Promise<void> {
+    await this.supervisor.stop("SIGKILL");
+    // daemonised helpers (dhclient -1 forks away into its own session) die with the node
+    const keep = new Set([this.upServer?.pid, this.watch.pid]);
+    for (const pid of await this.node.ns.pids()) {
+      if (keep.has(pid)) continue;
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    await rm(this.ctx.runDir, { recursive: true, force: true });
+    await mkdir(this.ctx.runDir, { recursive: true });
+    await this.node.recreateLink();
+  }
+
+  /** Stops the implementation and the instruments (the topology's teardown ends whatever is left). */
+  async stop(): Promise<void> {
+    await this.supervisor.stop("SIGTERM");
+    this.watch.stop();
+    this.upServer?.kill("SIGTERM");
+  }
+
+  timeline(probes: Timeline["probes"]): Timeline {
+    return { address: [...this.watch.samples], probes, marks: [...this.marks].sort((a, b) => a.t - b.t) };
+  }
+}

@@ -1,0 +1,200 @@
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { errorMessage } from "../errors.js";
+import { collectEnvironment, type Environment } from "./environment.js";
+import { getImpl } from "./impls/index.js";
+import type { ImplName } from "./impls/types.js";
+import { measure } from "./metrics.js";
+import { NodeRun } from "./node-run.js";
+import { readProbeLog } from "./probe.js";
+import { getScenario } from "./scenarios/index.js";
+import type { Scenario, ScenarioContext, ScenarioName } from "./scenarios/types.js";
+import { selfCommand } from "./self.js";
+import { startLabServer } from "./server.js";
+import type { Timeline } from "./timeline.js";
+import { createTopology, type Topology } from "./topology.js";
+import { UP_PORT } from "./up-server.js";
+
+/** Every namespace the lab makes starts with this; `holdfast lab --clean` removes exactly those. */
+export const LAB_NS_PREFIX = "hflab";
+
+export interface LabOptions {
+  readonly scenarios: readonly ScenarioName[];
+  readonly impls: readonly ImplName[];
+  /** @default 10 */
+  readonly leaseSeconds?: number;
+  /** how many scenarios run at once, each in its own topology @default all */
+  readonly parallel?: number;
+  /** @default a fresh directory under the system temp dir, removed afterwards */
+  readonly workDir?: string;
+  readonly keepWorkDir?: boolean;
+  readonly signal?: AbortSignal;
+  /** progress lines (stderr in the CLI) */
+  readonly log?: (line: string) => void;
+}
+
+/** One row of design §5's result list. */
+export interface LabResult {
+  readonly scenario: ScenarioName;
+  readonly impl: ImplName;
+  readonly pass: boolean;
+  readonly addressLostMs: number;
+  readonly probeFailures: number;
+  readonly probeTotal: number;
+  readonly timeToRestoreMs: number | null;
+  readonly notes: readonly string[];
+}
+
+export interface LabRun {
+  readonly result: LabResult;
+  readonly timeline: Timeline;
+}
+
+export interface LabReport {
+  readonly results: readonly LabResult[];
+  readonly environment: Environment;
+  /** results with their timelines, for the HTML report */
+  readonly runs: readonly LabRun[];
+}
+
+/** Runs each chosen scenario in its own topology (one node per implementation), in parallel. */
+export async function runLab(options: LabOptions): Promise<LabReport> {
+  const started = Date.now();
+  const leaseSeconds = options.leaseSeconds ?? 10;
+  const log = options.log ?? (() => undefined);
+  const workDir = options.workDir ?? (await mkdtemp(join(tmpdir(), `${LAB_NS_PREFIX}-`)));
+  const id = Math.floor(Math.random() * 36 ** 3)
+    .toString(36)
+    .padStart(3, "0");
+  const scenarios = options.scenarios.map(getScenario);
+  const runs: LabRun[][] = new Array<LabRun[]>(scenarios.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < scenarios.length) {
+      const index = next++;
+      const scenario = scenarios[index]!;
+      runs[index] = await runScenario(scenario, options.impls, {
+        prefix: `${LAB_NS_PREFIX}${id}${index.toString(36)}`,
+        dir: join(workDir, scenario.name),
+        leaseSeconds,
+        log,
+        signal: options.signal,
+      });
+    }
+  };
+  try {
+    const parallel = Math.max(1, Math.min(options.parallel ?? scenarios.length, scenarios.length));
+    await Promise.all(Array.from({ length: parallel }, worker));
+  } finally {
+    if (!options.keepWorkDir && options.workDir === undefined)
+      await rm(workDir, { recursive: true, force: true });
+  }
+  const flat = runs.flat();
+  const environment = await collectEnvironment(leaseSeconds, started);
+  return { results: flat.map((r) => r.result), environment, runs: flat };
+}
+
+interface ScenarioRunOptions {
+  readonly prefix: string;
+  readonly dir: string;
+  readonly leaseSeconds: number;
+  readonly log: (line: string) => void;
+  readonly signal: AbortSignal | undefined;
+}
+
+async function runScenario(
+  scenario: Scenario,
+  implNames: readonly ImplName[],
+  o: ScenarioRunOptions,
+): Promise<LabRun[]> {
+  o.signal?.throwIfAborted();
+  await mkdir(o.dir, { recursive: true });
+  o.log(`${scenario.name}: building the topology (${implNames.join(", ")})`);
+  const nodes = implNames.map((name, i) => ({ name, ip: `198.18.0.${10 + i}` }));
+  let topo: Topology | undefined;
+  const nodeRuns: NodeRun[] = [];
+  const probeLog = join(o.dir, "probes.jsonl");
+  let error: unknown;
+  try {
+    topo = await createTopology({
+      prefix: o.prefix,
+      leaseSeconds: o.leaseSeconds,
+      nodes,
+      startKea: false,
+      workDir: o.dir,
+    });
+    if (scenario.serverAtStart) await startLabServer(topo, o.leaseSeconds);
+    for (const [i, node] of topo.nodes.entries()) {
+      const run = new NodeRun(getImpl(implNames[i]!), node, join(o.dir, node.ns.name), o.leaseSeconds);
+      nodeRuns.push(run);
+      await run.setUp();
+    }
+    const targets = nodeRuns.flatMap((r) => ["--target", `${r.impl.name}=http://${r.node.ip}:${UP_PORT}/up`]);
+    const probe = selfCommand("lab-probe", ["--out", probeLog, ...targets]);
+    const prober = topo.runner.spawn(probe.file, probe.args, { stdout: join(o.dir, "probe.log") });
+    await Promise.all(nodeRuns.map((r) => r.boot("start")));
+    o.log(`${scenario.name}: implementations started`);
+    try {
+      await scenario.run(contextFor(topo, nodeRuns, o));
+    } finally {
+      await Promise.all(nodeRuns.map((r) => r.stop()));
+      prober.kill("SIGTERM");
+      await Promise.race([prober.exited, sleep(3000)]);
+    }
+  } catch (caught) {
+    error = caught;
+  } finally {
+    await topo?.destroy().catch((e: unknown) => o.log(`${scenario.name}: teardown: ${errorMessage(e)}`));
+  }
+  if (error !== undefined && o.signal?.aborted) throw error;
+  const probes = readProbeLog(probeLog);
+  const out = implNames.map((impl, i) => {
+    const run = nodeRuns[i];
+    const timeline = run ? run.timeline(probes.get(impl) ?? []) : { address: [], probes: [], marks: [] };
+    return { result: judge(scenario, impl, timeline, run, error), timeline };
+  });
+  o.log(
+    `${scenario.name}: done (${out.map((r) => `${r.result.impl} ${r.result.pass ? "pass" : "FAIL"}`).join(", ")})`,
+  );
+  return out;
+}
+
+function contextFor(topo: Topology, runs: readonly NodeRun[], o: ScenarioRunOptions): ScenarioContext {
+  return {
+    topo,
+    runs,
+    leaseMs: o.leaseSeconds * 1000,
+    mark: (label) => runs.forEach((r) => r.mark(label)),
+    startServer: async () => {
+      await startLabServer(topo, o.leaseSeconds);
+    },
+    sleep: (ms) => sleep(ms, undefined, o.signal ? { signal: o.signal } : {}),
+    waitAllPresent: async (timeoutMs) => {
+      await Promise.all(runs.map((r) => r.watch.waitPresent(timeoutMs, o.signal)));
+      o.signal?.throwIfAborted();
+    },
+  };
+}
+
+function judge(
+  scenario: Scenario,
+  impl: ImplName,
+  timeline: Timeline,
+  run: NodeRun | undefined,
+  error: unknown,
+): LabResult {
+  const measured = measure(timeline, scenario.restoreFrom);
+  const notes: string[] = [];
+  if (error !== undefined) notes.push(`lab error: ${errorMessage(error)}`);
+  const fault = timeline.marks.find((m) => m.label === "fault");
+  if (fault && scenario.serverAtStart && !timeline.address.some((a) => a.present && a.t <= fault.t)) {
+    notes.push("never held an address before the fault");
+  }
+  const verdict = scenario.judge(timeline, measured);
+  notes.push(...verdict.notes);
+  if (run && run.supervisor.restarts > 0) notes.push(`supervisor restarted it ${run.supervisor.restarts}×`);
+  const { restoredAt: _restoredAt, ...metrics } = measured;
+  return { scenario: scenario.name, impl, pass: error === undefined && verdict.pass, ...metrics, notes };
+}
