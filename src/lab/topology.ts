@@ -1,8 +1,8 @@
-import { mkdtemp, readdir } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run, runChecked } from "../util/exec.js";
-import { startKea, type KeaServer } from "./kea.js";
+import { startKea, type KeaOptionData, type KeaServer } from "./kea.js";
 import { infraMac, nodeMac } from "./mac.js";
 import { listNamespaces, Netns } from "./netns.js";
 
@@ -30,8 +30,12 @@ export interface TopologyOptions {
   readonly nodes: readonly NodeSpec[];
   /** false: start Kea later with topo.startKea() (IPAM lag) @default true */
   readonly startKea?: boolean;
-  /** @default a fresh mkdtemp directory */
+  /** @default a fresh mkdtemp directory, removed by destroy() unless keepWorkDir */
   readonly workDir?: string;
+  /** keep the default workDir (Kea config, log, leases) after destroy() for post-mortems @default false */
+  readonly keepWorkDir?: boolean;
+  /** extra Kea subnet options (routers, classless static routes) @default none */
+  readonly keaOptionData?: readonly KeaOptionData[];
 }
 
 export interface LabNode {
@@ -153,6 +157,9 @@ class LabTopology implements Topology {
     readonly prefix: string,
     readonly workDir: string,
     private readonly leaseSeconds: number,
+    private readonly keaOptionData: readonly KeaOptionData[],
+    /** set when destroy() should remove workDir (we made it and nobody asked to keep it) */
+    private readonly ownsWorkDir: boolean,
   ) {}
 
   get fabric(): Netns {
@@ -224,6 +231,7 @@ class LabTopology implements Topology {
       pool: DHCP_POOL,
       reservations: this.nodes.map((node) => ({ mac: node.mac, ip: node.ip })),
       workDir: join(this.workDir, "kea"),
+      optionData: this.keaOptionData,
     });
     this.kea = kea;
     await kea.waitReady();
@@ -241,6 +249,7 @@ class LabTopology implements Topology {
       }
     }
     this.kea = undefined;
+    if (this.ownsWorkDir && errors.length === 0) await rm(this.workDir, { recursive: true, force: true });
     if (errors.length > 0)
       throw new AggregateError(errors, `lab teardown incomplete for prefix ${this.prefix}`);
   }
@@ -285,7 +294,14 @@ function validateOptions(options: TopologyOptions): void {
 export async function createTopology(options: TopologyOptions): Promise<Topology> {
   validateOptions(options);
   const workDir = options.workDir ?? (await mkdtemp(join(tmpdir(), `${options.prefix}-`)));
-  const topo = new LabTopology(options.prefix, workDir, options.leaseSeconds ?? 10);
+  const ownsWorkDir = options.workDir === undefined && !(options.keepWorkDir ?? false);
+  const topo = new LabTopology(
+    options.prefix,
+    workDir,
+    options.leaseSeconds ?? 10,
+    options.keaOptionData ?? [],
+    ownsWorkDir,
+  );
   try {
     await topo.build(options.nodes);
     if (options.startKea ?? true) await topo.startKea();

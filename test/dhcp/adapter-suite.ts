@@ -1,0 +1,106 @@
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { AdapterOptions } from "../../src/dhcp/exchange.js";
+import { DiscoveryTimeout, type DhcpAdapter } from "../../src/dhcp/lease.js";
+import { isRoot, warnSkipped } from "../helpers/root.js";
+import { uniquePrefix, useTopology } from "../helpers/topology.js";
+
+/** Option 121 as Kea 2.2 takes it (binary): 10.0.0.0/8 via 198.18.0.1, 192.168.0.0/16 via 198.18.0.2 */
+const CLASSLESS_HEX = "080ac612000110c0a8c6120002";
+
+const EXPECTED_ROUTES = [
+  { dst: "10.0.0.0/8", via: "198.18.0.1", metric: 1024 },
+  { dst: "192.168.0.0/16", via: "198.18.0.2", metric: 1024 },
+];
+
+/**
+ * The same real-world checks for every adapter: real Kea (10 s leases, reservations by MAC),
+ * the real client binary, inside a node namespace.
+ */
+export function describeAdapter(tag: string, create: (options?: AdapterOptions) => DhcpAdapter): void {
+  const name = create().name;
+  if (!isRoot) warnSkipped(`test/dhcp/${name}.test.ts`);
+
+  describe.skipIf(!isRoot)(`${name} adapter against Kea`, () => {
+    const topo = useTopology({
+      prefix: uniquePrefix(tag),
+      leaseSeconds: 10,
+      nodes: [{ name: "n1", ip: "198.18.0.41" }],
+      keaOptionData: [
+        { name: "routers", data: "198.18.0.1" },
+        { code: 121, data: CLASSLESS_HEX, "csv-format": false },
+      ],
+    });
+    const adapterIn = (): DhcpAdapter => {
+      const ns = topo.current.nodes[0]!.ns;
+      return create({ runner: ns.exec.bind(ns) });
+    };
+    const scratch = (): Promise<string> => mkdtemp(join(topo.current.workDir, `${name}-`));
+
+    it("GIVEN the client is installed THEN available() says so", async () => {
+      expect(await create().available()).toBe(true);
+    });
+
+    it("GIVEN Kea with a reservation WHEN discovering THEN the lease is reported and nothing is configured or left running", async () => {
+      const node = topo.current.nodes[0]!;
+      const workDir = await scratch();
+      const dhcpcdDb = existsSync("/var/lib/dhcpcd") ? statSync("/var/lib/dhcpcd").mtimeMs : undefined;
+      const runPidExisted = existsSync("/run/.pid");
+
+      const lease = await adapterIn().discover("pn0", { timeoutMs: 8000, workDir });
+
+      expect(lease).toEqual({
+        cidr: "198.18.0.41/22",
+        server: "169.254.169.254",
+        leaseSeconds: 10,
+        // RFC 3442: option 121 present, so the router option is ignored
+        routes: EXPECTED_ROUTES,
+      });
+      // THEN the client configured nothing: no address, no route, resolver untouched
+      expect(await node.addresses()).toEqual([]);
+      const routes = await node.ns.exec("ip", ["-4", "route", "show"], { timeoutMs: 5000 });
+      expect(routes.stdout.trim()).toBe("");
+      expect(readFileSync(`/etc/netns/${node.ns.name}/resolv.conf`, "utf8")).toMatch(
+        /^# holdfast lab namespace/,
+      );
+      // THEN no client process is left in the namespace
+      expect(await node.ns.pids()).toEqual([]);
+      // THEN its scratch files were inside workDir and are cleaned up, none in system dirs
+      expect(readdirSync(workDir)).toEqual([]);
+      if (dhcpcdDb !== undefined) expect(statSync("/var/lib/dhcpcd").mtimeMs).toBe(dhcpcdDb);
+      if (!runPidExisted) expect(existsSync("/run/.pid")).toBe(false);
+    });
+
+    it("GIVEN Kea silenced WHEN discovering THEN DiscoveryTimeout comes within the deadline and no process is left", async () => {
+      const node = topo.current.nodes[0]!;
+      const kea = topo.current.kea!;
+      kea.silence();
+      try {
+        const started = performance.now();
+        const attempt = adapterIn().discover("pn0", { timeoutMs: 2500, workDir: await scratch() });
+        await expect(attempt).rejects.toBeInstanceOf(DiscoveryTimeout);
+        await expect(attempt).rejects.toThrow("no DHCP answer within 2500 ms: pn0");
+        // the deadline plus the kill grace, nothing more
+        expect(performance.now() - started).toBeLessThan(2500 + 1000);
+        expect(await node.ns.pids()).toEqual([]);
+        expect(await node.addresses()).toEqual([]);
+      } finally {
+        kea.resume();
+      }
+    });
+
+    it("GIVEN no such interface WHEN discovering THEN a plain error names the client and the cause", async () => {
+      const attempt = adapterIn().discover("nosuch0", { timeoutMs: 3000, workDir: await scratch() });
+      await expect(attempt).rejects.not.toBeInstanceOf(DiscoveryTimeout);
+      await expect(attempt).rejects.toThrow(new RegExp(`^${name} failed on nosuch0 \\(exit`));
+      expect(await topo.current.nodes[0]!.ns.pids()).toEqual([]);
+    });
+
+    it("GIVEN a lease was discovered WHEN discovering again THEN the same reservation comes back", async () => {
+      const lease = await adapterIn().discover("pn0", { timeoutMs: 8000, workDir: await scratch() });
+      expect(lease.cidr).toBe("198.18.0.41/22");
+    });
+  });
+}

@@ -1,0 +1,4 @@
+import { createUdhcpcAdapter } from "../../src/dhcp/udhcpc.js";
+import { describeAdapter } from "./adapter-suite.js";
+
+describeAdapter("u", createUdhcpcAdapter);
