@@ -3,7 +3,7 @@ import { registerAgent } from "./agent.js";
 import { registerSchema } from "./schema.js";
 import { registerStatus } from "./status.js";
 import { registerCheck } from "./check.js";
-import { registerLab } from "./lab.js";
+import { registerRender } from "./render.js";
 import { registerLab } from "./lab.js";
 
 /** One line per command; each command file exports its own register function. */
@@ -12,6 +12,6 @@ export function registerCommands(program: Command): void {
   registerSchema(program);
   registerStatus(program);
   registerCheck(program);
-  registerLab(program);
+  registerRender(program);
   registerLab(program);
 }

@@ -1,0 +1,89 @@
+import { join } from "node:path";
+import { type Command, Option } from "commander";
+import { readDocument } from "../../config/load.js";
+import { invalidInput } from "../../errors.js";
+import { renderAlerts } from "../../observe/alerts.js";
+import { renderNpdConfig } from "../../observe/npd.js";
+import {
+  bundleFor,
+  renderCloudInitFromSpec,
+  renderFragmentFromSpec,
+  renderScriptFromSpec,
+  renderUnitsFromSpec,
+} from "../../render/index.js";
+import { NODE_PATHS } from "../../render/paths.js";
+import { parseSpec, specSchema, type Spec } from "../../render/spec.js";
+import { writeFileAtomic } from "../../util/atomic-write.js";
+import { addSchema } from "./schema.js";
+
+export const RENDER_FORMATS = ["script", "cloud-init", "units", "fragment", "alerts", "npd"] as const;
+type RenderFormat = (typeof RENDER_FORMATS)[number];
+
+// alerts and npd describe monitoring, not a node: they need no spec.
+const NEEDS_SPEC: ReadonlySet<RenderFormat> = new Set(["script", "cloud-init", "units", "fragment"]);
+
+interface RenderCliOptions {
+  readonly spec?: string;
+  readonly format: RenderFormat;
+  readonly out?: string;
+}
+
+function loadSpecFile(file: string | undefined, format: RenderFormat): Spec {
+  if (file === undefined)
+    throw invalidInput("missing --spec <path>", `--format ${format}`, [
+      "a render spec is required for this format (design §4.6)",
+    ]);
+  return parseSpec(readDocument(file), file);
+}
+
+/** `--format units --out DIR`: the unit, config and launcher under their node file names. */
+function writeUnits(spec: Spec, out: string | undefined): void {
+  if (out === undefined)
+    throw invalidInput("missing --out <dir>", "--format units", [
+      "units are files: name the directory to write them into",
+    ]);
+  for (const file of renderUnitsFromSpec(spec)) {
+    const target = join(out, file.path.slice(file.path.lastIndexOf("/") + 1));
+    writeFileAtomic(target, file.content, file.mode);
+    process.stderr.write(`holdfast: wrote ${target}\n`);
+  }
+}
+
+function renderText(options: RenderCliOptions): string {
+  const { format } = options;
+  if (format === "alerts") return renderAlerts();
+  if (format === "npd")
+    return renderNpdConfig({ holdfastPath: NODE_PATHS.launcher, configPath: NODE_PATHS.config });
+  const spec = loadSpecFile(options.spec, format);
+  const bundle = bundleFor(spec, {});
+  if (format === "script") return renderScriptFromSpec(spec, bundle);
+  if (format === "cloud-init") return renderCloudInitFromSpec(spec, bundle);
+  return renderFragmentFromSpec(spec, bundle);
+}
+
+export function registerRender(program: Command): void {
+  addSchema("spec", specSchema);
+  program
+    .command("render")
+    .description("render bootstrap material for a node from a render spec, or monitoring config")
+    .option("--spec <path>", "render spec (YAML or JSON); not needed for alerts and npd")
+    .addOption(
+      new Option("--format <format>", "what to render").choices(RENDER_FORMATS).makeOptionMandatory(),
+    )
+    .option("--out <dir>", "directory to write into (units only)")
+    .action((options: RenderCliOptions) => {
+      if (options.format === "units") {
+        writeUnits(loadSpecFile(options.spec, "units"), options.out);
+        return;
+      }
+      if (options.out !== undefined) {
+        throw invalidInput("--out is only for --format units", `--format ${options.format}`, [
+          "the other formats print to stdout",
+        ]);
+      }
+      if (!NEEDS_SPEC.has(options.format) && options.spec !== undefined) {
+        process.stderr.write(`holdfast: --spec is not used by --format ${options.format}\n`);
+      }
+      process.stdout.write(renderText(options));
+    });
+}

@@ -1,0 +1,152 @@
+import type { Config } from "../config/schema.js";
+import { NODE_PATHS, generatedMarker } from "./paths.js";
+import { SystemdUnit, type IniEntry } from "./systemd-unit.js";
+
+// Only these are needed by the agent (ip link/addr/route: NET_ADMIN), the DHCP clients'
+// packet sockets (NET_RAW) and dhclient's / dhcpcd's UDP socket on port 68, which is
+// privileged even for uid 0 once the bounding set drops everything else (NET_BIND_SERVICE).
+const NET_CAPABILITIES = ["CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_NET_BIND_SERVICE"];
+// dhcpcd >= 9 separates privileges: it chroots to /usr/lib/dhcpcd and drops to its own
+// user, and its packet-receiving child exits when that fails ("ps_dropprivs: chroot:
+// Operation not permitted"). Granted only when dhcpcd may run (dhcpClient dhcpcd or auto).
+const DHCPCD_PRIVSEP_CAPABILITIES = ["CAP_SETUID", "CAP_SETGID", "CAP_SYS_CHROOT"];
+const DHCPCD_PRIVSEP_SYSCALLS = ["chroot", "@setuid"];
+
+const DEFAULT_STATE_PARENT = "/var/lib/";
+const DEFAULT_RUNTIME_PARENT = "/run/";
+
+/** Whether an attachment may start dhcpcd (its privilege separation needs more rights). */
+export function mayRunDhcpcd(config: Config): boolean {
+  return config.attachments.some(
+    (a) =>
+      a.address.source === "dhcp" && (a.address.dhcpClient === "dhcpcd" || a.address.dhcpClient === "auto"),
+  );
+}
+
+const LOOPBACK_HOST = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
+
+/** Metrics served only on loopback (or not at all) let the unit deny all other IP traffic. */
+function metricsOnLoopback(config: Config): boolean {
+  const listen = config.metrics?.listen;
+  if (listen === undefined) return true;
+  return LOOPBACK_HOST.test(listen.slice(0, listen.lastIndexOf(":")));
+}
+
+function dirname(path: string): string {
+  return path.slice(0, path.lastIndexOf("/")) || "/";
+}
+
+/**
+ * Writable places. ProtectSystem=strict makes everything else read-only. The default
+ * stateDir / runDir become StateDirectory= / RuntimeDirectory= (systemd creates them
+ * with the right mode); any other directory must exist, so the install script creates it.
+ */
+function writablePaths(config: Config): IniEntry[] {
+  const entries: IniEntry[] = [];
+  if (config.stateDir.startsWith(DEFAULT_STATE_PARENT)) {
+    entries.push(
+      ["StateDirectory", config.stateDir.slice(DEFAULT_STATE_PARENT.length)],
+      ["StateDirectoryMode", "0700"],
+    );
+  } else entries.push(["ReadWritePaths", config.stateDir]);
+  if (config.runDir.startsWith(DEFAULT_RUNTIME_PARENT)) {
+    // Preserved across restarts: status.json outlives an agent restart for `holdfast status`.
+    entries.push(
+      ["RuntimeDirectory", config.runDir.slice(DEFAULT_RUNTIME_PARENT.length)],
+      ["RuntimeDirectoryMode", "0755"],
+      ["RuntimeDirectoryPreserve", "yes"],
+    );
+  } else entries.push(["ReadWritePaths", config.runDir]);
+  // "-": a missing node-exporter directory must not stop the agent from holding addresses.
+  if (config.metrics?.textfile) entries.push(["ReadWritePaths", `-${dirname(config.metrics.textfile)}`]);
+  return entries;
+}
+
+/** Directories the unit needs to exist before it starts (created by the install script). */
+export function directoriesToCreate(config: Config): string[] {
+  const dirs: string[] = [];
+  if (!config.stateDir.startsWith(DEFAULT_STATE_PARENT)) dirs.push(config.stateDir);
+  if (!config.runDir.startsWith(DEFAULT_RUNTIME_PARENT)) dirs.push(config.runDir);
+  if (config.metrics?.textfile) dirs.push(dirname(config.metrics.textfile));
+  return dirs;
+}
+
+function sandbox(config: Config): IniEntry[] {
+  const dhcpcd = mayRunDhcpcd(config);
+  const entries: IniEntry[] = [
+    ["CapabilityBoundingSet", [...NET_CAPABILITIES, ...(dhcpcd ? DHCPCD_PRIVSEP_CAPABILITIES : [])]],
+    // Runs as root (DHCP clients expect it; dhcpcd drops to its own user itself), so no
+    // AmbientCapabilities: root's capabilities are exactly the bounding set above.
+    ["NoNewPrivileges", true],
+    ["UMask", "0077"],
+    ["ProtectSystem", "strict"],
+    ["ProtectHome", true],
+    ["PrivateTmp", true],
+    ["PrivateDevices", true],
+    ["PrivateMounts", true],
+    ["ProtectKernelTunables", true],
+    ["ProtectKernelModules", true],
+    ["ProtectKernelLogs", true],
+    ["ProtectControlGroups", true],
+    ["ProtectClock", true],
+    ["ProtectHostname", true],
+    ["ProtectProc", "invisible"],
+    ["ProcSubset", "pid"],
+    // AF_PACKET: the DHCP clients' raw sockets. AF_INET6 costs no exposure and keeps
+    // dhcpcd, which opens IPv6 sockets when built with INET6, from failing at start.
+    ["RestrictAddressFamilies", ["AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK", "AF_PACKET"]],
+    ["RestrictNamespaces", true],
+    ["RestrictRealtime", true],
+    ["RestrictSUIDSGID", true],
+    ["LockPersonality", true],
+    // No MemoryDenyWriteExecute=: V8's JIT maps code pages writable, then executable.
+    ["KeyringMode", "private"],
+    ["SystemCallArchitectures", "native"],
+    ["SystemCallFilter", "@system-service"],
+    ["SystemCallFilter", "~@privileged @resources"],
+  ];
+  if (dhcpcd) entries.push(["SystemCallFilter", DHCPCD_PRIVSEP_SYSCALLS]);
+  // EPERM instead of SIGSYS: Node raises RLIMIT_NOFILE at start and copes with a refusal.
+  entries.push(["SystemCallErrorNumber", "EPERM"]);
+  if (metricsOnLoopback(config)) {
+    // DHCP runs over packet sockets, which IP address filters do not see; IP sockets
+    // are only needed for the metrics endpoint on loopback.
+    entries.push(["IPAddressDeny", "any"], ["IPAddressAllow", "localhost"]);
+  }
+  return entries;
+}
+
+/** The hardened `holdfast.service` for a config. */
+export function agentUnit(config: Config, configPath: string = NODE_PATHS.config): SystemdUnit {
+  return new SystemdUnit({
+    header: [generatedMarker("the holdfast agent's systemd unit")],
+    sections: [
+      {
+        name: "Unit",
+        entries: [
+          ["Description", "holdfast: hold private-network addresses fast"],
+          ["Documentation", "https://www.npmjs.com/package/holdfast"],
+          // Up before the network is declared up and before what uses the private
+          // network, but never waiting for network-online.target: nothing it needs is there.
+          ["After", ["network-pre.target", "systemd-udevd.service"]],
+          ["Wants", "network.target"],
+          ["Before", ["network.target", "kubelet.service"]],
+          // Never give up restarting: a held address matters more than a crash loop's noise.
+          ["StartLimitIntervalSec", 0],
+        ],
+      },
+      {
+        name: "Service",
+        entries: [
+          ["Type", "exec"],
+          ["ExecStart", `${NODE_PATHS.launcher} agent --config ${configPath}`],
+          ["Restart", "always"],
+          ["RestartSec", "1s"],
+          ...writablePaths(config),
+          ...sandbox(config),
+        ],
+      },
+      { name: "Install", entries: [["WantedBy", "multi-user.target"]] },
+    ],
+  });
+}
