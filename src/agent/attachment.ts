@@ -64,6 +64,8 @@ export class AttachmentController {
   private nextDiscoveryAt = 0;
   private lastLinkIndex: number | undefined;
   private everHeld = false;
+  /** the initial state is an assumption until the first pass has logged what it found */
+  private announced = false;
   private readonly now: () => Date;
 
   constructor(
