@@ -64,8 +64,10 @@ installed() {
   [[ $(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null) == "ii "* ]]
 }
 
-POLICY=/usr/sbin/policy-rc.d
-SAVED_POLICY=/usr/sbin/policy-rc.d.holdfast-saved
+# Tests point ROOT at a scratch directory (with fake apt-get, dpkg-query, systemctl on PATH).
+ROOT=${HOLDFAST_INSTALL_ROOT:-}
+POLICY=$ROOT/usr/sbin/policy-rc.d
+SAVED_POLICY=$ROOT/usr/sbin/policy-rc.d.holdfast-saved
 OUR_POLICY=0
 restore_policy() {
   if [[ $OUR_POLICY -eq 1 ]]; then
@@ -116,8 +118,8 @@ install_packages() {
   done
   # cloud-init is here to validate user-data, never to reconfigure this host at boot.
   if [[ " ${missing[*]} " == *" cloud-init "* ]]; then
-    mkdir -p /etc/cloud
-    touch /etc/cloud/cloud-init.disabled
+    mkdir -p "$ROOT/etc/cloud"
+    touch "$ROOT/etc/cloud/cloud-init.disabled"
   fi
 }
 
@@ -137,6 +139,7 @@ npm_install() {
     return
   fi
   npm ci --prefix "$dir" --no-audit --no-fund
+  mkdir -p "$dir/node_modules"
   echo "$sum" >"$stamp"
 }
 
