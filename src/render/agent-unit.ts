@@ -8,9 +8,12 @@ import { SystemdUnit, type IniEntry } from "./systemd-unit.js";
 const NET_CAPABILITIES = ["CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_NET_BIND_SERVICE"];
 // dhcpcd >= 9 separates privileges: it chroots to /usr/lib/dhcpcd and drops to its own
 // user, and its packet-receiving child exits when that fails ("ps_dropprivs: chroot:
-// Operation not permitted"). Granted only when dhcpcd may run (dhcpClient dhcpcd or auto).
-const DHCPCD_PRIVSEP_CAPABILITIES = ["CAP_SETUID", "CAP_SETGID", "CAP_SYS_CHROOT"];
-const DHCPCD_PRIVSEP_SYSCALLS = ["chroot", "@setuid"];
+// Operation not permitted"). And holdfast's dhcpcd adapter (src/dhcp/dhcpcd.ts) runs it
+// under `unshare --mount` with bind mounts over its compiled-in /run and /var/lib/dhcpcd.
+// So a unit that may run dhcpcd (dhcpClient dhcpcd or auto) also gets these, and its
+// exposure score rises from 2.0 to 2.9 (test/render/unit-tools.test.ts measures both).
+const DHCPCD_CAPABILITIES = ["CAP_SETUID", "CAP_SETGID", "CAP_SYS_CHROOT", "CAP_SYS_ADMIN"];
+const DHCPCD_SYSCALLS = ["@mount", "@setuid"];
 
 const DEFAULT_STATE_PARENT = "/var/lib/";
 const DEFAULT_RUNTIME_PARENT = "/run/";
@@ -74,7 +77,7 @@ export function directoriesToCreate(config: Config): string[] {
 function sandbox(config: Config): IniEntry[] {
   const dhcpcd = mayRunDhcpcd(config);
   const entries: IniEntry[] = [
-    ["CapabilityBoundingSet", [...NET_CAPABILITIES, ...(dhcpcd ? DHCPCD_PRIVSEP_CAPABILITIES : [])]],
+    ["CapabilityBoundingSet", [...NET_CAPABILITIES, ...(dhcpcd ? DHCPCD_CAPABILITIES : [])]],
     // Runs as root (DHCP clients expect it; dhcpcd drops to its own user itself), so no
     // AmbientCapabilities: root's capabilities are exactly the bounding set above.
     ["NoNewPrivileges", true],
@@ -95,7 +98,8 @@ function sandbox(config: Config): IniEntry[] {
     // AF_PACKET: the DHCP clients' raw sockets. AF_INET6 costs no exposure and keeps
     // dhcpcd, which opens IPv6 sockets when built with INET6, from failing at start.
     ["RestrictAddressFamilies", ["AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK", "AF_PACKET"]],
-    ["RestrictNamespaces", true],
+    // dhcpcd's adapter needs a mount namespace of its own; nothing needs any other kind
+    ["RestrictNamespaces", dhcpcd ? "mnt" : true],
     ["RestrictRealtime", true],
     ["RestrictSUIDSGID", true],
     ["LockPersonality", true],
@@ -105,7 +109,7 @@ function sandbox(config: Config): IniEntry[] {
     ["SystemCallFilter", "@system-service"],
     ["SystemCallFilter", "~@privileged @resources"],
   ];
-  if (dhcpcd) entries.push(["SystemCallFilter", DHCPCD_PRIVSEP_SYSCALLS]);
+  if (dhcpcd) entries.push(["SystemCallFilter", DHCPCD_SYSCALLS]);
   // EPERM instead of SIGSYS: Node raises RLIMIT_NOFILE at start and copes with a refusal.
   entries.push(["SystemCallErrorNumber", "EPERM"]);
   if (metricsOnLoopback(config)) {

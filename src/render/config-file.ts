@@ -29,15 +29,16 @@ function attachmentDocument(a: Attachment): NonNullable<ConfigInput["attachments
  * order of design §4.2, so the file on the node says exactly what the agent will do.
  */
 export function configDocument(config: Config): ConfigInput {
-  const doc: ConfigInput = { version: 1, stateDir: config.stateDir, runDir: config.runDir, attachments: [] };
-  if (config.metrics) {
-    const metrics: NonNullable<ConfigInput["metrics"]> = {};
-    if (config.metrics.listen !== undefined) metrics.listen = config.metrics.listen;
-    if (config.metrics.textfile !== undefined) metrics.textfile = config.metrics.textfile;
-    doc.metrics = metrics;
-  }
-  doc.attachments = config.attachments.map(attachmentDocument);
-  return doc;
+  const metrics: NonNullable<ConfigInput["metrics"]> = {};
+  if (config.metrics?.listen !== undefined) metrics.listen = config.metrics.listen;
+  if (config.metrics?.textfile !== undefined) metrics.textfile = config.metrics.textfile;
+  return {
+    version: 1,
+    stateDir: config.stateDir,
+    runDir: config.runDir,
+    ...(config.metrics ? { metrics } : {}),
+    attachments: config.attachments.map(attachmentDocument),
+  };
 }
 
 /** `/etc/holdfast/holdfast.yaml`. */
