@@ -12,7 +12,9 @@ const common = {
   legalComments: "none",
   define: { __HOLDFAST_VERSION__: JSON.stringify(pkg.version) },
   // prom-client and commander are CommonJS; give their require() calls a real require.
-  banner: { js: "import { createRequire as __hfCreateRequire } from 'node:module'; const require = __hfCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __hfCreateRequire } from 'node:module'; const require = __hfCreateRequire(import.meta.url);",
+  },
   logLevel: "warning",
 };
 
