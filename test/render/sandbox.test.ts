@@ -1,0 +1,72 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { renderFragmentFromSpec, renderScriptFromSpec } from "../../src/render/fragment.js";
+import { NODE_PATHS } from "../../src/render/paths.js";
+import { isRoot, warnSkipped } from "../helpers/root.js";
+import { fakeBundle, fixtureSpec } from "./helpers.js";
+import { Sandbox } from "./sandbox.js";
+
+if (!isRoot) warnSkipped("test/render/sandbox.test.ts (runs rendered scripts in mount/pid/net namespaces)");
+
+describe.skipIf(!isRoot)("the install script, run in a sandbox", () => {
+  const spec = fixtureSpec("kura-cache-7");
+  const script = renderScriptFromSpec(spec, fakeBundle());
+  let sandbox: Sandbox;
+  beforeEach(() => {
+    sandbox = new Sandbox();
+  });
+  afterEach(() => sandbox.dispose());
+
+  it("installs, starts, waits for held and prints one result line; a second run changes nothing and says so", () => {
+    // WHEN the script runs on a fresh node
+    const first = sandbox.run(script);
+    // THEN it installs the files, enables and starts the unit, and reports the held address
+    expect(first.stderr).toContain("changed: /etc/holdfast/holdfast.yaml");
+    expect(first.stdout).toMatch(/^holdfast: kura-cache-7: held pn0 198\.18\.0\.2\/22 \(holdfast \S+, \d+ changes\)\n$/);
+    expect(first.status).toBe(0);
+    expect(sandbox.calls()).toContain("systemctl enable --now --quiet holdfast.service");
+    expect(sandbox.written(NODE_PATHS.config)).toContain("vlanId: 3250");
+    expect(sandbox.written(NODE_PATHS.unit)).toContain("ExecStart=/usr/local/bin/holdfast agent");
+    expect(sandbox.written(NODE_PATHS.bundle)).toBe(fakeBundle().content.toString());
+
+    // WHEN it runs again
+    const callsBefore = sandbox.calls().length;
+    const second = sandbox.run(script);
+    // THEN nothing changes, nothing restarts, and the result line says so
+    expect(second.stdout).toMatch(/^holdfast: kura-cache-7: held pn0 198\.18\.0\.2\/22 \(holdfast \S+, no changes\)\n$/);
+    expect(second.stderr).not.toContain("changed:");
+    const again = sandbox.calls().slice(callsBefore);
+    expect(again.filter((c) => /systemctl (enable|restart|daemon-reload|start)/.test(c))).toEqual([]);
+  });
+
+  it("as a non-root bootstrap user it goes through sudo", () => {
+    const r = sandbox.run(script, { uid: 1000 });
+    expect(r.status).toBe(0);
+    expect(sandbox.calls()).toContain("sudo -n -- systemctl enable --now --quiet holdfast.service");
+  });
+
+  it("retires a running dhclient for pn0: lease made permanent first, then SIGKILL, never a release", () => {
+    const r = sandbox.run(script, { dhclient: true });
+    expect(r.status).toBe(0);
+    const calls = sandbox.calls();
+    const seed = calls.indexOf("ip addr change 198.18.0.2/22 dev pn0 valid_lft forever preferred_lft forever");
+    const kill = calls.findIndex((c) => /^kill -KILL \d+$/.test(c));
+    expect(seed).toBeGreaterThanOrEqual(0);
+    expect(kill).toBeGreaterThan(seed);
+    expect(calls.join("\n")).not.toMatch(/dhclient -r|dhclient -x|systemctl stop/);
+  });
+
+  it("the fragment does the same when spliced into a bootstrap without set -e", () => {
+    const fragment = renderFragmentFromSpec(spec, fakeBundle());
+    const bootstrap = `echo "existing bootstrap"\n${fragment}\necho "holdfast returned $?"\n`;
+    const r = sandbox.run(bootstrap);
+    expect(r.stdout).toMatch(/^existing bootstrap\nholdfast: kura-cache-7: held pn0 \S+ \(.*\)\nholdfast returned 0\n$/);
+  });
+
+  it("a corrupt embedded bundle is refused before anything uses it", () => {
+    const corrupt = script.replace(/holdfast_bundle_sha256='[0-9a-f]{64}'/, `holdfast_bundle_sha256='${"0".repeat(64)}'`);
+    const r = sandbox.run(corrupt);
+    expect(r.stderr).toContain("embedded agent bundle is corrupt");
+    expect(r.status).not.toBe(0);
+    expect(sandbox.calls().join("\n")).not.toContain("systemctl enable");
+  });
+});

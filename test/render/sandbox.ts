@@ -1,0 +1,109 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/**
+ * Runs a rendered script for real, but where it can harm nothing: new mount, PID and
+ * network namespaces (no host process to see or kill, only `lo`), with /etc, /usr/local
+ * and /run as overlays whose writes land in a temp dir. Commands that would reach beyond
+ * that (systemctl, package managers, ip, kill, networkctl, nmcli, sudo) are bash functions
+ * that log their arguments; systemctl keeps enabled/active state in the temp dir, so a
+ * second run sees what the first one did.
+ */
+export class Sandbox {
+  readonly dir: string;
+
+  constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), "hf-render-sbx-"));
+    for (const name of ["etc", "usr-local", "run"]) {
+      mkdirSync(join(this.dir, "upper", name), { recursive: true });
+      mkdirSync(join(this.dir, "work", name), { recursive: true });
+    }
+    // a booted systemd is what the script looks for before starting and waiting
+    mkdirSync(join(this.dir, "upper", "run", "systemd", "system"), { recursive: true });
+    writeFileSync(join(this.dir, "calls.log"), "");
+  }
+
+  /** What the fake commands were asked to do, one line per call. */
+  calls(): string[] {
+    return readFileSync(join(this.dir, "calls.log"), "utf8").split("\n").filter(Boolean);
+  }
+
+  /** A file as the script left it inside the sandbox (the overlay's upper dir). */
+  written(path: string): string {
+    const [, top, ...rest] = path.split("/");
+    const layer = top === "usr" && rest[0] === "local" ? ["usr-local", ...rest.slice(1)] : [top ?? "", ...rest];
+    return readFileSync(join(this.dir, "upper", ...layer), "utf8");
+  }
+
+  private prelude(options: RunOptions): string {
+    const log = JSON.stringify(join(this.dir, "calls.log"));
+    const state = JSON.stringify(this.dir);
+    return `
+hf_log() { printf '%s\\n' "$*" >>${log}; }
+systemctl() {
+  hf_log "systemctl $*"
+  case "$1" in
+    is-enabled) [ -e ${state}/enabled ] ;;
+    is-active) [ -e ${state}/active ] ;;
+    enable) touch ${state}/enabled; case " $* " in *" --now "*) touch ${state}/active ;; esac ;;
+    show) printf '0\\n' ;;
+    *) return 0 ;;
+  esac
+}
+for hf_cmd in apt-get dnf yum zypper apk npm env networkctl nmcli; do
+  eval "$hf_cmd() { hf_log \\"$hf_cmd \\$*\\"; return 1; }"
+done
+ip() {
+  hf_log "ip $*"
+  # a dhclient lease on pn0, as on the incident's node
+  case "$*" in "-4 -o addr show dev pn0 dynamic") printf '%s\\n' "3: pn0    inet 198.18.0.2/22 brd 198.18.3.255 scope global dynamic pn0" ;; esac
+  return 0
+}
+kill() { hf_log "kill $*"; }
+id() { if [ "\${1:-}" = -u ]; then printf '%s\\n' ${options.uid ?? 0}; else command id "$@"; fi; }
+sudo() { hf_log "sudo $*"; [ "$1" = -n ] && shift; [ "$1" = -- ] && shift; "$@"; }
+`;
+  }
+
+  /** Pipes prelude + script into `bash -s`, as `ssh host 'bash -s' < boot.sh` would. */
+  run(script: string, options: RunOptions = {}): { status: number | null; stdout: string; stderr: string } {
+    const d = this.dir;
+    const overlay = (lower: string, name: string) =>
+      `mount -t overlay overlay -o lowerdir=${lower},upperdir=${d}/upper/${name},workdir=${d}/work/${name} ${lower}`;
+    const setup = [
+      "set -e",
+      overlay("/etc", "etc"),
+      overlay("/usr/local", "usr-local"),
+      overlay("/run", "run"),
+      // a dhclient stand-in (comm "dhclient") holding pn0, when asked for
+      // (a copy of bash named dhclient: its comm is "dhclient", its command line ends "-d pn0")
+      options.dhclient ? `cp /bin/bash ${d}/dhclient && (${d}/dhclient -c 'hold() { sleep 600; }; hold' -d pn0 &)` : ":",
+      "exec bash -s",
+    ].join("\n");
+    const r = spawnSync(
+      "unshare",
+      ["--mount", "--propagation", "private", "--net", "--pid", "--fork", "--mount-proc", "bash", "-c", setup],
+      {
+        input: this.prelude(options) + script,
+        encoding: "utf8",
+        env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", HOME: d, HOLDFAST_WAIT_SECONDS: "5", LANG: "C" },
+        timeout: 60_000,
+      },
+    );
+    if (r.error) throw r.error;
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  dispose(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export interface RunOptions {
+  /** what `id -u` says; non-zero makes the script go through (the fake) sudo. @default 0 */
+  readonly uid?: number;
+  /** start a process named dhclient before the script runs */
+  readonly dhclient?: boolean;
+}
