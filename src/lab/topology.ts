@@ -74,7 +74,8 @@ export const METADATA_IP = "169.254.169.254";
 export const RUNNER_IP = "198.18.0.200";
 export const DHCP_POOL = "198.18.1.0 - 198.18.1.255";
 const BRIDGE = "br0";
-const DHCP_IFNAME = "dh0";
+/** Kea's interface in the dhcp namespace */
+export const DHCP_IFNAME = "dh0";
 const RUNNER_IFNAME = "rn0";
 const NODE_IFNAME = "pn0";
 const IP_TIMEOUT_MS = 10_000;
