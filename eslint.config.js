@@ -4,7 +4,10 @@ import tseslint from "typescript-eslint";
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "tools/**", ".lab/**", "coverage/**"] },
   js.configs.recommended,
-  { files: ["**/*.mjs", "**/*.js"], languageOptions: { globals: { URL: "readonly", process: "readonly", console: "readonly" } } },
+  {
+    files: ["scripts/**/*.mjs", "eslint.config.js"],
+    languageOptions: { globals: { URL: "readonly", process: "readonly", console: "readonly" } },
+  },
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts"],
