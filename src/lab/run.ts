@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +34,8 @@ export interface LabOptions {
   readonly signal?: AbortSignal;
   /** progress lines (stderr in the CLI) */
   readonly log?: (line: string) => void;
+  /** namespace name prefix @default LAB_NS_PREFIX */
+  readonly prefix?: string;
 }
 
 /** One row of design §5's result list. */
@@ -62,6 +65,8 @@ export interface LabReport {
 /** Runs each chosen scenario in its own topology (one node per implementation), in parallel. */
 export async function runLab(options: LabOptions): Promise<LabReport> {
   const started = Date.now();
+  // every sleep and wait of every run listens on the one signal
+  if (options.signal) setMaxListeners(0, options.signal);
   const leaseSeconds = options.leaseSeconds ?? 10;
   const log = options.log ?? (() => undefined);
   const workDir = options.workDir ?? (await mkdtemp(join(tmpdir(), `${LAB_NS_PREFIX}-`)));
@@ -76,7 +81,7 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
       const index = next++;
       const scenario = scenarios[index]!;
       runs[index] = await runScenario(scenario, options.impls, {
-        prefix: `${LAB_NS_PREFIX}${id}${index.toString(36)}`,
+        prefix: `${options.prefix ?? LAB_NS_PREFIX}${id}${index.toString(36)}`,
         dir: join(workDir, scenario.name),
         leaseSeconds,
         log,

@@ -16,8 +16,11 @@ import {
 export const READY_TIMEOUT_MS = 30_000;
 /** Healthy time recorded before every fault, so the timeline shows the baseline. */
 export const BASELINE_MS = 2_000;
-/** A restore counts as prompt within this (runners' requests time out in seconds, not minutes). */
-export const PROMPT_RESTORE_MS = 5_000;
+/**
+ * A restore counts as prompt within this: before a runner's connection attempt retransmits
+ * its first SYN (RFC 6298 §2.1 initial RTO of 1 s), so no request notices the fault.
+ */
+export const PROMPT_RESTORE_MS = 1_000;
 /** Observation after faults that a periodic re-assert would fix: one seed-loop period plus margin. */
 const PERIODIC_WINDOW_MS = (SEED_LOOP_PERIOD_S + 10) * 1000;
 const REBOOT_DOWN_MS = 1_000;
