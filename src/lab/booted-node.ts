@@ -42,6 +42,8 @@ export interface BootedNode {
   exec(file: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
   /** waits until systemd says running or degraded; resolves with that state */
   waitBooted(timeoutMs?: number): Promise<string>;
+  /** names of failed units (what made a boot "degraded") */
+  failedUnits(): Promise<string[]>;
   /** `systemctl reboot` inside; resolves once the next boot is up */
   reboot(): Promise<void>;
   /** power cut: SIGKILL the container's init, then boot again from the same disk */
@@ -167,9 +169,33 @@ class NspawnNode implements BootedNode {
       }
       await sleep(100);
     }
+    const failed = await this.failedUnits().catch(() => []);
     throw new Error(
-      `${this.machine}: not booted after ${timeoutMs} ms (last state: ${last || "none"}); console: ${this.consoleLog}`,
+      `${this.machine}: not booted after ${timeoutMs} ms (last state: ${last || "still starting"}; ` +
+        `failed units: ${failed.join(" ") || "none"})${await this.consoleTail(failed)}`,
     );
+  }
+
+  async failedUnits(): Promise<string[]> {
+    const result = await this.exec("systemctl", ["list-units", "--failed", "--plain", "--no-legend"], {
+      timeoutMs: 10_000,
+    });
+    return result.stdout
+      .split("\n")
+      .map((line) => line.split(" ")[0] ?? "")
+      .filter((unit) => unit !== "");
+  }
+
+  /** The end of the console, and the usual reason when many nodes run at once. */
+  private async consoleTail(failedUnits: readonly string[] = []): Promise<string> {
+    const log = await readFile(this.consoleLog, "utf8").catch(() => "");
+    // path units are inotify watches: they are the first to fail when instances run out
+    const hint =
+      /Too many open files|inotify/i.test(log) || failedUnits.some((unit) => unit.endsWith(".path"))
+        ? "\n(hint: every booted node's systemd takes ~7 inotify instances from host root; " +
+          "fs.inotify.max_user_instances, default 128, caps concurrent nodes at ~18)"
+        : "";
+    return `\nconsole ${this.consoleLog}:\n${log.split("\n").slice(-15).join("\n")}${hint}`;
   }
 
   async boot(): Promise<void> {
@@ -242,10 +268,8 @@ class NspawnNode implements BootedNode {
       if (launch.leader !== undefined) return;
       await sleep(20);
     }
-    const log = await readFile(this.consoleLog, "utf8").catch(() => "");
-    const tail = log.split("\n").slice(-15).join("\n");
     throw new Error(
-      `${this.machine}: container did not start (${exited ? "nspawn exited" : "timeout"}):\n${tail}`,
+      `${this.machine}: container did not start (${exited ? "nspawn exited" : "timeout"})${await this.consoleTail()}`,
     );
   }
 
