@@ -21,7 +21,9 @@ describe.skipIf(!isRoot)("the install script, run in a sandbox", () => {
     const first = sandbox.run(script);
     // THEN it installs the files, enables and starts the unit, and reports the held address
     expect(first.stderr).toContain("changed: /etc/holdfast/holdfast.yaml");
-    expect(first.stdout).toMatch(/^holdfast: kura-cache-7: held pn0 198\.18\.0\.2\/22 \(holdfast \S+, \d+ changes\)\n$/);
+    expect(first.stdout).toMatch(
+      /^holdfast: kura-cache-7: held pn0 198\.18\.0\.2\/22 \(holdfast \S+, \d+ changes\)\n$/,
+    );
     expect(first.status).toBe(0);
     expect(sandbox.calls()).toContain("systemctl enable --now --quiet holdfast.service");
     expect(sandbox.written(NODE_PATHS.config)).toContain("vlanId: 3250");
@@ -32,7 +34,9 @@ describe.skipIf(!isRoot)("the install script, run in a sandbox", () => {
     const callsBefore = sandbox.calls().length;
     const second = sandbox.run(script);
     // THEN nothing changes, nothing restarts, and the result line says so
-    expect(second.stdout).toMatch(/^holdfast: kura-cache-7: held pn0 198\.18\.0\.2\/22 \(holdfast \S+, no changes\)\n$/);
+    expect(second.stdout).toMatch(
+      /^holdfast: kura-cache-7: held pn0 198\.18\.0\.2\/22 \(holdfast \S+, no changes\)\n$/,
+    );
     expect(second.stderr).not.toContain("changed:");
     const again = sandbox.calls().slice(callsBefore);
     expect(again.filter((c) => /systemctl (enable|restart|daemon-reload|start)/.test(c))).toEqual([]);
@@ -48,7 +52,9 @@ describe.skipIf(!isRoot)("the install script, run in a sandbox", () => {
     const r = sandbox.run(script, { dhclient: true });
     expect(r.status).toBe(0);
     const calls = sandbox.calls();
-    const seed = calls.indexOf("ip addr change 198.18.0.2/22 dev pn0 valid_lft forever preferred_lft forever");
+    const seed = calls.indexOf(
+      "ip addr change 198.18.0.2/22 dev pn0 valid_lft forever preferred_lft forever",
+    );
     const kill = calls.findIndex((c) => /^kill -KILL \d+$/.test(c));
     expect(seed).toBeGreaterThanOrEqual(0);
     expect(kill).toBeGreaterThan(seed);
@@ -59,11 +65,16 @@ describe.skipIf(!isRoot)("the install script, run in a sandbox", () => {
     const fragment = renderFragmentFromSpec(spec, fakeBundle());
     const bootstrap = `echo "existing bootstrap"\n${fragment}\necho "holdfast returned $?"\n`;
     const r = sandbox.run(bootstrap);
-    expect(r.stdout).toMatch(/^existing bootstrap\nholdfast: kura-cache-7: held pn0 \S+ \(.*\)\nholdfast returned 0\n$/);
+    expect(r.stdout).toMatch(
+      /^existing bootstrap\nholdfast: kura-cache-7: held pn0 \S+ \(.*\)\nholdfast returned 0\n$/,
+    );
   });
 
   it("a corrupt embedded bundle is refused before anything uses it", () => {
-    const corrupt = script.replace(/holdfast_bundle_sha256='[0-9a-f]{64}'/, `holdfast_bundle_sha256='${"0".repeat(64)}'`);
+    const corrupt = script.replace(
+      /holdfast_bundle_sha256='[0-9a-f]{64}'/,
+      `holdfast_bundle_sha256='${"0".repeat(64)}'`,
+    );
     const r = sandbox.run(corrupt);
     expect(r.stderr).toContain("embedded agent bundle is corrupt");
     expect(r.status).not.toBe(0);

@@ -33,7 +33,8 @@ export class Sandbox {
   /** A file as the script left it inside the sandbox (the overlay's upper dir). */
   written(path: string): string {
     const [, top, ...rest] = path.split("/");
-    const layer = top === "usr" && rest[0] === "local" ? ["usr-local", ...rest.slice(1)] : [top ?? "", ...rest];
+    const layer =
+      top === "usr" && rest[0] === "local" ? ["usr-local", ...rest.slice(1)] : [top ?? "", ...rest];
     return readFileSync(join(this.dir, "upper", ...layer), "utf8");
   }
 
@@ -79,12 +80,25 @@ sudo() { hf_log "sudo $*"; [ "$1" = -n ] && shift; [ "$1" = -- ] && shift; "$@";
       overlay("/run", "run"),
       // a dhclient stand-in (comm "dhclient") holding pn0, when asked for
       // (a copy of bash named dhclient: its comm is "dhclient", its command line ends "-d pn0")
-      options.dhclient ? `cp /bin/bash ${d}/dhclient && (${d}/dhclient -c 'hold() { sleep 600; }; hold' -d pn0 &)` : ":",
+      options.dhclient
+        ? `cp /bin/bash ${d}/dhclient && (${d}/dhclient -c 'hold() { sleep 600; }; hold' -d pn0 &)`
+        : ":",
       "exec bash -s",
     ].join("\n");
     const r = spawnSync(
       "unshare",
-      ["--mount", "--propagation", "private", "--net", "--pid", "--fork", "--mount-proc", "bash", "-c", setup],
+      [
+        "--mount",
+        "--propagation",
+        "private",
+        "--net",
+        "--pid",
+        "--fork",
+        "--mount-proc",
+        "bash",
+        "-c",
+        setup,
+      ],
       {
         input: this.prelude(options) + script,
         encoding: "utf8",
