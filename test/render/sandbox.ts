@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 /**
  * Runs a rendered script for real, but where it can harm nothing: new mount, PID and
@@ -102,7 +102,13 @@ sudo() { hf_log "sudo $*"; [ "$1" = -n ] && shift; [ "$1" = -- ] && shift; "$@";
       {
         input: this.prelude(options) + script,
         encoding: "utf8",
-        env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", HOME: d, HOLDFAST_WAIT_SECONDS: "5", LANG: "C" },
+        // the test's own node dir first: the launcher must find a Node.js >= 18 wherever CI put it
+        env: {
+          PATH: `${dirname(process.execPath)}:/usr/sbin:/usr/bin:/sbin:/bin`,
+          HOME: d,
+          HOLDFAST_WAIT_SECONDS: "5",
+          LANG: "C",
+        },
         timeout: 60_000,
       },
     );
