@@ -173,6 +173,7 @@ holdfast_install_steps() {
   holdfast_put "$holdfast_path_unit" 0644 holdfast_content_unit || return 1
   holdfast_make_directories || return 1
   before=$((holdfast_changes - before))
+  holdfast_adopt || return 1
   for iface in "\${holdfast_interfaces[@]}"; do
     holdfast_stop_dhclient "$iface" || return 1
   done

@@ -2,6 +2,7 @@ import { VERSION } from "../version.js";
 import { agentUnit, directoriesToCreate } from "./agent-unit.js";
 import type { AgentBundle } from "./bundle.js";
 import { renderConfigFile } from "./config-file.js";
+import { INSTALL_ADOPT_LIB } from "./adopt.js";
 import { INSTALL_ACTIVATE_LIB } from "./install-activate.js";
 import { INSTALL_FILES_LIB } from "./install-lib.js";
 import { renderLauncher } from "./launcher.js";
@@ -115,6 +116,7 @@ export class InstallScript {
       this.contents(),
       "# --- steps ---",
       INSTALL_FILES_LIB,
+      INSTALL_ADOPT_LIB,
       INSTALL_ACTIVATE_LIB,
       "holdfast_install",
       "",

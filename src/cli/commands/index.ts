@@ -5,6 +5,7 @@ import { registerStatus } from "./status.js";
 import { registerCheck } from "./check.js";
 import { registerRender } from "./render.js";
 import { registerLab } from "./lab.js";
+import { registerAdopt } from "./adopt.js";
 
 /** One line per command; each command file exports its own register function. */
 export function registerCommands(program: Command): void {
@@ -14,4 +15,5 @@ export function registerCommands(program: Command): void {
   registerCheck(program);
   registerRender(program);
   registerLab(program);
+  registerAdopt(program);
 }

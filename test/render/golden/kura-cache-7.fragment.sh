@@ -326,6 +326,20 @@ holdfast_make_directories() {
   done
 }
 
+holdfast_adopt() {
+  local out line
+  out=$(holdfast_as_root "$holdfast_path_launcher" adopt --config "$holdfast_path_config") || {
+    holdfast_log "holdfast adopt failed"
+    return 1
+  }
+  while IFS= read -r line; do
+    case "$line" in
+      *": adopted "*) holdfast_changed "$line" ;;
+      ?*) holdfast_log "$line" ;;
+    esac
+  done <<<"$out"
+}
+
 # Prints the PIDs of dhclient processes that name interface $1 on their command line.
 holdfast_dhclient_pids() {
   local dir
@@ -487,6 +501,7 @@ holdfast_install_steps() {
   holdfast_put "$holdfast_path_unit" 0644 holdfast_content_unit || return 1
   holdfast_make_directories || return 1
   before=$((holdfast_changes - before))
+  holdfast_adopt || return 1
   for iface in "${holdfast_interfaces[@]}"; do
     holdfast_stop_dhclient "$iface" || return 1
   done

@@ -1,0 +1,102 @@
+import { mkdirSync } from "node:fs";
+import { loadCache, writeCache, type Identity } from "../agent/cache.js";
+import type { Attachment, Config } from "../config/schema.js";
+import type { AddressInfo, NetBackend, RouteSpec } from "../net/backend.js";
+import { resolveParent } from "../net/link.js";
+
+/**
+ * Adoption, run on the node by the install script before the agent starts: an interface
+ * that already carries its address (the old `dhclient -d` unit's lease, a hand-set one)
+ * gets that address written into the agent's cache under the identity the agent itself
+ * computes, and the address stops expiring. The agent then holds it from its first start
+ * without any DHCP, and the old client can be stopped without a moment with no address.
+ */
+
+export type AdoptOutcome =
+  | { readonly interface: string; readonly kind: "adopted"; readonly cidr: string }
+  | { readonly interface: string; readonly kind: "cached"; readonly cidr: string }
+  | { readonly interface: string; readonly kind: "skipped"; readonly why: string };
+
+export interface AdoptDeps {
+  readonly backend: NetBackend;
+  readonly now?: () => Date;
+}
+
+// RFC 3927: a link-local address is never the PN address (the PN's DHCP server answers from one)
+const LINK_LOCAL = /^169\.254\./;
+
+/** A lease (it expires) is what a DHCP client holds; prefer it over anything else on the link. */
+function pickAddress(addresses: readonly AddressInfo[]): AddressInfo | undefined {
+  const candidates = addresses.filter((a) => !LINK_LOCAL.test(a.cidr));
+  return candidates.find((a) => a.validLft !== "forever") ?? candidates[0];
+}
+
+/** Same identity rule as the agent's reconcile (src/agent/attachment.ts). */
+async function identityOf(
+  attachment: Attachment,
+  mac: string,
+  backend: NetBackend,
+  pnInterfaces: readonly string[],
+): Promise<Identity | undefined> {
+  if (attachment.link.kind === "existing") return { kind: "existing", mac };
+  const parent = await resolveParent(attachment.link, { backend, pnInterfaces });
+  return parent ? { kind: "vlan", vlanId: attachment.link.vlanId, parentMac: parent.mac } : undefined;
+}
+
+async function adoptOne(
+  attachment: Attachment,
+  config: Config,
+  deps: AdoptDeps,
+  pnInterfaces: readonly string[],
+): Promise<AdoptOutcome> {
+  const name = attachment.interface;
+  if (attachment.address.source === "static")
+    return { interface: name, kind: "skipped", why: "static in the config" };
+  const state = await deps.backend.readInterface(name);
+  if (!state) return { interface: name, kind: "skipped", why: "no such interface" };
+  const identity = await identityOf(attachment, state.link.mac, deps.backend, pnInterfaces);
+  if (!identity) return { interface: name, kind: "skipped", why: "no VLAN parent" };
+  const now = deps.now?.() ?? new Date();
+  const cached = loadCache(config.stateDir, name, identity, now);
+  if (cached.kind === "hit") return { interface: name, kind: "cached", cidr: cached.entry.cidr };
+  const address = pickAddress(state.addresses);
+  if (!address) return { interface: name, kind: "skipped", why: "no address to adopt" };
+  // routes the lease installed through this interface (gateways), so the agent keeps them too
+  const routes: RouteSpec[] = (await deps.backend.listRoutes(name)).filter((r) => r.via !== undefined);
+  mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+  writeCache(config.stateDir, {
+    version: 1,
+    interface: name,
+    identity,
+    cidr: address.cidr,
+    routes,
+    source: "dhcp",
+    server: null,
+    leaseSeconds: null,
+    discoveredAt: now.toISOString(),
+  });
+  // cache first, then the lifetime: whichever of the two happens, the agent will hold it
+  await deps.backend.replaceAddress(name, address.cidr);
+  return { interface: name, kind: "adopted", cidr: address.cidr };
+}
+
+/** Adopts every attachment's live address that the cache does not know yet. */
+export async function adoptAddresses(config: Config, deps: AdoptDeps): Promise<AdoptOutcome[]> {
+  const pnInterfaces = config.attachments.map((a) => a.interface);
+  const outcomes: AdoptOutcome[] = [];
+  for (const attachment of config.attachments)
+    outcomes.push(await adoptOne(attachment, config, deps, pnInterfaces));
+  return outcomes;
+}
+
+/** One line per attachment, interface first (style point 7). */
+export function describeOutcome(outcome: AdoptOutcome): string {
+  switch (outcome.kind) {
+    case "adopted":
+      return `${outcome.interface}: adopted ${outcome.cidr} (cached; it no longer expires)`;
+    case "cached":
+      return `${outcome.interface}: already cached (${outcome.cidr})`;
+    case "skipped":
+      return `${outcome.interface}: nothing to adopt (${outcome.why})`;
+  }
+}
