@@ -4,7 +4,24 @@ import { build } from "esbuild";
 import { readFileSync, chmodSync } from "node:fs";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+// zod re-exports every message locale; holdfast speaks English only. Dropping the others keeps
+// them out of the agent's memory.
+const zodEnglishOnly = {
+  name: "zod-english-only",
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes("/zod/") ? { path: "zod-locales", namespace: "zod-en" } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "zod-en" }, () => ({
+      contents: 'export { default as en } from "zod/v4/locales/en.js";',
+      resolveDir: process.cwd(),
+    }));
+  },
+};
+
 const common = {
+  mainFields: ["module", "main"],
+  plugins: [zodEnglishOnly],
   bundle: true,
   platform: "node",
   target: "node18",
