@@ -1,12 +1,11 @@
-import { spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync, readlinkSync } from "node:fs";
-import { appendFile, mkdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { run, type RunOptions, type RunResult } from "../util/exec.js";
 import type { Netns } from "./netns.js";
-import { NodeCgroup } from "./nspawn-cgroup.js";
+import { cleanStaleNodeCgroups, NodeCgroup } from "./nspawn-cgroup.js";
 import { ensureIdentity, type NodeIdentity } from "./node-identity.js";
+import { findLeader, NSPAWN_REBOOT_EXIT, startNspawn, type NspawnProcess } from "./nspawn.js";
 
 /**
  * A real systemd Debian booted with systemd-nspawn inside a lab node's network namespace
@@ -55,41 +54,13 @@ export interface BootedNode {
   destroy(): Promise<void>;
 }
 
-/** systemd-nspawn's exit status when the container asked for a reboot (systemd-nspawn(1)). */
-const NSPAWN_REBOOT_EXIT = 133;
 const DEFAULT_BOOT_TIMEOUT_MS = 60_000;
 const LEADER_TIMEOUT_MS = 30_000;
 const SHUTDOWN_TIMEOUT_MS = 30_000;
 const CONTAINER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-interface Launch {
-  readonly pid: number;
-  readonly exited: Promise<number | null>;
+interface Launch extends NspawnProcess {
   leader?: number;
-}
-
-function pidNamespace(pid: number | "self"): string {
-  return readlinkSync(`/proc/${pid}/ns/pid`);
-}
-
-/** nspawn's payload is its direct child; it is the container's init once it has exec'd systemd. */
-function findLeader(nspawnPid: number): number | undefined {
-  let children: string;
-  try {
-    children = readFileSync(`/proc/${nspawnPid}/task/${nspawnPid}/children`, "utf8");
-  } catch {
-    return undefined;
-  }
-  for (const word of children.trim().split(/\s+/).filter(Boolean)) {
-    const pid = Number(word);
-    try {
-      const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-      if (comm === "systemd" && pidNamespace(pid) !== pidNamespace("self")) return pid;
-    } catch {
-      // the child went away between the two reads
-    }
-  }
-  return undefined;
 }
 
 function kill(pid: number | undefined, signal: NodeJS.Signals): void {
@@ -273,57 +244,28 @@ class NspawnNode implements BootedNode {
     );
   }
 
-  /**
-   * Starts nspawn in the node's own cgroup (the shell moves itself there, then execs).
-   * --keep-unit/--register=no: there may be no systemd/machined on the host to ask.
-   * --capability=CAP_NET_ADMIN: the node manages pn0 (agent, dhclient); nspawn only grants
-   * it by default with a private network it made itself.
-   * --resolv-conf=off/--timezone=off/--link-journal=no: nothing of the host leaks in or out.
-   */
   private launch(): Launch {
-    const args = [
-      "--quiet", "--register=no", "--keep-unit", "--boot",
-      `--directory=${this.options.rootfs}`, `--overlay=${this.options.rootfs}:${this.upperDir}:/`,
-      `--machine=${this.machine}`, `--network-namespace-path=${this.nsPath}`,
-      "--capability=CAP_NET_ADMIN", "--private-users=no", "--console=pipe",
-      "--resolv-conf=off", "--timezone=off", "--link-journal=no",
-    ]; // prettier-ignore
-    const script = 'for f in $HOLDFAST_CGROUP_PROCS; do echo $$ > "$f"; done; exec "$@"';
-    void appendFile(this.consoleLog, `--- holdfast: boot at ${new Date().toISOString()}\n`).catch(
-      () => undefined,
-    );
-    const log = openSync(this.consoleLog, "a");
-    let child;
-    try {
-      child = spawn("sh", ["-ec", script, "sh", "systemd-nspawn", ...args], {
-        detached: true,
-        stdio: ["ignore", log, log],
-        // several nodes share one read-only lower tree: nspawn's image lock would refuse that
-        env: {
-          ...process.env,
-          HOLDFAST_CGROUP_PROCS: this.cgroup.procsFiles.join(" "),
-          SYSTEMD_NSPAWN_LOCK: "0",
-        },
-      });
-    } finally {
-      closeSync(log);
-    }
-    if (child.pid === undefined) throw new Error(`${this.machine}: could not start systemd-nspawn`);
-    const launch: Launch = {
-      pid: child.pid,
-      exited: new Promise((resolve) => {
-        child.on("error", () => resolve(null));
-        child.on("exit", (code) => {
-          if (this.current === launch) this.current = undefined;
-          // the container rebooted itself (systemctl reboot, a script): boot it again like firmware would
-          if (code === NSPAWN_REBOOT_EXIT && !this.destroying && this.current === undefined) {
-            this.current = this.launch();
-            this.waitLeader(this.current).catch(() => undefined);
-          }
-          resolve(code);
-        });
-      }),
-    };
+    const launch: Launch = startNspawn({
+      rootfs: this.options.rootfs,
+      upperDir: this.upperDir,
+      machine: this.machine,
+      netnsPath: this.nsPath,
+      cgroupProcs: this.cgroup.procsFiles,
+      consoleLog: this.consoleLog,
+    });
+    // registered before anyone else awaits `exited`, so reboot() finds the next boot in place
+    void launch.exited.then((code) => {
+      if (this.current === launch) this.current = undefined;
+      // the container rebooted itself (systemctl reboot, a script): boot again like firmware would
+      if (code === NSPAWN_REBOOT_EXIT && !this.destroying && this.current === undefined) {
+        try {
+          this.current = this.launch();
+          this.waitLeader(this.current).catch(() => undefined);
+        } catch {
+          // nspawn could not be started again: the node stays off, callers see "not running"
+        }
+      }
+    });
     return launch;
   }
 }
@@ -339,4 +281,16 @@ export async function bootNode(options: BootNodeOptions): Promise<BootedNode> {
     throw error;
   }
   return node;
+}
+
+/**
+ * For `holdfast lab --clean`: ends leftover booted nodes whose machine (namespace) name
+ * starts with prefix and removes their cgroups. Their disks live in the run's work dir.
+ */
+export async function cleanStaleNodes(prefix: string): Promise<string[]> {
+  const machines = await cleanStaleNodeCgroups(prefix);
+  for (const machine of machines) {
+    await rm(`/run/systemd/nspawn/propagate/${machine}`, { recursive: true, force: true });
+  }
+  return machines;
 }

@@ -124,3 +124,22 @@ async function removeTree(dir: string): Promise<void> {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
 }
+
+/**
+ * Removes the cgroups of nodes whose machine name starts with prefix, killing what is left
+ * in them (a run that died before destroy). Returns the machine names it removed.
+ */
+export async function cleanStaleNodeCgroups(
+  prefix: string,
+  roots: readonly string[] = cgroupRoots(),
+): Promise<string[]> {
+  const machines = new Set<string>();
+  for (const root of roots) {
+    for (const dir of await subDirs(join(root, LAB_CGROUP))) {
+      const machine = dir.slice(dir.lastIndexOf("/") + 1);
+      if (machine.startsWith(prefix)) machines.add(machine);
+    }
+  }
+  for (const machine of machines) await new NodeCgroup(machine, roots).remove();
+  return [...machines].sort();
+}

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bootNode, type BootedNode } from "../../src/lab/booted-node.js";
+import { bootNode, cleanStaleNodes, type BootedNode } from "../../src/lab/booted-node.js";
 import { cgroupRoots } from "../../src/lab/nspawn-cgroup.js";
 import { listNamespaces } from "../../src/lab/netns.js";
 import { createTopology, type Topology } from "../../src/lab/topology.js";
@@ -36,7 +36,10 @@ describe.skipIf(skip !== undefined)("booted node (systemd-nspawn in a lab node n
     topo = await createTopology({
       prefix: uniquePrefix("bn"),
       workDir,
-      nodes: [{ name: "n1", ip: NODE_IP }],
+      nodes: [
+        { name: "n1", ip: NODE_IP },
+        { name: "n2", ip: "198.18.0.11" },
+      ],
     });
     node = await bootNode({ rootfs, ns: topo.nodes[0]!.ns, name: "n1", workDir });
   }, 180_000);
@@ -130,6 +133,18 @@ describe.skipIf(skip !== undefined)("booted node (systemd-nspawn in a lab node n
     await node.reset();
     expect(node.leaderPid).not.toBe(before);
     expect((await node.exec("cat", ["/var/lib/holdfast/survives"])).stdout).toBe("kept\n");
+  });
+
+  it("GIVEN a node whose run died before destroy WHEN cleaning stale nodes by prefix THEN its processes and cgroups go", async () => {
+    const orphan = await bootNode({ rootfs, ns: topo.nodes[1]!.ns, name: "n2", workDir });
+    const leader = orphan.leaderPid;
+    expect(await cleanStaleNodes(`${topo.prefix}-n2`)).toEqual([orphan.machine]);
+    expect(alive(leader)).toBe(false);
+    expect(await topo.nodes[1]!.ns.pids()).toEqual([]);
+    for (const root of cgroupRoots())
+      expect(existsSync(join(root, "holdfast-lab", orphan.machine))).toBe(false);
+    expect(node.leaderPid).toBeGreaterThan(0); // the other node is untouched
+    await orphan.destroy();
   });
 
   it("GIVEN a node WHEN destroyed THEN no process, cgroup or directory of it is left, and the topology goes cleanly", async () => {
