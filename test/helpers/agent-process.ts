@@ -34,6 +34,8 @@ export interface AgentRun {
   readonly stateDir: string;
   readonly runDir: string;
   readonly proc: NsProcess;
+  /** the agent's stdout and stderr */
+  readonly logPath: string;
   /** parsed JSON log lines so far */
   logs(): Array<{ interface: string; msg: string; [key: string]: unknown }>;
   messages(): string[];
@@ -74,6 +76,7 @@ export function runAgent(
     stateDir,
     runDir,
     proc,
+    logPath,
     logs,
     messages: () => logs().map((l) => l.msg),
     waitLog: (pattern, timeoutMs = 10_000) =>
