@@ -72,6 +72,21 @@ export class AddressWatch {
     });
   }
 
+  /**
+   * Resolves true once, after sample index `since`, the address went away and came back;
+   * false when that has not happened within timeoutMs (for benchmarks).
+   */
+  async waitAbsentThenPresent(since: number, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const recent = this.samples.slice(since);
+      const lost = recent.findIndex((s) => !s.present);
+      if (lost >= 0 && recent.slice(lost).some((s) => s.present)) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
   stop(): void {
     this.child?.kill("SIGTERM");
     this.child = undefined;

@@ -33,6 +33,11 @@ export class NodeRun implements RunHandle {
     this.supervisor = new Supervisor(node.ns, join(dir, `${impl.name}.log`));
   }
 
+  /** the /up server's pid: an instrument, not part of the implementation */
+  get upServerPid(): number | undefined {
+    return this.upServer?.pid;
+  }
+
   get logFile(): string {
     return join(this.ctx.dir, `${this.impl.name}.log`);
   }
@@ -61,7 +66,7 @@ export class NodeRun implements RunHandle {
   async powerCut(): Promise<void> {
     await this.supervisor.stop("SIGKILL");
     // daemonised helpers (dhclient -1 forks away into its own session) die with the node
-    const keep = new Set([this.upServer?.pid, this.watch.pid]);
+    const keep = new Set([this.upServerPid, this.watch.pid]);
     for (const pid of await this.node.ns.pids()) {
       if (keep.has(pid)) continue;
       try {

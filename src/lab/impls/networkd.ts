@@ -28,8 +28,9 @@ export function networkdUnit(ifname: string): string {
 
 /**
  * systemd-networkd run by hand inside the node namespace: a private mount namespace with a
- * fresh /run (its state, no host D-Bus, no udev) and the run's own .network directory over
- * /etc/systemd/network; /var/lib/systemd/network (DHCP state) is the run's state dir.
+ * fresh /run (its state, no host D-Bus, no udev), a read-only /sys (so it does not wait for
+ * udev to initialise links), the run's own .network directory over /etc/systemd/network,
+ * and /var/lib/systemd/network (DHCP state) from the run's state dir.
  */
 export const networkd: Impl = {
   name: "networkd",
@@ -46,7 +47,10 @@ export const networkd: Impl = {
     await writeFile(join(conf, `10-${ctx.node.ifname}.network`), networkdUnit(ctx.node.ifname));
     const script = [
       "mount -t tmpfs -o mode=0755 lab-run /run",
-      "mkdir -p /run/systemd/netif",
+      // networkd makes /run/systemd/netif itself, owned by systemd-network
+      "mkdir -p /run/systemd",
+      // no udev in the lab: a read-only /sys is how networkd (udev_available()) learns not to wait for it
+      "mount -o remount,bind,ro /sys",
       'mount --bind "$1" /etc/systemd/network',
       "mkdir -p /var/lib/systemd/network",
       'mount --bind "$2" /var/lib/systemd/network',
@@ -55,7 +59,7 @@ export const networkd: Impl = {
     return {
       file: "unshare",
       args: ["--mount", "--uts", "--propagation", "private", "sh", "-c", script, "networkd-lab", conf, state],
-      env: { ...process.env, SYSTEMD_LOG_LEVEL: "debug", SYSTEMD_LOG_TARGET: "console" },
+      env: { ...process.env, SYSTEMD_LOG_LEVEL: "info", SYSTEMD_LOG_TARGET: "console" },
     };
   },
 };

@@ -1,0 +1,187 @@
+/**
+ * bench/lab-compare: every implementation side by side in ONE lab topology (one node each,
+ * same Kea, same moment), measured from the kernel's own address events:
+ *   - restore latency after `ip addr del` of the held address (p50 / p99 over the trials
+ *     that fit in the per-implementation budget; a trial not restored within it is censored),
+ *   - time to address after a reboot while the DHCP server is silent,
+ *   - RSS (sum over the implementation's processes) and CPU time while holding (idle window),
+ * then the ratios against holdfast.
+ *
+ *   npm run build && npx tsx bench/lab-compare.ts [--impl NAME]... [--lease 10] [--budget 120] [--trials 50] [--idle 30]
+ *
+ * Runs only in namespaces it creates (prefix hflabb); needs root.
+ */
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import { getImpl, parseImplNames } from "../src/lab/impls/index.js";
+import { NodeRun } from "../src/lab/node-run.js";
+import { preflight } from "../src/lab/preflight.js";
+import { startLabServer } from "../src/lab/server.js";
+import { createTopology } from "../src/lab/topology.js";
+import { run, runChecked } from "../src/util/exec.js";
+
+const { values } = parseArgs({
+  options: {
+    impl: {
+      type: "string",
+      multiple: true,
+      default: ["dhclient", "seed-loop", "dhcpcd", "networkd", "holdfast"],
+    },
+    lease: { type: "string", default: "10" },
+    budget: { type: "string", default: "120" },
+    trials: { type: "string", default: "50" },
+    idle: { type: "string", default: "30" },
+  },
+});
+const impls = parseImplNames(values.impl);
+const leaseSeconds = Number(values.lease);
+const budgetMs = Number(values.budget) * 1000;
+const maxTrials = Number(values.trials);
+const idleMs = Number(values.idle) * 1000;
+preflight(impls.map(getImpl));
+
+const CLK_TCK = 100; // USER_HZ on Linux: /proc/<pid>/stat times are in 1/100 s
+
+const percentile = (sorted: number[], p: number): number | undefined =>
+  sorted.length === 0
+    ? undefined
+    : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+/** RSS (KiB) and CPU ticks of every process in the node namespace except the lab's own instruments. */
+async function usage(
+  r: NodeRun,
+  exclude: Set<number | undefined>,
+): Promise<{ rssKiB: number; ticks: number }> {
+  let rssKiB = 0;
+  let ticks = 0;
+  for (const pid of await r.node.ns.pids()) {
+    if (exclude.has(pid)) continue;
+    const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+    rssKiB += Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0); // utime, stime
+  }
+  return { rssKiB, ticks };
+}
+
+/** Deletes the address, waits for it to come back (or the deadline); the restore time or undefined. */
+async function deleteTrial(r: NodeRun, deadline: number): Promise<number | undefined> {
+  const since = r.watch.samples.length;
+  await runChecked(run, "ip", ["-n", r.node.ns.name, "addr", "del", r.node.cidr, "dev", "pn0"], {
+    timeoutMs: 5000,
+  });
+  const back = await r.watch.waitAbsentThenPresent(since, Math.max(0, deadline - Date.now()));
+  if (!back) return undefined;
+  const recent = r.watch.samples.slice(since);
+  const lost = recent.findIndex((s) => !s.present);
+  const restored = recent.slice(lost).find((s) => s.present);
+  return restored!.t - recent[lost]!.t;
+}
+
+const dir = await mkdtemp(join(tmpdir(), "hflabb-"));
+const topo = await createTopology({
+  prefix: `hflabb${process.pid % 10000}`,
+  leaseSeconds,
+  nodes: impls.map((name, i) => ({ name, ip: `198.18.0.${10 + i}` })),
+  startKea: false,
+  workDir: dir,
+});
+const rows: Record<string, Record<string, string | number | undefined>> = {};
+try {
+  await startLabServer(topo, leaseSeconds);
+  const runs = topo.nodes.map(
+    (node, i) => new NodeRun(getImpl(impls[i]!), node, join(dir, node.ns.name), leaseSeconds),
+  );
+  for (const r of runs) await r.setUp();
+  await Promise.all(runs.map((r) => r.boot("start")));
+  await Promise.all(runs.map((r) => r.watch.waitPresent(30_000)));
+  for (const r of runs) rows[r.impl.name] = { held: r.watch.isPresent ? "yes" : "no" };
+
+  // 1. idle hold: RSS and CPU while nothing happens
+  const exclude = (r: NodeRun) => new Set([r.watch.pid, r.upServerPid]);
+  const before = await Promise.all(runs.map((r) => usage(r, exclude(r))));
+  await sleep(idleMs);
+  const after = await Promise.all(runs.map((r) => usage(r, exclude(r))));
+  runs.forEach((r, i) => {
+    rows[r.impl.name]!.rssMiB = +(after[i]!.rssKiB / 1024).toFixed(1);
+    rows[r.impl.name]!.cpuMsPerMin = Math.round(
+      (((after[i]!.ticks - before[i]!.ticks) * 1000) / CLK_TCK) * (60_000 / idleMs),
+    );
+  });
+
+  // 2. restore latency after delete: trials until maxTrials or the budget is spent, all impls at once
+  await Promise.all(
+    runs.map(async (r) => {
+      const deadline = Date.now() + budgetMs;
+      const times: number[] = [];
+      let censored = 0;
+      while (times.length < maxTrials && Date.now() < deadline && r.watch.isPresent) {
+        const t = await deleteTrial(r, deadline);
+        if (t === undefined) censored++;
+        else times.push(t);
+        await sleep(200);
+      }
+      times.sort((a, b) => a - b);
+      Object.assign(rows[r.impl.name]!, {
+        trials: times.length,
+        notRestored: censored,
+        p50ms: percentile(times, 50),
+        p99ms: percentile(times, 99),
+      });
+      // whatever did not come back within the budget gets its next chance in the reboot below
+    }),
+  );
+
+  // 3. reboot while the server is silent: time from the implementation's start to the address
+  topo.kea?.silence();
+  await Promise.all(runs.map((r) => r.powerCut()));
+  await sleep(1000);
+  const bootAt = Date.now();
+  await Promise.all(runs.map((r) => r.boot()));
+  await Promise.all(runs.map((r) => r.watch.waitPresent(3 * leaseSeconds * 1000)));
+  for (const r of runs) {
+    const back = r.watch.samples.find((s) => s.t >= bootAt && s.present);
+    rows[r.impl.name]!.rebootSilentMs = back ? back.t - bootAt : undefined;
+  }
+  await Promise.all(runs.map((r) => r.stop()));
+} finally {
+  await topo.destroy();
+  await rm(dir, { recursive: true, force: true });
+}
+
+const hf = rows.holdfast;
+const ratio = (v: unknown, base: unknown): string =>
+  typeof v === "number" && typeof base === "number" && base > 0 ? `${(v / base).toFixed(1)}×` : "-";
+const fmt = (v: unknown, unit: string): string => (typeof v === "number" ? `${v} ${unit}` : "not restored");
+console.log(
+  `bench/lab-compare: lease ${leaseSeconds} s, restore budget ${budgetMs / 1000} s per impl, idle ${idleMs / 1000} s`,
+);
+console.log(
+  [
+    "impl",
+    "delete→restore p50",
+    "p99",
+    "trials (not restored)",
+    "reboot-silent→address",
+    "RSS",
+    "CPU/min idle",
+  ].join(" | "),
+);
+for (const [name, r] of Object.entries(rows)) {
+  console.log(
+    [
+      name,
+      `${fmt(r.p50ms, "ms")} (${ratio(r.p50ms, hf?.p50ms)})`,
+      `${fmt(r.p99ms, "ms")} (${ratio(r.p99ms, hf?.p99ms)})`,
+      `${r.trials} (${r.notRestored})`,
+      `${fmt(r.rebootSilentMs, "ms")} (${ratio(r.rebootSilentMs, hf?.rebootSilentMs)})`,
+      `${r.rssMiB} MiB (${ratio(r.rssMiB, hf?.rssMiB)})`,
+      `${r.cpuMsPerMin} ms (${ratio(r.cpuMsPerMin, hf?.cpuMsPerMin)})`,
+    ].join(" | "),
+  );
+}
+console.log(JSON.stringify(rows));
