@@ -301,9 +301,12 @@ export class AttachmentController {
   private update(change: Partial<AttachmentStatus>, message?: string): void {
     const before = this.status;
     this.status = { ...before, ...change };
-    const stateChanged = before.state !== this.status.state || before.cidr !== this.status.cidr;
-    if (stateChanged && message)
+    const stateChanged =
+      !this.announced || before.state !== this.status.state || before.cidr !== this.status.cidr;
+    if (stateChanged && message) {
+      this.announced = true;
       this.deps.log(this.name, message, { state: this.status.state as AttachmentState });
+    }
     if (stateChanged || before.lastError !== this.status.lastError) {
       this.deps.observer.statusChanged?.(this.status, this.deps.allStatus());
     }
