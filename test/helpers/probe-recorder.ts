@@ -1,0 +1,60 @@
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Netns, NsProcess } from "../../src/lab/netns.js";
+import { readProbeLog, type ProbeTarget } from "../../src/lab/probe.js";
+import { selfCommand } from "../../src/lab/self.js";
+import type { ProbeSample } from "../../src/lab/timeline.js";
+import { UP_PORT } from "../../src/lab/up-server.js";
+
+/**
+ * The lab's instruments for a test: the /up server in a node namespace and the runner's
+ * probe loop (every 100 ms, a fresh connection each), both run from the bundle like
+ * `holdfast lab` runs them, so they are independent of whatever the test does to the node.
+ */
+export interface ProbeRecorder {
+  /** every probe of target `name` so far, by send time */
+  samples(name: string): ProbeSample[];
+  /** failed / total probes of `name` sent in [from, to) */
+  count(name: string, from: number, to?: number): { failures: number; total: number };
+  /** the first successful probe of `name` sent at or after `from`, waiting up to timeoutMs */
+  firstOk(name: string, from: number, timeoutMs: number): Promise<ProbeSample | undefined>;
+  stop(): void;
+}
+
+/** Starts `lab-serve` on UP_PORT in the node namespace; ended with the namespace or kill(). */
+export function startUpServer(ns: Netns, logDir: string): NsProcess {
+  const serve = selfCommand("lab-serve", ["--port", String(UP_PORT)]);
+  return ns.spawn(serve.file, serve.args, { stdout: join(logDir, `up-${ns.name}.log`) });
+}
+
+export function upUrl(ip: string): string {
+  return `http://${ip}:${UP_PORT}/up`;
+}
+
+/** Starts `lab-probe` in the runner namespace, logging to <logDir>/probes.jsonl. */
+export function startProbes(runner: Netns, targets: readonly ProbeTarget[], logDir: string): ProbeRecorder {
+  const out = join(logDir, "probes.jsonl");
+  const probe = selfCommand("lab-probe", [
+    "--out",
+    out,
+    ...targets.flatMap((t) => ["--target", `${t.name}=${t.url}`]),
+  ]);
+  const proc = runner.spawn(probe.file, probe.args, { stdout: join(logDir, "probe.log") });
+  const samples = (name: string): ProbeSample[] => readProbeLog(out).get(name) ?? [];
+  return {
+    samples,
+    count(name, from, to = Number.POSITIVE_INFINITY) {
+      const window = samples(name).filter((s) => s.t >= from && s.t < to);
+      return { failures: window.filter((s) => !s.ok).length, total: window.length };
+    },
+    async firstOk(name, from, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const ok = samples(name).find((s) => s.t >= from && s.ok);
+        if (ok !== undefined || Date.now() > deadline) return ok;
+        await sleep(100);
+      }
+    },
+    stop: () => proc.kill("SIGTERM"),
+  };
+}

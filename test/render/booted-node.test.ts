@@ -1,0 +1,333 @@
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AddressWatch } from "../../src/lab/address-watch.js";
+import { bootNode, type BootedNode } from "../../src/lab/booted-node.js";
+import type { NsProcess } from "../../src/lab/netns.js";
+import { bundlePath } from "../../src/lab/self.js";
+import { metadataRouteOption } from "../../src/lab/server.js";
+import { createTopology, type LabNode, type Topology } from "../../src/lab/topology.js";
+import { run, type RunResult } from "../../src/util/exec.js";
+import { authorizeKey, ensureRootfs, makeSshKey, pinHostKey, sshTo } from "../helpers/booted-node.js";
+import { startProbes, startUpServer, upUrl, type ProbeRecorder } from "../helpers/probe-recorder.js";
+import { uniquePrefix } from "../helpers/topology.js";
+import { FIXTURES } from "./helpers.js";
+
+/*
+ * The rendered bootstrap, proven end to end on a real systemd Debian booted in a lab node
+ * namespace: the script arrives over SSH as `bash -s` for the bootstrap user, the unit
+ * starts, the address is held; the DHCP server goes silent and the node reboots; the
+ * address comes back from the cache. Beside it, a second node runs the incident's unit
+ * (`dhclient -d pn0`, Restart=always) through the same silence and loses its address.
+ */
+
+const built = await ensureRootfs();
+const skip = "skip" in built ? built.skip : undefined;
+if (skip !== undefined) console.warn(`\n*** SKIPPED: test/render/booted-node.test.ts: ${skip} ***\n`);
+
+/** short, so the incident reproduces in seconds */
+const LEASE_SECONDS = 5;
+const HOLDFAST = { name: "n1", ip: "198.18.0.10" };
+const PREFIX = { name: "n2", ip: "198.18.0.11" };
+const INCIDENT_UNIT = "pn-dhclient.service";
+
+/** What the report to the lead quotes; printed at the end. */
+const numbers: Record<string, number | string> = {};
+
+function nodeSpec(): object {
+  return {
+    version: 1,
+    node: { name: HOLDFAST.name, bootstrapUser: "ubuntu" },
+    agent: {
+      install: "embedded",
+      config: {
+        version: 1,
+        attachments: [
+          {
+            interface: "pn0",
+            // the lab's pn0 is a veth (no 802.1Q here); the rootfs has only isc-dhcp-client
+            link: { kind: "existing" },
+            address: { source: "dhcp", dhcpClient: "dhclient" },
+          },
+        ],
+      },
+    },
+  };
+}
+
+/**
+ * When the agent's process started, in epoch ms. The container's systemd stamps it on the
+ * host's CLOCK_MONOTONIC (no time namespace), the clock process.hrtime reads too.
+ */
+async function agentStartedAt(node: BootedNode): Promise<number> {
+  const shown = await node.exec("systemctl", [
+    "show",
+    "-P",
+    "ExecMainStartTimestampMonotonic",
+    "holdfast.service",
+  ]);
+  const startedUs = Number(shown.stdout.trim());
+  const nowMonoMs = Number(process.hrtime.bigint() / 1_000_000n);
+  return Date.now() - nowMonoMs + startedUs / 1000;
+}
+
+function firstPresentAfter(watch: AddressWatch, from: number): number | undefined {
+  return watch.samples.find((s) => s.t >= from && s.present)?.t;
+}
+
+function firstAbsentAfter(watch: AddressWatch, from: number): number | undefined {
+  return watch.samples.find((s) => s.t >= from && !s.present)?.t;
+}
+
+function processState(pid: number): string {
+  return /\) (\S) /.exec(readFileSync(`/proc/${pid}/stat`, "utf8"))?.[1] ?? "?";
+}
+
+async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+describe.skipIf(skip !== undefined)("the rendered install script on a booted node", () => {
+  const rootfs = "rootfs" in built ? built.rootfs : "";
+  let workDir: string;
+  let topo: Topology;
+  let n1: BootedNode;
+  let n2: BootedNode;
+  let lab1: LabNode;
+  let lab2: LabNode;
+  let watch1: AddressWatch;
+  let watch2: AddressWatch;
+  let probes: ProbeRecorder;
+  const upServers: NsProcess[] = [];
+  let script: string;
+  let deliver: () => Promise<RunResult>;
+
+  beforeAll(async () => {
+    workDir = await mkdtemp(join(tmpdir(), "hf-render-booted-"));
+    topo = await createTopology({
+      prefix: uniquePrefix("rb"),
+      workDir,
+      leaseSeconds: LEASE_SECONDS,
+      // a route to the server identifier, so the incident's dhclient renews by unicast as on Scaleway
+      keaOptionData: [metadataRouteOption()],
+      nodes: [HOLDFAST, PREFIX],
+    });
+    lab1 = topo.nodes[0]!;
+    lab2 = topo.nodes[1]!;
+    [n1, n2] = await Promise.all([
+      bootNode({ rootfs, ns: lab1.ns, name: HOLDFAST.name, workDir }),
+      bootNode({ rootfs, ns: lab2.ns, name: PREFIX.name, workDir }),
+    ]);
+    // the instruments live in the node namespaces beside the containers, so they outlive reboots
+    for (const lab of [lab1, lab2]) upServers.push(startUpServer(lab.ns, workDir));
+    watch1 = new AddressWatch(lab1);
+    watch2 = new AddressWatch(lab2);
+    await Promise.all([watch1.start(), watch2.start()]);
+    probes = startProbes(
+      topo.runner,
+      [
+        { name: HOLDFAST.name, url: upUrl(HOLDFAST.ip) },
+        { name: PREFIX.name, url: upUrl(PREFIX.ip) },
+      ],
+      workDir,
+    );
+
+    const specPath = join(workDir, "spec.json");
+    await writeFile(specPath, JSON.stringify(nodeSpec()));
+    // the real bundle (npm run build), as an operator would render it
+    const rendered = await run(
+      process.execPath,
+      [bundlePath(), "render", "--spec", specPath, "--format", "script"],
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    if (rendered.code !== 0) throw new Error(`holdfast render failed: ${rendered.stderr}`);
+    script = rendered.stdout;
+
+    // SSH like an operator's bootstrap, over the node's loopback: before the script runs the
+    // node has no PN address to reach it by (a real node would be reached on its public NIC)
+    const key = await makeSshKey(workDir);
+    await authorizeKey(n1, "ubuntu", key.publicKey);
+    const knownHosts = join(workDir, "known_hosts");
+    await pinHostKey(knownHosts, "127.0.0.1", n1);
+    const ssh = sshTo({ from: lab1.ns, address: "127.0.0.1", user: "ubuntu", key, knownHosts });
+    deliver = () => ssh("HOLDFAST_WAIT_SECONDS=60 bash -s", script);
+  }, 180_000);
+
+  afterAll(async () => {
+    console.info(`\nbooted-node render test numbers:\n${JSON.stringify(numbers, null, 2)}\n`);
+    probes?.stop();
+    watch1?.stop();
+    watch2?.stop();
+    for (const server of upServers) server.kill("SIGTERM");
+    await n1?.destroy();
+    await n2?.destroy();
+    await topo?.destroy();
+    if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it("GIVEN a fresh node WHEN the script arrives as `bash -s` over SSH for ubuntu THEN the agent runs and holds the PN address, and runners reach it", async () => {
+    expect(await lab1.addresses()).toEqual([]);
+    const start = Date.now();
+    const first = await deliver();
+    const end = Date.now();
+
+    expect(first.stderr).toContain("changed: /etc/holdfast/holdfast.yaml");
+    expect(first.stdout).toMatch(
+      /^holdfast: n1: held pn0 198\.18\.0\.10\/22 \(holdfast \S+, \d+ changes\)\n$/,
+    );
+    expect(first.code).toBe(0);
+    expect((await n1.exec("systemctl", ["is-active", "holdfast.service"])).stdout).toBe("active\n");
+    expect(await lab1.addresses()).toEqual([lab1.cidr]);
+    const address = await n1.exec("ip", ["-4", "-o", "addr", "show", "dev", "pn0"]);
+    expect(address.stdout).toContain("valid_lft forever preferred_lft forever");
+    // DHCP discovered it once and nothing else owns it: no dhclient left behind
+    expect((await n1.exec("pgrep", ["-x", "dhclient"])).stdout).toBe("");
+
+    const ok = await probes.firstOk(HOLDFAST.name, start, 10_000);
+    expect(ok).toBeDefined();
+    const held = firstPresentAfter(watch1, start)!;
+    numbers["install: script run (ssh start to exit) ms"] = end - start;
+    numbers["install: script start to address present ms"] = held - start;
+    numbers["install: holdfast start to address present ms"] = Math.round(held - (await agentStartedAt(n1)));
+    numbers["install: script start to first ok probe ms"] = ok!.t - start;
+    numbers["install: probe failures before first ok"] = probes.count(HOLDFAST.name, start, ok!.t).failures;
+    // a settled node answers every probe
+    await sleep(2000);
+    const settled = probes.count(HOLDFAST.name, ok!.t);
+    numbers["held: probe failures / total (2 s)"] = `${settled.failures}/${settled.total}`;
+    expect(settled.failures).toBe(0);
+  });
+
+  it("GIVEN the agent installed WHEN the same script runs again THEN it reports no changes and nothing blips", async () => {
+    const start = Date.now();
+    const pid = (await n1.exec("systemctl", ["show", "-P", "MainPID", "holdfast.service"])).stdout;
+    const again = await deliver();
+    expect(again.stdout).toMatch(
+      /^holdfast: n1: held pn0 198\.18\.0\.10\/22 \(holdfast \S+, no changes\)\n$/,
+    );
+    expect(again.stderr).not.toContain("changed:");
+    expect(again.code).toBe(0);
+    // not restarted
+    expect((await n1.exec("systemctl", ["show", "-P", "MainPID", "holdfast.service"])).stdout).toBe(pid);
+    expect(firstAbsentAfter(watch1, start)).toBeUndefined();
+    const rerun = probes.count(HOLDFAST.name, start);
+    numbers["rerun: script run ms"] = Date.now() - start;
+    numbers["rerun: probe failures / total"] = `${rerun.failures}/${rerun.total}`;
+    expect(rerun.failures).toBe(0);
+  });
+
+  it("GIVEN the incident's unit on the second node WHEN Kea answers THEN it gets its address and runners reach it", async () => {
+    const unit = readFileSync(join(FIXTURES, "incident.service"), "utf8");
+    const install = await n2.exec("sh", ["-c", `cat > /etc/systemd/system/${INCIDENT_UNIT}`], {
+      input: unit,
+    });
+    expect(install.code).toBe(0);
+    const start = Date.now();
+    expect((await n2.exec("systemctl", ["enable", "--now", "--quiet", INCIDENT_UNIT])).code).toBe(0);
+    expect(await watch2.waitPresent(20_000)).toBe(true);
+    expect(await probes.firstOk(PREFIX.name, start, 10_000)).toBeDefined();
+    numbers["pre-fix: unit start to address present ms"] = firstPresentAfter(watch2, start)! - start;
+  });
+
+  it("GIVEN both nodes WHEN Kea goes silent for longer than a lease THEN the incident's unit loses its address while dhclient stays alive, and holdfast's node keeps answering", async () => {
+    const kea = topo.kea!;
+    // let the incident's dhclient complete an exchange, so its lease is as fresh as it gets
+    await sleep(LEASE_SECONDS * 1000);
+    const silenced = Date.now();
+    kea.silence();
+    numbers["silence: started at"] = new Date(silenced).toISOString();
+
+    await waitFor("the incident's node to lose its address", LEASE_SECONDS * 4000, async () =>
+      Promise.resolve(!watch2.isPresent),
+    );
+    const lost = firstAbsentAfter(watch2, silenced)!;
+    numbers["pre-fix: Kea silenced to address lost ms"] = lost - silenced;
+    // the incident: the client is alive, so Restart=always never fires
+    const restarts = await n2.exec("systemctl", ["show", "-P", "NRestarts", INCIDENT_UNIT]);
+    expect(restarts.stdout).toBe("0\n");
+    expect((await n2.exec("systemctl", ["is-active", INCIDENT_UNIT])).stdout).toBe("active\n");
+    expect((await n2.exec("pgrep", ["-x", "dhclient"])).code).toBe(0);
+
+    // stay silent a further lease, so holdfast's node has been without a server for > 1 lease
+    const silentUntil = Math.max(lost, silenced + LEASE_SECONDS * 1000) + LEASE_SECONDS * 1000;
+    await sleep(silentUntil - Date.now());
+    expect(processState(kea.pid)).toBe("T");
+    expect(await lab2.addresses()).toEqual([]);
+    expect(await lab1.addresses()).toEqual([lab1.cidr]);
+    expect(firstAbsentAfter(watch1, silenced)).toBeUndefined();
+
+    const holdfast = probes.count(HOLDFAST.name, silenced, silentUntil);
+    const afterLoss = probes.count(PREFIX.name, lost + 1000, silentUntil);
+    numbers["silence: holdfast node probe failures / total"] = `${holdfast.failures}/${holdfast.total}`;
+    numbers["silence: pre-fix node probe failures / total after loss (+1 s)"] =
+      `${afterLoss.failures}/${afterLoss.total}`;
+    expect(holdfast.failures).toBe(0);
+    expect(afterLoss.failures).toBe(afterLoss.total);
+    expect(afterLoss.total).toBeGreaterThan(0);
+  });
+
+  it("GIVEN Kea still silent WHEN holdfast's node reboots (its NIC reset, as a real reboot does) THEN the address is back from the cache and the probes recover", async () => {
+    const kea = topo.kea!;
+    const down = Date.now();
+    await n1.poweroff();
+    // the netns outlives the container; a real machine's NIC comes up bare after a reboot
+    await lab1.recreateLink();
+    expect(await lab1.addresses()).toEqual([]);
+    const bootStart = Date.now();
+    await n1.boot();
+    const booted = Date.now();
+
+    await waitFor("holdfast.service active", 30_000, async () => {
+      const active = await n1.exec("systemctl", ["is-active", "holdfast.service"]);
+      return active.stdout === "active\n";
+    });
+    expect(await watch1.waitPresent(30_000)).toBe(true);
+    const present = firstPresentAfter(watch1, bootStart)!;
+    const ok = await probes.firstOk(HOLDFAST.name, bootStart, 30_000);
+    expect(ok).toBeDefined();
+    expect(processState(kea.pid)).toBe("T");
+
+    const agentStart = await agentStartedAt(n1);
+    const status = await n1.exec("holdfast", ["status", "--json"]);
+    const held = (JSON.parse(status.stdout) as { attachments: { state: string; origin: string }[] })
+      .attachments[0];
+    expect(held).toMatchObject({ state: "held", origin: "cache" });
+
+    numbers["reboot: poweroff + NIC reset ms"] = bootStart - down;
+    numbers["reboot: container start to systemd running ms"] = booted - bootStart;
+    numbers["reboot: container start to address present ms"] = present - bootStart;
+    numbers["reboot: holdfast start to address present ms"] = Math.round(present - agentStart);
+    numbers["reboot: container start to first ok probe ms"] = ok!.t - bootStart;
+    numbers["reboot: probe failures (poweroff to first ok)"] = probes.count(
+      HOLDFAST.name,
+      down,
+      ok!.t,
+    ).failures;
+
+    await sleep(2000);
+    const recovered = probes.count(HOLDFAST.name, ok!.t);
+    numbers["after reboot: probe failures / total (2 s)"] = `${recovered.failures}/${recovered.total}`;
+    expect(recovered.failures).toBe(0);
+    expect(await lab2.addresses()).toEqual([]); // still the incident beside it
+  });
+
+  it("GIVEN the rebooted node and Kea still silent WHEN the script runs again THEN it reports no changes", async () => {
+    const start = Date.now();
+    const again = await deliver();
+    expect(again.stdout).toMatch(
+      /^holdfast: n1: held pn0 198\.18\.0\.10\/22 \(holdfast \S+, no changes\)\n$/,
+    );
+    expect(again.code).toBe(0);
+    expect(probes.count(HOLDFAST.name, start).failures).toBe(0);
+    expect(processState(topo.kea!.pid)).toBe("T");
+  });
+});
