@@ -12,6 +12,11 @@ export function dhcpcdConfig(): string {
     "# keep the address when dhcpcd exits, and past lease expiry (violates RFC 2131 §3.7 on purpose)",
     "persistent",
     "lastleaseextend",
+    // as Debian's /etc/dhcpcd.conf: the classless route reaches the server for unicast renewals
+    "option classless_static_routes",
+    "option interface_mtu",
+    "option rapid_commit",
+    "require dhcp_server_identifier",
     "ipv4only",
     // IPv4LL would put a 169.254/16 address on pn0: not the lab's to use
     "noipv4ll",
