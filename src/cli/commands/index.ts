@@ -6,6 +6,7 @@ import { registerCheck } from "./check.js";
 import { registerRender } from "./render.js";
 import { registerLab } from "./lab.js";
 import { registerAdopt } from "./adopt.js";
+import { registerConverge } from "./converge.js";
 
 /** One line per command; each command file exports its own register function. */
 export function registerCommands(program: Command): void {
@@ -16,4 +17,5 @@ export function registerCommands(program: Command): void {
   registerRender(program);
   registerLab(program);
   registerAdopt(program);
+  registerConverge(program);
 }

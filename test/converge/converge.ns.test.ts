@@ -1,0 +1,259 @@
+import { readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ConvergeReport } from "../../src/converge/report.js";
+import { readProbeLog } from "../../src/lab/probe.js";
+import { selfCommand } from "../../src/lab/self.js";
+import { ensureRootfs } from "../helpers/booted-node.js";
+import { uniquePrefix } from "../helpers/topology.js";
+import {
+  BUNDLE,
+  checkBundle,
+  createConvergeLab,
+  labSpec,
+  nodeIp,
+  writeInventory,
+  type ConvergeLab,
+} from "./booted.js";
+
+const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
+
+const built = await ensureRootfs();
+const skip = "skip" in built ? built.skip : await checkBundle();
+if (skip !== undefined) console.warn(`\n*** SKIPPED: test/converge/converge.ns.test.ts: ${skip} ***\n`);
+
+// n1..n5 converge together; n6 is the incident's node (dhclient -d unit) for adoption
+const NODES = 6;
+const FLEET = [0, 1, 2, 3, 4];
+const INCIDENT = 5;
+
+const DHCLIENT_UNIT = `[Unit]
+Description=renew-forever DHCP on pn0 (the unit before the fix)
+[Service]
+ExecStart=/sbin/dhclient -d -v pn0
+Restart=always
+[Install]
+WantedBy=multi-user.target
+`;
+
+// the cache port stand-in, answering on every address of the node
+const UP_SERVER = `require("http").createServer((q, s) => { s.setHeader("connection", "close"); s.end("up\\n"); }).listen(8080)`;
+
+const outcomes = (report: ConvergeReport): Record<string, string> =>
+  Object.fromEntries(report.hosts.map((h) => [h.name, h.outcome]));
+
+describe.skipIf(skip !== undefined)("holdfast converge on booted nodes over real ssh", () => {
+  const rootfs = "rootfs" in built ? built.rootfs : "";
+  let lab: ConvergeLab;
+  let workDir: string;
+
+  /** `holdfast converge` itself, from the runner namespace, as an operator would run it. */
+  const cli = (args: readonly string[]) =>
+    lab.topo.runner.exec(
+      process.execPath,
+      [BUNDLE, "converge", "--ssh-config", lab.sshConfig, "--connect-timeout", "5", ...args],
+      { timeoutMs: 180_000 },
+    );
+
+  /** converge --json through the CLI: the bundle renders with its own version, as in production */
+  const convergeJson = async (inventory: string, ...extra: string[]) => {
+    const result = await cli(["--inventory", inventory, "--json", ...extra]);
+    expect(result.stderr).toBe("");
+    return { code: result.code, report: JSON.parse(result.stdout) as ConvergeReport };
+  };
+
+  beforeAll(async () => {
+    workDir = await mkdtemp(join(tmpdir(), "hf-converge-"));
+    lab = await createConvergeLab({ rootfs, prefix: uniquePrefix("cv"), workDir, count: NODES });
+    // the fleet's nodes carry their PN address already, set by hand (the incident's patched node)
+    for (const i of FLEET)
+      await lab.nodes[i]!.exec("ip", ["addr", "add", lab.topo.nodes[i]!.cidr, "dev", "pn0"]);
+  }, 180_000);
+
+  afterAll(async () => {
+    await lab?.destroy();
+    await rm(workDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it("GIVEN 5 fresh nodes WHEN --dry-run THEN every plan is install and nothing changes", async () => {
+    const inventory = await writeInventory(workDir, FLEET);
+    const { code, report } = await convergeJson(inventory, "--dry-run");
+    expect(outcomes(report)).toEqual({
+      n1: "planned",
+      n2: "planned",
+      n3: "planned",
+      n4: "planned",
+      n5: "planned",
+    });
+    expect(report.hosts.map((h) => h.plan?.kind)).toEqual(Array(5).fill("install"));
+    expect(report.hosts[0]!.plan!.adopt).toEqual([
+      { interface: "pn0", cidr: lab.topo.nodes[0]!.cidr, from: `${lab.topo.nodes[0]!.cidr} static` },
+    ]);
+    expect(code).toBe(0);
+    expect((await lab.nodes[0]!.exec("test", ["-e", "/usr/local/lib/holdfast"])).code).toBe(1);
+  }, 60_000);
+
+  it("GIVEN 5 fresh nodes WHEN converged THEN holdfast is installed and holds pn0 on all", async () => {
+    const inventory = await writeInventory(workDir, FLEET);
+    const { code, report } = await convergeJson(inventory);
+    expect(report.hosts.map((h) => h.error)).toEqual(Array(5).fill(undefined));
+    expect(outcomes(report)).toEqual({
+      n1: "converged",
+      n2: "converged",
+      n3: "converged",
+      n4: "converged",
+      n5: "converged",
+    });
+    for (const [k, i] of FLEET.entries()) {
+      expect(report.hosts[k]!.held).toEqual([{ interface: "pn0", cidr: lab.topo.nodes[i]!.cidr }]);
+      expect(report.hosts[k]!.changes).toContain(
+        `pn0: adopted ${lab.topo.nodes[i]!.cidr} (cached; it no longer expires)`,
+      );
+    }
+    const cache = JSON.parse((await lab.nodes[0]!.exec("cat", ["/var/lib/holdfast/pn0.json"])).stdout) as {
+      cidr: string;
+    };
+    expect(cache.cidr).toBe(lab.topo.nodes[0]!.cidr);
+    expect(code).toBe(0);
+    console.log(`converge: 5 fresh nodes installed in ${report.durationMs} ms`);
+  }, 180_000);
+
+  it("GIVEN converged nodes WHEN `holdfast converge --json` runs again THEN all are unchanged, exit 0", async () => {
+    const inventory = await writeInventory(workDir, FLEET);
+    const { code, report } = await convergeJson(inventory);
+    expect(report.hosts.map((h) => h.plan?.reasons)).toEqual(
+      Array(5).fill([`holdfast ${PACKAGE_VERSION} holds pn0`]),
+    );
+    expect(code).toBe(0);
+    expect(outcomes(report)).toEqual({
+      n1: "unchanged",
+      n2: "unchanged",
+      n3: "unchanged",
+      n4: "unchanged",
+      n5: "unchanged",
+    });
+    expect(report.summary).toEqual({ total: 5, converged: 0, unchanged: 5, planned: 0, failed: 0 });
+  }, 120_000);
+
+  it("GIVEN a new config and n3 powered off WHEN converged THEN n3 fails, the other four converge, exit 1", async () => {
+    await lab.nodes[2]!.poweroff();
+    const inventory = await writeInventory(workDir, FLEET, labSpec("20s"));
+    const result = await cli(["--inventory", inventory]);
+    expect(result.code).toBe(1);
+    // not a terminal: one line per host as it finishes on stderr, the table on stdout
+    expect(result.stderr).toMatch(
+      /^n3 {2}failed \(\d+\.\ds\): probe: unreachable: ssh: connect to host 198\.18\.0\.12 port 22: .+$/m,
+    );
+    const table = result.stdout.split("\n");
+    expect(table[0]).toMatch(/^HOST +ADDRESS +PLAN +RESULT +TIME +DETAIL$/);
+    for (const [name, i] of [
+      ["n1", 0],
+      ["n2", 1],
+      ["n4", 3],
+      ["n5", 4],
+    ] as const) {
+      const row = table.find((line) => line.startsWith(`${name} `));
+      expect(row).toMatch(
+        new RegExp(`^${name} +${nodeIp(i).replace(/\./g, "\\.")} +reconfigure +converged +`),
+      );
+    }
+    expect(table.find((line) => line.startsWith("n3 "))).toMatch(/^n3 +198\.18\.0\.12 +- +failed +/);
+    expect(result.stdout).toMatch(/\n5 hosts: 4 converged, 1 failed in \d+\.\ds\n$/);
+    const config = await lab.nodes[0]!.exec("cat", ["/etc/holdfast/holdfast.yaml"]);
+    expect(config.stdout).toContain("reconcileInterval: 20s");
+  }, 180_000);
+
+  it("GIVEN the incident's node (dhclient -d unit holds pn0) WHEN converged THEN the runner's probes never fail, the old unit is gone and a reboot with Kea silent keeps the address", async () => {
+    const node = lab.nodes[INCIDENT]!;
+    const labNode = lab.topo.nodes[INCIDENT]!;
+    await node.exec("sh", ["-c", "cat > /etc/systemd/system/dhclient-pn0.service"], { input: DHCLIENT_UNIT });
+    await node.exec("systemctl", ["daemon-reload"]);
+    expect((await node.exec("systemctl", ["enable", "--now", "dhclient-pn0.service"])).code).toBe(0);
+    for (let i = 0; i < 100 && !(await labNode.addresses()).includes(labNode.cidr); i++) await sleep(100);
+    expect(await labNode.addresses()).toEqual([labNode.cidr]);
+    expect((await node.exec("systemd-run", ["--unit=up-server", "node", "-e", UP_SERVER])).code).toBe(0);
+
+    // GIVEN the runner probing the node's cache-port stand-in every 100 ms
+    const probeLog = join(workDir, "probes.jsonl");
+    const probe = selfCommand("lab-probe", [
+      "--out",
+      probeLog,
+      "--target",
+      `n6=http://${labNode.ip}:8080/up`,
+    ]);
+    const prober = lab.topo.runner.spawn(probe.file, probe.args);
+    try {
+      for (let i = 0; i < 50 && !(readProbeLog(probeLog).get("n6") ?? []).some((s) => s.ok); i++)
+        await sleep(100);
+      const startedAt = Date.now();
+      const inventory = await writeInventory(workDir, [INCIDENT], labSpec(), "incident.yaml");
+
+      // WHEN converged
+      const { report: dry } = await convergeJson(inventory, "--dry-run");
+      expect(dry.hosts[0]!.plan!.reasons).toContainEqual(
+        expect.stringMatching(
+          new RegExp(
+            `^pn0: ${labNode.ip}/22 held by dhclient pid \\d+ \\(dhclient-pn0\\.service\\); adopt it$`,
+          ),
+        ),
+      );
+      const { code, report } = await convergeJson(inventory);
+      expect(code).toBe(0);
+      expect(report.hosts[0]!.error).toBeUndefined();
+      expect(report.hosts[0]!.outcome).toBe("converged");
+      // a lease renewal (every 5 s with Kea's 10 s leases) would have come by now
+      await sleep(6000);
+      prober.kill("SIGTERM");
+      await prober.exited;
+
+      // THEN no probe failed during the whole converge
+      const samples = (readProbeLog(probeLog).get("n6") ?? []).filter((s) => s.t >= startedAt);
+      const failures = samples.filter((s) => !s.ok);
+      console.log(`adoption: ${samples.length} probes during converge + 6 s, ${failures.length} failed`);
+      expect(samples.length).toBeGreaterThan(50);
+      expect(failures).toEqual([]);
+    } finally {
+      prober.kill("SIGKILL");
+    }
+
+    // THEN the old unit is disabled, no dhclient runs, and the address never expires
+    expect((await node.exec("systemctl", ["is-enabled", "dhclient-pn0.service"])).stdout.trim()).toBe(
+      "disabled",
+    );
+    expect((await node.exec("pgrep", ["-x", "dhclient"])).code).toBe(1);
+    const addr = JSON.parse((await node.exec("ip", ["-j", "-4", "addr", "show", "dev", "pn0"])).stdout) as {
+      addr_info: { local: string; valid_life_time: number; dynamic?: boolean }[];
+    }[];
+    expect(addr[0]!.addr_info.map((a) => [a.local, a.valid_life_time, a.dynamic ?? false])).toEqual([
+      [labNode.ip, 4294967295, false],
+    ]);
+
+    // WHEN Kea goes silent and the node reboots THEN the agent holds the address from its cache
+    lab.topo.kea!.silence();
+    try {
+      await node.reboot();
+      let status = "";
+      for (let i = 0; i < 100; i++) {
+        status = (await node.exec("holdfast", ["status", "--json"])).stdout;
+        if (status.includes('"state": "held"')) break;
+        await sleep(200);
+      }
+      const doc = JSON.parse(status) as { attachments: { state: string; cidr: string; origin: string }[] };
+      expect(doc.attachments).toMatchObject([{ state: "held", cidr: labNode.cidr, origin: "cache" }]);
+      expect(await labNode.addresses()).toEqual([labNode.cidr]);
+      expect((await node.exec("pgrep", ["-x", "dhclient"])).code).toBe(1);
+    } finally {
+      lab.topo.kea!.resume();
+    }
+    const cacheText = await readFile(join(node.upperDir, "var/lib/holdfast/pn0.json"), "utf8");
+    expect(JSON.parse(cacheText)).toMatchObject({
+      cidr: labNode.cidr,
+      identity: { kind: "existing", mac: labNode.mac },
+    });
+  }, 180_000);
+});
