@@ -63,6 +63,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
   const lock = acquireLock(config.runDir);
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
   const backend = options.backend ?? new Iproute2Backend();
+  if (backend instanceof Iproute2Backend) backend.warm();
   const scheduler = new Scheduler();
   const observers = options.observers ?? [];
   const observer = fanOut(observers, log);
@@ -121,6 +122,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
       stopped = true;
       scheduler.stop();
       monitor?.stop();
+      backend.close?.();
       for (const o of observers) {
         try {
           await o.stopping?.();

@@ -139,13 +139,15 @@ export class AttachmentController {
 
   private async reconcile(trigger: Trigger, hint: Hint): Promise<void> {
     const { backend, pnInterfaces } = this.deps;
-    // Fast path: the event named our address as deleted, so put it back before reading the
-    // link (one `ip` call instead of two). `replace` is idempotent; the full pass below still
-    // reads the real state and fixes whatever else differs.
+    // Fast path: the event named our address as deleted, so put it back at once, through the
+    // backend's long-lived batch process when it has one (no fork), before reading anything.
+    // `replace` is idempotent; the full pass below reads the real state and fixes the rest.
     let restoredEarly = false;
     if (this.held && hint.deletedCidr === this.held.cidr) {
       try {
-        await backend.replaceAddress(this.name, this.held.cidr);
+        if (!backend.replaceAddressSoon?.(this.name, this.held.cidr)) {
+          await backend.replaceAddress(this.name, this.held.cidr);
+        }
         restoredEarly = true;
       } catch {
         // the link itself is gone (deleting a link deletes its addresses first): the full pass waits for it

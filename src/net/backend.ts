@@ -47,6 +47,14 @@ export interface NetBackend {
   setUp(name: string): Promise<void>;
   /** `ip addr replace <cidr> dev <name> valid_lft forever preferred_lft forever` */
   replaceAddress(name: string, cidr: string): Promise<void>;
+  /**
+   * The same, queued to the kernel without waiting (no process spawned); false when that is
+   * not possible and the caller should use replaceAddress. Only an optimisation: callers
+   * confirm by reading the state.
+   */
+  replaceAddressSoon?(name: string, cidr: string): boolean;
+  /** releases long-lived helpers (the batch process) */
+  close?(): void;
   listRoutes(name: string): Promise<readonly RouteSpec[]>;
   replaceRoute(name: string, route: RouteSpec): Promise<void>;
 }

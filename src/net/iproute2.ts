@@ -1,4 +1,5 @@
 import { run as defaultRun, runChecked, type Runner } from "../util/exec.js";
+import { IpBatch } from "./batch.js";
 import type { AddressInfo, InterfaceState, LinkInfo, NetBackend, RouteSpec } from "./backend.js";
 
 // The kernel reports an infinite lifetime as INFINITY_LIFE_TIME (0xFFFFFFFF), include/net/addrconf.h.
@@ -66,10 +67,37 @@ const routeArgs = (route: RouteSpec): string[] => [
 
 /** The real backend: iproute2's JSON output, one `ip` process per call. */
 export class Iproute2Backend implements NetBackend {
+  private readonly batch: IpBatch;
+
   constructor(
     private readonly runner: Runner = defaultRun,
     private readonly ip = "ip",
-  ) {}
+  ) {
+    this.batch = new IpBatch(ip);
+  }
+
+  replaceAddressSoon(name: string, cidr: string): boolean {
+    return this.batch.write([
+      "addr",
+      "replace",
+      cidr,
+      "dev",
+      name,
+      "valid_lft",
+      "forever",
+      "preferred_lft",
+      "forever",
+    ]);
+  }
+
+  /** Starts the batch process now rather than on the first restore. */
+  warm(): void {
+    this.batch.warm();
+  }
+
+  close(): void {
+    this.batch.close();
+  }
 
   private async ip$(args: readonly string[]): Promise<string> {
     return runChecked(this.runner, this.ip, args, { timeoutMs: 10_000 });
