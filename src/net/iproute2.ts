@@ -59,6 +59,19 @@ function parseJson<T>(text: string): T[] {
   return trimmed === "" ? [] : (JSON.parse(trimmed) as T[]);
 }
 
+/** The hold itself: no expiry, so no lease timer in the kernel can ever drop the address. */
+const holdArgs = (name: string, cidr: string): string[] => [
+  "addr",
+  "replace",
+  cidr,
+  "dev",
+  name,
+  "valid_lft",
+  "forever",
+  "preferred_lft",
+  "forever",
+];
+
 const routeArgs = (route: RouteSpec): string[] => [
   route.dst,
   ...(route.via ? ["via", route.via] : []),
@@ -77,17 +90,7 @@ export class Iproute2Backend implements NetBackend {
   }
 
   replaceAddressSoon(name: string, cidr: string): boolean {
-    return this.batch.write([
-      "addr",
-      "replace",
-      cidr,
-      "dev",
-      name,
-      "valid_lft",
-      "forever",
-      "preferred_lft",
-      "forever",
-    ]);
+    return this.batch.write(holdArgs(name, cidr));
   }
 
   /** Starts the batch process now rather than on the first restore. */
@@ -133,17 +136,7 @@ export class Iproute2Backend implements NetBackend {
   }
 
   async replaceAddress(name: string, cidr: string): Promise<void> {
-    await this.ip$([
-      "addr",
-      "replace",
-      cidr,
-      "dev",
-      name,
-      "valid_lft",
-      "forever",
-      "preferred_lft",
-      "forever",
-    ]);
+    await this.ip$(holdArgs(name, cidr));
   }
 
   async listRoutes(name: string): Promise<readonly RouteSpec[]> {
