@@ -9,6 +9,7 @@ import { getImpl } from "./impls/index.js";
 import type { ImplName } from "./impls/types.js";
 import { measure } from "./metrics.js";
 import { NodeRun } from "./node-run.js";
+import { registerRun } from "./owner.js";
 import { readProbeLog } from "./probe.js";
 import { getScenario } from "./scenarios/index.js";
 import type { Scenario, ScenarioContext, ScenarioName } from "./scenarios/types.js";
@@ -73,6 +74,8 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
   const id = Math.floor(Math.random() * 36 ** 3)
     .toString(36)
     .padStart(3, "0");
+  const runPrefix = `${options.prefix ?? LAB_NS_PREFIX}${id}`;
+  const unregister = registerRun(runPrefix);
   const scenarios = options.scenarios.map(getScenario);
   const runs: LabRun[][] = new Array<LabRun[]>(scenarios.length);
   let next = 0;
@@ -81,7 +84,7 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
       const index = next++;
       const scenario = scenarios[index]!;
       runs[index] = await runScenario(scenario, options.impls, {
-        prefix: `${options.prefix ?? LAB_NS_PREFIX}${id}${index.toString(36)}`,
+        prefix: `${runPrefix}${index.toString(36)}`,
         dir: join(workDir, scenario.name),
         leaseSeconds,
         log,
@@ -93,6 +96,7 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
     const parallel = Math.max(1, Math.min(options.parallel ?? scenarios.length, scenarios.length));
     await Promise.all(Array.from({ length: parallel }, worker));
   } finally {
+    unregister();
     if (!options.keepWorkDir && options.workDir === undefined)
       await rm(workDir, { recursive: true, force: true });
   }

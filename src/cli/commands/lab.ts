@@ -3,6 +3,7 @@ import { type Command, Option } from "commander";
 import { HoldfastError, invalidInput } from "../../errors.js";
 import { getImpl, parseImplNames } from "../../lab/impls/index.js";
 import { IMPL_NAMES, type ImplName } from "../../lab/impls/types.js";
+import { cleanLeftovers } from "../../lab/owner.js";
 import { preflight } from "../../lab/preflight.js";
 import { runProbeLoop, type ProbeTarget } from "../../lab/probe.js";
 import { renderHtml } from "../../lab/report/html.js";
@@ -12,7 +13,6 @@ import { LAB_NS_PREFIX, runLab } from "../../lab/run.js";
 import { parseScenarioNames } from "../../lab/scenarios/index.js";
 import { SCENARIO_NAMES, type ScenarioName } from "../../lab/scenarios/types.js";
 import { startUpServer } from "../../lab/up-server.js";
-import { cleanStale } from "../../lab/topology.js";
 import { writeFileAtomic } from "../../util/atomic-write.js";
 
 /** `holdfast lab` with no arguments: the incident and the two faults the write-up names, ≤ 3 minutes. */
@@ -60,7 +60,9 @@ async function labAction(flags: LabFlags): Promise<void> {
       throw invalidInput("the lab needs root to remove namespaces", "holdfast lab --clean", [
         "run it as root, e.g. `sudo holdfast lab --clean`",
       ]);
-    const removed = await cleanStale(LAB_NS_PREFIX);
+    const { removed, spared } = await cleanLeftovers(LAB_NS_PREFIX);
+    if (spared.length > 0)
+      process.stdout.write(`left alone (their lab run is still going): ${spared.join(", ")}\n`);
     process.stdout.write(removed.length === 0 ? "nothing to clean\n" : `removed ${removed.join(", ")}\n`);
     return;
   }
