@@ -16,9 +16,10 @@ out() { printf '%s=%s\\n' "$1" "$(printf '%s' "$2" | tr '\\n' ' ')"; }
 if [ "$(id -u)" = 0 ]; then as_root() { "$@"; }; out root yes
 elif sudo -n true 2>/dev/null; then as_root() { sudo -n -- "$@"; }; out root sudo
 else as_root() { "$@"; }; out root no; fi
+# shellcheck source=/dev/null
 ( . /etc/os-release 2>/dev/null && out os "\${ID:-unknown} \${VERSION_ID:-}" && out os_name "\${PRETTY_NAME:-}" ) || out os unknown
 out kernel "$(uname -sr)"
-[ -d /run/systemd/system ] && out systemd yes || out systemd no
+if [ -d /run/systemd/system ]; then out systemd yes; else out systemd no; fi
 out node "$(node --version 2>/dev/null || nodejs --version 2>/dev/null || echo none)"
 sum() { as_root sha256sum "$1" 2>/dev/null | cut -d' ' -f1; }
 out bundle_sha256 "$(sum ${shellQuote(NODE_PATHS.bundle)})"

@@ -14,7 +14,7 @@ interface ConvergeCliOptions {
 function positiveInt(value: string, option: string, max: number): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || n > max)
-    throw invalidInput(`invalid ${option}`, option, [
+    throw invalidInput("invalid option", option, [
       `expected an integer 1-${max}, got ${JSON.stringify(value)}`,
     ]);
   return n;

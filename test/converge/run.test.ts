@@ -1,0 +1,139 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { describe, expect, it } from "vitest";
+import { desiredState, type Desired } from "../../src/converge/desired.js";
+import type { Inventory } from "../../src/converge/inventory.js";
+import { converge, exitCodeOf } from "../../src/converge/run.js";
+import type { RunResult, Runner } from "../../src/util/exec.js";
+import { FAKE_BUNDLE, STATIC_ADDR, probeOutput, specFor } from "./fixtures.js";
+
+/** A fleet behind a fake `ssh`: each host answers the probe from its state; the install script installs. */
+class FakeFleet {
+  readonly scripts: string[] = [];
+  readonly installed = new Map<string, Desired>();
+  readonly unreachable = new Set<string>();
+  failApply: string | undefined;
+  inFlight = 0;
+  maxInFlight = 0;
+
+  constructor(readonly desired: Map<string, Desired>) {}
+
+  readonly runner: Runner = async (file, args, options) => {
+    const address = args.at(-2)!;
+    const name = address.replace(/^host-/, "");
+    const input = options?.input ?? "";
+    const reply = (code: number, stdout = "", stderr = ""): RunResult => ({
+      command: `${file} ${args.join(" ")}`,
+      code,
+      signal: null,
+      stdout,
+      stderr,
+      timedOut: false,
+      durationMs: 1,
+    });
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await sleep(5);
+      if (this.unreachable.has(name))
+        return reply(255, "", `ssh: connect to host ${address} port 22: No route to host\r\n`);
+      if (input.startsWith("#!/bin/bash")) {
+        this.scripts.push(name);
+        if (this.failApply === name)
+          return reply(
+            1,
+            `holdfast: ${name}: not held after 120s: pn0 discovering (holdfast 0.1.0, 5 changes)\n`,
+          );
+        this.installed.set(name, this.desired.get(name)!);
+        return reply(
+          0,
+          `holdfast: ${name}: held pn0 172.16.0.2/22 (holdfast 0.1.0, 2 changes)\n`,
+          `holdfast: ${name}: changed: /usr/local/bin/holdfast\nholdfast: ${name}: changed: pn0: adopted 172.16.0.2/22 (cached; it no longer expires)\n`,
+        );
+      }
+      const installed = this.installed.get(name);
+      return reply(
+        0,
+        probeOutput(
+          installed ? { installed, addr: STATIC_ADDR, held: "172.16.0.2/22" } : { addr: STATIC_ADDR },
+        ),
+      );
+    } finally {
+      this.inFlight--;
+    }
+  };
+}
+
+function fleet(names: string[]): { inventory: Inventory; fake: FakeFleet } {
+  const hosts = names.map((name) => ({
+    name,
+    address: `host-${name}`,
+    user: "ubuntu",
+    port: undefined,
+    specFile: "/x/spec.yaml",
+    spec: specFor(name),
+  }));
+  const desired = new Map(hosts.map((h) => [h.name, desiredState(h.spec, FAKE_BUNDLE)]));
+  return { inventory: { file: "/x/inventory.yaml", hosts }, fake: new FakeFleet(desired) };
+}
+
+const run = (inventory: Inventory, fake: FakeFleet, extra: { dryRun?: boolean; concurrency?: number } = {}) =>
+  converge({ inventory, bundle: FAKE_BUNDLE.content, ssh: { runner: fake.runner }, ...extra });
+
+describe("converge run (fake ssh)", () => {
+  it("GIVEN a fresh host, a converged host and an unreachable one THEN converged, unchanged, failed; the others proceed; exit 1", async () => {
+    const { inventory, fake } = fleet(["a", "b", "c"]);
+    fake.installed.set("b", fake.desired.get("b")!);
+    fake.unreachable.add("c");
+    const report = await run(inventory, fake);
+    expect(report.hosts.map((h) => [h.name, h.outcome, h.plan?.kind, h.failedAt, h.error])).toEqual([
+      ["a", "converged", "install", undefined, undefined],
+      ["b", "unchanged", "unchanged", undefined, undefined],
+      [
+        "c",
+        "failed",
+        undefined,
+        "probe",
+        "unreachable: ssh: connect to host host-c port 22: No route to host",
+      ],
+    ]);
+    expect(report.hosts[0]!.changes).toEqual([
+      "/usr/local/bin/holdfast",
+      "pn0: adopted 172.16.0.2/22 (cached; it no longer expires)",
+    ]);
+    expect(report.hosts[0]!.held).toEqual([{ interface: "pn0", cidr: "172.16.0.2/22" }]);
+    expect(fake.scripts).toEqual(["a"]);
+    expect(report.summary).toEqual({ total: 3, converged: 1, unchanged: 1, planned: 0, failed: 1 });
+    expect(exitCodeOf(report)).toBe(1);
+  });
+
+  it("GIVEN --dry-run THEN every host is probed and planned and no script is ever sent; exit 0", async () => {
+    const { inventory, fake } = fleet(["a", "b"]);
+    const report = await run(inventory, fake, { dryRun: true });
+    expect(report.hosts.map((h) => [h.outcome, h.plan?.kind])).toEqual([
+      ["planned", "install"],
+      ["planned", "install"],
+    ]);
+    expect(fake.scripts).toEqual([]);
+    expect(exitCodeOf(report)).toBe(0);
+  });
+
+  it("GIVEN the script fails on a host THEN that host fails at apply with the script's own result line", async () => {
+    const { inventory, fake } = fleet(["a", "b"]);
+    fake.failApply = "a";
+    const report = await run(inventory, fake);
+    expect(report.hosts[0]).toMatchObject({
+      outcome: "failed",
+      failedAt: "apply",
+      error: "holdfast: a: not held after 120s: pn0 discovering (holdfast 0.1.0, 5 changes)",
+    });
+    expect(report.hosts[1]!.outcome).toBe("converged");
+  });
+
+  it("GIVEN --concurrency 2 and 6 hosts THEN never more than 2 ssh sessions at once, results in inventory order", async () => {
+    const { inventory, fake } = fleet(["a", "b", "c", "d", "e", "f"]);
+    const report = await run(inventory, fake, { concurrency: 2 });
+    expect(fake.maxInFlight).toBe(2);
+    expect(report.hosts.map((h) => h.name)).toEqual(["a", "b", "c", "d", "e", "f"]);
+    expect(report.summary.converged).toBe(6);
+  });
+});
