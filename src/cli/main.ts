@@ -4,20 +4,20 @@ import { VERSION } from "../version.js";
 import { registerCommands } from "./commands/index.js";
 
 /** Builds the `holdfast` program; every command lives in its own file under commands/. */
-export function buildProgram(): Command {
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command("holdfast")
     .description("Hold a node's private-network address fast: discover once, cache, hold statically.")
     .version(VERSION)
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
-  registerCommands(program);
+  await registerCommands(program, argv);
   return program;
 }
 
 /** Runs the CLI and returns the exit code; never throws. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync([...argv], { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
   } catch (error) {

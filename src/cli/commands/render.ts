@@ -12,9 +12,8 @@ import {
   renderUnitsFromSpec,
 } from "../../render/index.js";
 import { NODE_PATHS } from "../../render/paths.js";
-import { parseSpec, specSchema, type Spec } from "../../render/spec.js";
+import { parseSpec, type Spec } from "../../render/spec.js";
 import { writeFileAtomic } from "../../util/atomic-write.js";
-import { addSchema } from "./schema.js";
 
 export const RENDER_FORMATS = ["script", "cloud-init", "units", "fragment", "alerts", "npd"] as const;
 type RenderFormat = (typeof RENDER_FORMATS)[number];
@@ -62,7 +61,6 @@ function renderText(options: RenderCliOptions): string {
 }
 
 export function registerRender(program: Command): void {
-  addSchema("spec", specSchema);
   program
     .command("render")
     .description("render bootstrap material for a node from a render spec, or monitoring config")
