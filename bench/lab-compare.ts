@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 import { getImpl, parseImplNames } from "../src/lab/impls/index.js";
 import { NodeRun } from "../src/lab/node-run.js";
 import { preflight } from "../src/lab/preflight.js";
-import { startLabServer } from "../src/lab/server.js";
+import { LAB_KEA_OPTIONS } from "../src/lab/server.js";
 import { createTopology } from "../src/lab/topology.js";
 import { run, runChecked } from "../src/util/exec.js";
 
@@ -87,12 +87,11 @@ const topo = await createTopology({
   prefix: `hflabb${process.pid % 10000}`,
   leaseSeconds,
   nodes: impls.map((name, i) => ({ name, ip: `198.18.0.${10 + i}` })),
-  startKea: false,
+  keaOptionData: LAB_KEA_OPTIONS,
   workDir: dir,
 });
 const rows: Record<string, Record<string, string | number | undefined>> = {};
 try {
-  await startLabServer(topo, leaseSeconds);
   const runs = topo.nodes.map(
     (node, i) => new NodeRun(getImpl(impls[i]!), node, join(dir, node.ns.name), leaseSeconds),
   );

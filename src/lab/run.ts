@@ -14,7 +14,7 @@ import { readProbeLog } from "./probe.js";
 import { getScenario } from "./scenarios/index.js";
 import type { Scenario, ScenarioContext, ScenarioName } from "./scenarios/types.js";
 import { selfCommand } from "./self.js";
-import { startLabServer } from "./server.js";
+import { LAB_KEA_OPTIONS } from "./server.js";
 import type { Timeline } from "./timeline.js";
 import { createTopology, type Topology } from "./topology.js";
 import { UP_PORT } from "./up-server.js";
@@ -131,10 +131,10 @@ async function runScenario(
       prefix: o.prefix,
       leaseSeconds: o.leaseSeconds,
       nodes,
-      startKea: false,
+      startKea: scenario.serverAtStart,
+      keaOptionData: LAB_KEA_OPTIONS,
       workDir: o.dir,
     });
-    if (scenario.serverAtStart) await startLabServer(topo, o.leaseSeconds);
     for (const [i, node] of topo.nodes.entries()) {
       const run = new NodeRun(getImpl(implNames[i]!), node, join(o.dir, node.ns.name), o.leaseSeconds);
       nodeRuns.push(run);
@@ -177,7 +177,7 @@ function contextFor(topo: Topology, runs: readonly NodeRun[], o: ScenarioRunOpti
     leaseMs: o.leaseSeconds * 1000,
     mark: (label) => runs.forEach((r) => r.mark(label)),
     startServer: async () => {
-      await startLabServer(topo, o.leaseSeconds);
+      await topo.startKea();
     },
     sleep: (ms) => sleep(ms, undefined, o.signal ? { signal: o.signal } : {}),
     waitAllPresent: async (timeoutMs) => {

@@ -11,6 +11,8 @@ const HEIGHT = 116;
 const OK = "#2e9d4f";
 const BAD = "#d1382e";
 const PROBE_GAP_MS = 150;
+/** a 4 ms loss is a fraction of a pixel on a 70 s axis: draw it anyway */
+const MIN_BAD_PX = 2;
 
 export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -66,7 +68,7 @@ export function renderTimelineSvg(t: Timeline, title: string): string {
   const span = Math.max(1, end - start);
   const x = (time: number): number => LEFT + ((time - start) / span) * (WIDTH - LEFT - RIGHT);
   const rect = (s: Segment, y: number, what: string): string =>
-    `<rect x="${x(s.from).toFixed(1)}" y="${y}" width="${Math.max(0.6, x(s.to) - x(s.from)).toFixed(1)}" height="${LANE_H}" fill="${s.good ? OK : BAD}"><title>${what} ${s.good ? "ok" : "down"} ${((s.from - start) / 1000).toFixed(2)}–${((s.to - start) / 1000).toFixed(2)} s</title></rect>`;
+    `<rect x="${x(s.from).toFixed(1)}" y="${y}" width="${Math.max(s.good ? 0.6 : MIN_BAD_PX, x(s.to) - x(s.from)).toFixed(1)}" height="${LANE_H}" fill="${s.good ? OK : BAD}"><title>${what} ${s.good ? "ok" : "down"} ${((s.from - start) / 1000).toFixed(2)}–${((s.to - start) / 1000).toFixed(2)} s</title></rect>`;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${escapeXml(title)}">`,
     `<rect x="0" y="0" width="${WIDTH}" height="${HEIGHT}" fill="#fff"/>`,
