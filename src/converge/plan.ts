@@ -24,6 +24,8 @@ export interface Plan {
   readonly blockers: readonly string[];
 }
 
+const CLIENTS: ReadonlySet<string> = new Set(["dhclient", "dhcpcd", "networkd", "networkmanager"]);
+
 // oldest Node.js the bundle runs on (package.json engines)
 const MIN_NODE_MAJOR = 18;
 
@@ -50,8 +52,9 @@ function interfaceReason(probed: ProbedInterface, desired: Desired): { reason?: 
     default: {
       if (attachment?.address.source === "static" || dynamic === undefined)
         return { reason: `${probed.name}: held by ${probed.detail}; the agent takes over` };
+      const how = CLIENTS.has(probed.holder) ? `held by ${probed.detail}` : `(${probed.detail})`;
       return {
-        reason: `${probed.name}: ${dynamic.cidr} held by ${probed.detail}; adopt it`,
+        reason: `${probed.name}: ${dynamic.cidr} ${how}; adopt it`,
         adopt: { interface: probed.name, cidr: dynamic.cidr, from: probed.detail },
       };
     }

@@ -191,8 +191,13 @@ function interfaceOf(
   if (addresses.length === 0)
     return { ...base, holder: "nothing", detail: "no address", clientUnit: undefined };
   if (addresses.some((a) => a.validLft !== "forever"))
-    return { ...base, holder: "orphan-lease", detail: `${shown} expiring, no client`, clientUnit: undefined };
-  return { ...base, holder: "static", detail: `${shown} static`, clientUnit: undefined };
+    return {
+      ...base,
+      holder: "orphan-lease",
+      detail: "an expiring lease, no client renews it",
+      clientUnit: undefined,
+    };
+  return { ...base, holder: "static", detail: "static, no client", clientUnit: undefined };
 }
 
 /** Turns the probe snippet's output into a Probe; throws when the output is cut short. */

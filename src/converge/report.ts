@@ -99,6 +99,12 @@ export function renderTable(report: ConvergeReport): string {
       .join("  ")
       .trimEnd(),
   );
+  lines.push("", summaryLine(report));
+  return `${lines.join("\n")}\n`;
+}
+
+/** "5 hosts: 4 converged, 1 failed in 11.2s" */
+export function summaryLine(report: ConvergeReport): string {
   const s = report.summary;
   const parts = [
     s.converged > 0 ? `${s.converged} converged` : "",
@@ -106,11 +112,7 @@ export function renderTable(report: ConvergeReport): string {
     s.planned > 0 ? `${s.planned} planned` : "",
     s.failed > 0 ? `${s.failed} failed` : "",
   ].filter(Boolean);
-  lines.push(
-    "",
-    `${s.total} host${s.total === 1 ? "" : "s"}: ${parts.join(", ")} in ${seconds(report.durationMs)}`,
-  );
-  return `${lines.join("\n")}\n`;
+  return `${s.total} host${s.total === 1 ? "" : "s"}: ${parts.join(", ")} in ${seconds(report.durationMs)}`;
 }
 
 /** A dry run's plans, reasons and adoptions, one block per host. */
@@ -125,6 +127,9 @@ export function renderPlans(report: ConvergeReport): string {
   return `${blocks.join("\n")}\n`;
 }
 
+const DEFAULT_COLUMNS = 100;
+const MIN_COLUMNS = 20;
+
 export interface ProgressSink {
   update(name: string, progress: Progress): void;
   /** stops redrawing; the final lines stay on screen */
@@ -138,11 +143,13 @@ export interface ProgressSink {
 export function ttyProgress(
   names: readonly string[],
   write: (text: string) => void,
-  columns = 100,
+  columns = DEFAULT_COLUMNS,
 ): ProgressSink {
   const width = Math.max(...names.map((n) => n.length));
   // a line wider than the terminal wraps, and the cursor-up redraw would then tear
-  const fit = (line: string): string => (line.length < columns ? line : `${line.slice(0, columns - 2)}…`);
+  // (a pseudo-terminal without a size reports 0 columns: then assume a common width)
+  const fitWidth = columns >= MIN_COLUMNS ? columns : DEFAULT_COLUMNS;
+  const fit = (line: string): string => (line.length < fitWidth ? line : `${line.slice(0, fitWidth - 2)}…`);
   const lines = new Map(names.map((n) => [n, fit(progressLine(n, width, { stage: "waiting" }))]));
   let drawn = 0;
   const draw = (): void => {

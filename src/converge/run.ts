@@ -12,6 +12,7 @@ import {
   renderTable,
   silentProgress,
   summarize,
+  summaryLine,
   ttyProgress,
   type ConvergeReport,
   type HostResult,
@@ -197,6 +198,8 @@ export interface CliRunOptions {
   readonly sshConfig: string | undefined;
   readonly connectTimeoutSec: number | undefined;
   readonly runner?: Runner;
+  /** @default this holdfast's own bundle */
+  readonly bundle?: Buffer;
   readonly stdout: { write(text: string): unknown };
   readonly stderr: { write(text: string): unknown; isTTY?: boolean; columns?: number };
 }
@@ -216,6 +219,7 @@ export async function runConvergeCli(options: CliRunOptions): Promise<number> {
     dryRun: options.dryRun,
     concurrency: options.concurrency,
     progress,
+    ...(options.bundle ? { bundle: options.bundle } : {}),
     ssh: {
       acceptNewHostKeys: options.acceptNewHostKeys,
       ...(options.sshConfig !== undefined ? { configFile: options.sshConfig } : {}),
@@ -225,8 +229,10 @@ export async function runConvergeCli(options: CliRunOptions): Promise<number> {
   });
   if (options.json) options.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {
-    if (options.dryRun) options.stdout.write(renderPlans(report));
-    options.stdout.write(renderTable(report));
+    // a dry run's plans already say everything the table would, at length
+    options.stdout.write(
+      options.dryRun ? `${renderPlans(report)}\n${summaryLine(report)}\n` : renderTable(report),
+    );
   }
   return exitCodeOf(report);
 }

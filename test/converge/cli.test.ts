@@ -45,9 +45,7 @@ describe("holdfast converge: bad input exits 2 before any ssh", () => {
   it("GIVEN --concurrency 0 THEN it says what is valid, exit 2", async () => {
     const r = await cli("converge", "--inventory", join(dir, "none.yaml"), "--concurrency", "0");
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(
-      'holdfast: invalid option: --concurrency\n  expected an integer 1-1000, got "0"\n',
-    );
+    expect(r.stderr).toBe('holdfast: invalid option: --concurrency\n  expected an integer 1-1000, got "0"\n');
   });
 
   it("GIVEN no inventory file THEN exit 2 naming it", async () => {

@@ -92,7 +92,7 @@ describe.skipIf(skip !== undefined)("holdfast converge on booted nodes over real
     });
     expect(report.hosts.map((h) => h.plan?.kind)).toEqual(Array(5).fill("install"));
     expect(report.hosts[0]!.plan!.adopt).toEqual([
-      { interface: "pn0", cidr: lab.topo.nodes[0]!.cidr, from: `${lab.topo.nodes[0]!.cidr} static` },
+      { interface: "pn0", cidr: lab.topo.nodes[0]!.cidr, from: "static, no client" },
     ]);
     expect(code).toBe(0);
     expect((await lab.nodes[0]!.exec("test", ["-e", "/usr/local/lib/holdfast"])).code).toBe(1);

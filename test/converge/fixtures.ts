@@ -5,8 +5,9 @@ import { desiredState, type Desired } from "../../src/converge/desired.js";
 /** A tiny stand-in bundle, as the render tests use: rendering stays fast, hashes stable. */
 export const FAKE_BUNDLE = agentBundle(Buffer.from("#!/usr/bin/env node\nconsole.log('fake');\n"));
 
-export function specFor(name: string, reconcileInterval = "30s"): Spec {
-  return parseSpec({
+/** A render spec as written (design §4.6): the incident's pn0 on VLAN 3250. */
+export function specDocument(name: string, reconcileInterval = "30s"): Record<string, unknown> {
+  return {
     version: 1,
     node: { name, bootstrapUser: "ubuntu" },
     agent: {
@@ -23,7 +24,11 @@ export function specFor(name: string, reconcileInterval = "30s"): Spec {
         ],
       },
     },
-  });
+  };
+}
+
+export function specFor(name: string, reconcileInterval = "30s"): Spec {
+  return parseSpec(specDocument(name, reconcileInterval));
 }
 
 export function desiredFor(name: string, reconcileInterval = "30s"): Desired {

@@ -43,10 +43,7 @@ describe("plan", () => {
     });
     expect(plan({ installed: desired, addr: STATIC_ADDR, serviceActive: "failed" })).toMatchObject({
       kind: "reconfigure",
-      reasons: [
-        "holdfast.service is failed, enabled",
-        "pn0: 172.16.0.2/22 held by 172.16.0.2/22 static; adopt it",
-      ],
+      reasons: ["holdfast.service is failed, enabled", "pn0: 172.16.0.2/22 (static, no client); adopt it"],
     });
   });
 

@@ -100,6 +100,12 @@ describe("report", () => {
     expect(out.split("\n")[0]).toBe("\x1b[2A\r\x1b[2Kcache-a  converged (install, 8.3s): he…");
   });
 
+  it("GIVEN a pseudo-terminal that reports 0 columns THEN short lines are left whole", () => {
+    let out = "";
+    ttyProgress(["n1"], (t) => (out += t), 0);
+    expect(out).toBe("\r\x1b[2Kn1  waiting\n");
+  });
+
   it("GIVEN no terminal THEN one line per host when it finishes", () => {
     let out = "";
     const sink = lineProgress(["cache-a", "cache-c"], (t) => (out += t));

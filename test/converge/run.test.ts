@@ -1,10 +1,15 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import type { ConvergeReport } from "../../src/converge/report.js";
 import { desiredState, type Desired } from "../../src/converge/desired.js";
 import type { Inventory } from "../../src/converge/inventory.js";
-import { converge, exitCodeOf } from "../../src/converge/run.js";
+import { converge, exitCodeOf, runConvergeCli } from "../../src/converge/run.js";
 import type { RunResult, Runner } from "../../src/util/exec.js";
-import { FAKE_BUNDLE, STATIC_ADDR, probeOutput, specFor } from "./fixtures.js";
+import { FAKE_BUNDLE, STATIC_ADDR, probeOutput, specDocument, specFor } from "./fixtures.js";
 
 /** A fleet behind a fake `ssh`: each host answers the probe from its state; the install script installs. */
 class FakeFleet {
@@ -135,5 +140,66 @@ describe("converge run (fake ssh)", () => {
     expect(fake.maxInFlight).toBe(2);
     expect(report.hosts.map((h) => h.name)).toEqual(["a", "b", "c", "d", "e", "f"]);
     expect(report.summary.converged).toBe(6);
+  });
+});
+
+describe("runConvergeCli output (fake ssh)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "hf-converge-run-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, "spec.yaml"), stringify(specDocument("x")));
+  writeFileSync(
+    join(dir, "inventory.yaml"),
+    stringify({
+      version: 1,
+      defaults: { spec: "spec.yaml" },
+      hosts: [
+        { name: "a", address: "host-a" },
+        { name: "b", address: "host-b" },
+      ],
+    }),
+  );
+
+  const cliRun = async (fake: FakeFleet, extra: { dryRun?: boolean; json?: boolean }) => {
+    let stdout = "";
+    let stderr = "";
+    const code = await runConvergeCli({
+      inventoryFile: join(dir, "inventory.yaml"),
+      dryRun: extra.dryRun ?? false,
+      concurrency: 10,
+      json: extra.json ?? false,
+      acceptNewHostKeys: false,
+      sshConfig: undefined,
+      connectTimeoutSec: undefined,
+      runner: fake.runner,
+      bundle: FAKE_BUNDLE.content,
+      stdout: { write: (t: string) => (stdout += t) },
+      stderr: { write: (t: string) => (stderr += t), isTTY: false },
+    });
+    return { code, stdout, stderr };
+  };
+
+  it("GIVEN --dry-run THEN the plans and a count line on stdout, one line per host on stderr, exit 0", async () => {
+    const { fake } = fleet(["a", "b"]);
+    const r = await cliRun(fake, { dryRun: true });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^a \(host-a\): install\n {2}- holdfast not installed: install \S+\n {2}- pn0: 172\.16\.0\.2\/22 \(static, no client\); adopt it\nb \(host-b\): install\n(.*\n){2}\n2 hosts: 2 planned in \d+\.\ds\n$/,
+    );
+    expect(r.stderr.split("\n").filter(Boolean).sort()).toEqual([
+      expect.stringMatching(/^a {2}planned \(install, \d+\.\ds\): /),
+      expect.stringMatching(/^b {2}planned \(install, \d+\.\ds\): /),
+    ]);
+    expect(fake.scripts).toEqual([]);
+  });
+
+  it("GIVEN --json and an unreachable host THEN one JSON document, nothing on stderr, exit 1", async () => {
+    const { fake } = fleet(["a", "b"]);
+    fake.unreachable.add("b");
+    const r = await cliRun(fake, { json: true });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("");
+    const report = JSON.parse(r.stdout) as ConvergeReport;
+    expect(report.summary).toEqual({ total: 2, converged: 1, unchanged: 0, planned: 0, failed: 1 });
+    expect(report.hosts[1]).toMatchObject({ name: "b", outcome: "failed", failedAt: "probe" });
   });
 });
