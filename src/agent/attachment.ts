@@ -1,17 +1,12 @@
 import type { Attachment } from "../config/schema.js";
-import { DiscoveryTimeout, type Lease } from "../dhcp/lease.js";
+import type { Lease } from "../dhcp/lease.js";
 import { errorMessage } from "../errors.js";
-import type { NetBackend, RouteSpec } from "../net/backend.js";
+import type { NetBackend } from "../net/backend.js";
 import { ensureLink } from "../net/link.js";
-import { backoffDelay } from "./backoff.js";
-import { loadCache, writeCache, type Identity } from "./cache.js";
-import type {
-  AddressOrigin,
-  AgentObserver,
-  AttachmentState,
-  AttachmentStatus,
-  ReassertReason,
-} from "./events.js";
+import { ensureRoutes } from "../net/route.js";
+import { loadCache, type Identity } from "./cache.js";
+import { Discovery, type HeldAddress } from "./discovery.js";
+import type { AgentObserver, AttachmentState, AttachmentStatus, ReassertReason } from "./events.js";
 import type { Logger } from "./log.js";
 import type { Scheduler } from "./scheduler.js";
 
@@ -40,28 +35,16 @@ export interface AttachmentDeps {
   readonly now?: () => Date;
 }
 
-interface Held {
-  readonly cidr: string;
-  readonly routes: readonly RouteSpec[];
-  readonly origin: AddressOrigin;
-  readonly identity: Identity;
-}
-
 // A failed reconcile (an `ip` call that errored) is retried sooner than the periodic pass.
 const RETRY_MS = 1000;
-const DISCOVERY_BASE_MS = 1000;
-
-const routeKey = (r: RouteSpec): string => `${r.dst} ${r.via ?? ""} ${r.metric ?? ""}`;
 
 /** One attachment's level-triggered reconcile loop (design §3). */
 export class AttachmentController {
   private status: AttachmentStatus;
-  private held: Held | undefined;
+  private held: HeldAddress | undefined;
   private running = false;
   private pending: { trigger: Trigger; hint: Hint } | undefined;
-  private discovering = false;
-  private discoveryAttempt = 0;
-  private nextDiscoveryAt = 0;
+  private readonly discovery: Discovery;
   private lastLinkIndex: number | undefined;
   private everHeld = false;
   /** the initial state is an assumption until the first pass has logged what it found */
@@ -83,6 +66,18 @@ export class AttachmentController {
       reasserts: 0,
       lastError: null,
     };
+    this.discovery = new Discovery(
+      attachment,
+      { ...deps, now: this.now },
+      {
+        discovered: (held) => {
+          this.held = held;
+          this.trigger("discovered");
+        },
+        failed: (message) => this.update({ lastError: message }),
+        retry: () => this.trigger("retry"),
+      },
+    );
   }
 
   get current(): AttachmentStatus {
@@ -209,7 +204,7 @@ export class AttachmentController {
         });
       }
     }
-    await this.holdRoutes(held.routes);
+    await ensureRoutes(backend, this.name, held.routes);
     this.everHeld = true;
     if (this.status.state !== "held" || this.status.cidr !== held.cidr) {
       this.update(
@@ -225,7 +220,7 @@ export class AttachmentController {
     }
   }
 
-  private fromCacheOrStatic(identity: Identity): Held | undefined {
+  private fromCacheOrStatic(identity: Identity): HeldAddress | undefined {
     const { address } = this.attachment;
     if (address.source === "static") {
       return { cidr: address.cidr, routes: [], origin: "static", identity };
@@ -242,61 +237,10 @@ export class AttachmentController {
   }
 
   private startDiscovery(identity: Identity): void {
-    if (this.status.state !== "discovering")
+    if (this.status.state !== "discovering") {
       this.update({ state: "discovering", cidr: null, origin: null, heldSince: null }, "discovering");
-    if (this.discovering || Date.now() < this.nextDiscoveryAt) return;
-    this.discovering = true;
-    void this.discoverOnce(identity);
-  }
-
-  private async discoverOnce(identity: Identity): Promise<void> {
-    const { attachment } = this;
-    try {
-      const lease = await this.deps.discover(attachment);
-      this.deps.observer.discoveryAttempt?.(this.name, "ok");
-      writeCache(this.deps.stateDir, {
-        version: 1,
-        interface: this.name,
-        identity,
-        cidr: lease.cidr,
-        routes: [...lease.routes],
-        source: "dhcp",
-        server: lease.server ?? null,
-        leaseSeconds: lease.leaseSeconds ?? null,
-        discoveredAt: this.now().toISOString(),
-      });
-      const after = this.discoveryAttempt > 0 ? ` after ${this.discoveryAttempt + 1} attempts` : "";
-      this.deps.log(this.name, `discovered ${lease.cidr} via ${lease.client}${after}`, {
-        server: lease.server ?? null,
-      });
-      this.held = { cidr: lease.cidr, routes: lease.routes, origin: "dhcp", identity };
-      this.discoveryAttempt = 0;
-      this.nextDiscoveryAt = 0;
-    } catch (error) {
-      const result = error instanceof DiscoveryTimeout ? "timeout" : "error";
-      this.deps.observer.discoveryAttempt?.(this.name, result);
-      const delay = backoffDelay(this.discoveryAttempt, {
-        baseMs: DISCOVERY_BASE_MS,
-        maxMs: attachment.discovery.maxBackoff,
-      });
-      if (this.discoveryAttempt === 0)
-        this.deps.log(this.name, `discovery: ${errorMessage(error)}; retrying with backoff`);
-      this.discoveryAttempt++;
-      this.nextDiscoveryAt = Date.now() + delay;
-      this.update({ lastError: errorMessage(error) });
-      this.deps.scheduler.set(`${this.name}:discovery`, delay, () => this.trigger("retry"));
-    } finally {
-      this.discovering = false;
     }
-    if (this.held) this.trigger("discovered");
-  }
-
-  private async holdRoutes(routes: readonly RouteSpec[]): Promise<void> {
-    if (routes.length === 0) return;
-    const existing = new Set((await this.deps.backend.listRoutes(this.name)).map(routeKey));
-    for (const route of routes) {
-      if (!existing.has(routeKey(route))) await this.deps.backend.replaceRoute(this.name, route);
-    }
+    this.discovery.maybeStart(identity);
   }
 
   /** Applies a status change; logs one line when the state (or held address) changes. */

@@ -5,12 +5,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { startAgent, type RunningAgent } from "../../src/agent/agent.js";
 import type { AgentObserver, ReassertReason } from "../../src/agent/events.js";
 import { parseConfig } from "../../src/config/load.js";
-import { DiscoveryTimeout } from "../../src/dhcp/lease.js";
+import { DiscoveryTimeout, type Lease } from "../../src/dhcp/lease.js";
 import type { NetEvent } from "../../src/net/backend.js";
 import { FakeBackend } from "../helpers/fake-backend.js";
 
 const MAC = "02:00:00:00:00:0a";
-const LEASE = {
+const LEASE: Lease & { client: string } = {
   cidr: "198.18.0.10/22",
   routes: [],
   server: "169.254.169.254",
@@ -35,7 +35,7 @@ afterEach(async () => {
 
 function start(options: {
   attachments?: unknown[];
-  discover?: () => Promise<typeof LEASE>;
+  discover?: () => Promise<Lease & { client: string }>;
   backend?: FakeBackend;
   stateDir?: string;
 }): Harness {
@@ -136,6 +136,22 @@ describe("agent with a fake kernel", () => {
     backend.addresses.set("pn0", [{ cidr: "198.18.0.10/22", validLft: 10, preferredLft: 10 }]);
     h.emit(deleted("pn0"));
     await until(() => backend.addresses.get("pn0")?.[0]?.validLft === "forever");
+  });
+
+  it("holds the lease's routes and puts a deleted one back", async () => {
+    const backend = new FakeBackend();
+    backend.addLink("pn0", MAC);
+    const route = { dst: "10.0.0.0/8", via: "198.18.0.1", metric: 1024 };
+    const h = start({ backend, discover: async () => ({ ...LEASE, routes: [route] }) });
+    await until(() => h.agent.status()[0]?.state === "held");
+    expect(backend.routes.get("pn0")).toEqual([route]);
+    backend.routes.set("pn0", []);
+    h.emit({ kind: "route", interface: "pn0", deleted: true, raw: "" });
+    await until(() => backend.routes.get("pn0")?.length === 1);
+    expect(backend.ops.filter((op) => op.startsWith("route replace"))).toEqual([
+      "route replace 10.0.0.0/8 via 198.18.0.1 dev pn0",
+      "route replace 10.0.0.0/8 via 198.18.0.1 dev pn0",
+    ]);
   });
 
   it("uses the cache without any DHCP exchange", async () => {

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { setFlagsFromString } from "node:v8";
 import { startAgent } from "../../agent/agent.js";
-import { discoverWith } from "../../agent/discover.js";
+import { discoverWith } from "../../agent/discovery.js";
 import { jsonLogger } from "../../agent/log.js";
 import { DEFAULT_CONFIG_PATH, loadConfig } from "../../config/load.js";
 import { errorMessage } from "../../errors.js";
