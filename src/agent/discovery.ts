@@ -71,17 +71,23 @@ export class Discovery {
     try {
       const lease = await this.deps.discover(this.attachment);
       this.deps.observer.discoveryAttempt?.(this.name, "ok");
-      writeCache(this.deps.stateDir, {
-        version: 1,
-        interface: this.name,
-        identity,
-        cidr: lease.cidr,
-        routes: [...lease.routes],
-        source: "dhcp",
-        server: lease.server ?? null,
-        leaseSeconds: lease.leaseSeconds ?? null,
-        discoveredAt: this.deps.now().toISOString(),
-      });
+      try {
+        writeCache(this.deps.stateDir, {
+          version: 1,
+          interface: this.name,
+          identity,
+          cidr: lease.cidr,
+          routes: [...lease.routes],
+          source: "dhcp",
+          server: lease.server ?? null,
+          leaseSeconds: lease.leaseSeconds ?? null,
+          discoveredAt: this.deps.now().toISOString(),
+        });
+      } catch (error) {
+        // The address is right even if it cannot be remembered: hold it, say why the next
+        // start will have to discover again.
+        this.deps.log(this.name, `cache not written (${errorMessage(error)}); holding anyway`);
+      }
       const after = this.attempt > 0 ? ` after ${this.attempt + 1} attempts` : "";
       this.deps.log(this.name, `discovered ${lease.cidr} via ${lease.client}${after}`, {
         server: lease.server ?? null,
