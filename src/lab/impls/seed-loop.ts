@@ -20,13 +20,16 @@ CACHE="$STATE/$IF.cidr"
 
 ip link set "$IF" up
 if [ ! -s "$CACHE" ]; then
+  rm -f "$RUN/dhclient.pid"
   # -1: try once (60 s), exit 2 without a lease; retry while IPAM lags
   until dhclient -1 -4 -sf ${DHCLIENT_SCRIPT} -lf "$STATE/dhclient.leases" -pf "$RUN/dhclient.pid" "$IF"; do
     sleep 5
   done
   cidr=$(ip -4 -o addr show dev "$IF" scope global | awk '{ print $4; exit }')
   printf '%s\\n' "$cidr" > "$CACHE.tmp" && mv "$CACHE.tmp" "$CACHE"
-  # stop the backgrounded dhclient: from now on the address is held statically
+  # stop the backgrounded dhclient: from now on the address is held statically. It writes its
+  # pid file after the foreground dhclient exits: wait for it, or -x finds nothing to stop
+  for _ in $(seq 50); do [ -s "$RUN/dhclient.pid" ] && break; sleep 0.1; done
   dhclient -x -pf "$RUN/dhclient.pid" "$IF"
 fi
 cidr=$(cat "$CACHE")
