@@ -7,7 +7,7 @@
  *
  * Runs only in namespaces it creates; needs root and a rootfs from scripts/build-rootfs.sh.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,6 +45,9 @@ async function pssMiB(machine: string): Promise<number> {
 }
 
 const workDir = mkdtempSync(join(tmpdir(), "hf-bench-converge-"));
+// a private copy: a rebuild of dist/ during the run must not turn "unchanged" into "upgrade"
+const bundle = join(workDir, "holdfast.mjs");
+copyFileSync(BUNDLE, bundle);
 const bootStarted = performance.now();
 const lab = await createConvergeLab({
   rootfs: "rootfs" in built ? built.rootfs : "",
@@ -68,7 +71,7 @@ try {
     const result = await lab.topo.runner.exec(
       process.execPath,
       [
-        BUNDLE,
+        bundle,
         "converge",
         "--inventory",
         inventory,

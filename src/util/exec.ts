@@ -61,6 +61,9 @@ export const run: Runner = (file, args, options = {}) =>
     let killTimer: NodeJS.Timeout | undefined;
     child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
     child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    // EPIPE when the child exits without reading all of its input (ssh that cannot
+    // connect): its exit status says what happened; unhandled, it would crash the process.
+    child.stdin?.on("error", () => undefined);
     if (options.input !== undefined) child.stdin?.end(options.input);
     const deadline =
       options.timeoutMs === undefined

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -51,12 +51,13 @@ describe.skipIf(skip !== undefined)("holdfast converge on booted nodes over real
   const rootfs = "rootfs" in built ? built.rootfs : "";
   let lab: ConvergeLab;
   let workDir: string;
+  let bundle: string;
 
   /** `holdfast converge` itself, from the runner namespace, as an operator would run it. */
   const cli = (args: readonly string[]) =>
     lab.topo.runner.exec(
       process.execPath,
-      [BUNDLE, "converge", "--ssh-config", lab.sshConfig, "--connect-timeout", "5", ...args],
+      [bundle, "converge", "--ssh-config", lab.sshConfig, "--connect-timeout", "5", ...args],
       { timeoutMs: 180_000 },
     );
 
@@ -69,6 +70,9 @@ describe.skipIf(skip !== undefined)("holdfast converge on booted nodes over real
 
   beforeAll(async () => {
     workDir = await mkdtemp(join(tmpdir(), "hf-converge-"));
+    // a private copy: a rebuild of dist/ during the run must not turn "unchanged" into "upgrade"
+    bundle = join(workDir, "holdfast.mjs");
+    await copyFile(BUNDLE, bundle);
     lab = await createConvergeLab({ rootfs, prefix: uniquePrefix("cv"), workDir, count: NODES });
     // the fleet's nodes carry their PN address already, set by hand (the incident's patched node)
     for (const i of FLEET)
@@ -96,6 +100,37 @@ describe.skipIf(skip !== undefined)("holdfast converge on booted nodes over real
     ]);
     expect(code).toBe(0);
     expect((await lab.nodes[0]!.exec("test", ["-e", "/usr/local/lib/holdfast"])).code).toBe(1);
+  }, 60_000);
+
+  it("GIVEN an unknown host key THEN the host is refused, unless --accept-new-host-keys, which remembers it", async () => {
+    const knownHosts = join(workDir, "known_hosts.empty");
+    await writeFile(knownHosts, "");
+    const sshConfig = join(workDir, "ssh_config.unpinned");
+    const pinned = await readFile(lab.sshConfig, "utf8");
+    await writeFile(sshConfig, pinned.replace(/UserKnownHostsFile .*/, `UserKnownHostsFile ${knownHosts}`));
+    const inventory = await writeInventory(workDir, [0], labSpec(), "one.yaml");
+    const args = [
+      bundle,
+      "converge",
+      "--ssh-config",
+      sshConfig,
+      "--inventory",
+      inventory,
+      "--dry-run",
+      "--json",
+    ];
+    const strict = await lab.topo.runner.exec(process.execPath, args, { timeoutMs: 60_000 });
+    expect(strict.code).toBe(1);
+    expect((JSON.parse(strict.stdout) as ConvergeReport).hosts[0]).toMatchObject({
+      outcome: "failed",
+      failedAt: "probe",
+      error: expect.stringMatching(/^unreachable: .*Host key verification failed\.$/),
+    });
+    const accepted = await lab.topo.runner.exec(process.execPath, [...args, "--accept-new-host-keys"], {
+      timeoutMs: 60_000,
+    });
+    expect(accepted.code).toBe(0);
+    expect(await readFile(knownHosts, "utf8")).toContain(`198.18.0.10 ${lab.nodes[0]!.identity.hostKey}`);
   }, 60_000);
 
   it("GIVEN 5 fresh nodes WHEN converged THEN holdfast is installed and holds pn0 on all", async () => {
@@ -180,12 +215,11 @@ describe.skipIf(skip !== undefined)("holdfast converge on booted nodes over real
 
     // GIVEN the runner probing the node's cache-port stand-in every 100 ms
     const probeLog = join(workDir, "probes.jsonl");
+    // 1 s per probe, not the lab's 300 ms: a busy CI box must not fail a probe for slowness;
+    // a missing address still fails one (the dropped SYN is only retried after 1 s)
     const probe = selfCommand("lab-probe", [
-      "--out",
-      probeLog,
-      "--target",
-      `n6=http://${labNode.ip}:8080/up`,
-    ]);
+      "--out", probeLog, "--timeout", "1000", "--target", `n6=http://${labNode.ip}:8080/up`,
+    ]); // prettier-ignore
     const prober = lab.topo.runner.spawn(probe.file, probe.args);
     try {
       for (let i = 0; i < 50 && !(readProbeLog(probeLog).get("n6") ?? []).some((s) => s.ok); i++)

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { runRemoteScript, sshArgs } from "../../src/converge/ssh.js";
-import type { RunOptions, RunResult, Runner } from "../../src/util/exec.js";
+import { run, type RunOptions, type RunResult, type Runner } from "../../src/util/exec.js";
 
 const target = { name: "cache-a", address: "203.0.113.10", user: "ubuntu", port: 2222 };
 
@@ -72,5 +72,13 @@ describe("ssh", () => {
     });
     const result = await runRemoteScript(target, "true\n", { runner, timeoutMs: 5000 });
     expect(result.sshFailed).toBe(true);
+  });
+});
+
+describe("a script for a host that hangs up at once", () => {
+  it("GIVEN the remote end exits without reading its stdin THEN the run reports its exit status (no EPIPE crash)", async () => {
+    const big = "x".repeat(4 * 1024 * 1024);
+    const result = await run("sh", ["-c", "exit 255"], { input: big, timeoutMs: 10_000 });
+    expect(result.code).toBe(255);
   });
 });
