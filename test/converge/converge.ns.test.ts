@@ -68,6 +68,34 @@ describe.skipIf(skip !== undefined)("holdfast converge on booted nodes over real
     return { code: result.code, report: JSON.parse(result.stdout) as ConvergeReport };
   };
 
+  /**
+   * Runs `during` while the runner probes http://<ip>:8080/up every 100 ms (fresh TCP
+   * connection each, as a runner's request would); returns what failed meanwhile.
+   */
+  const whileProbing = async (ip: string, label: string, during: () => Promise<void>) => {
+    const probeLog = join(workDir, `probes-${label}.jsonl`);
+    // 1 s per probe, not the lab's 300 ms: a busy CI box must not fail a probe for slowness;
+    // a missing address still fails one (the dropped SYN is only retried after 1 s)
+    const probe = selfCommand("lab-probe", [
+      "--out", probeLog, "--timeout", "1000", "--target", `node=http://${ip}:8080/up`,
+    ]); // prettier-ignore
+    const prober = lab.topo.runner.spawn(probe.file, probe.args);
+    try {
+      for (let i = 0; i < 50 && !(readProbeLog(probeLog).get("node") ?? []).some((s) => s.ok); i++)
+        await sleep(100);
+      const startedAt = Date.now();
+      await during();
+      prober.kill("SIGTERM");
+      await prober.exited;
+      const samples = (readProbeLog(probeLog).get("node") ?? []).filter((s) => s.t >= startedAt);
+      const failures = samples.filter((s) => !s.ok);
+      console.log(`${label}: ${samples.length} probes, ${failures.length} failed`);
+      return { failures, total: samples.length };
+    } finally {
+      prober.kill("SIGKILL");
+    }
+  };
+
   beforeAll(async () => {
     workDir = await mkdtemp(join(tmpdir(), "hf-converge-"));
     // a private copy: a rebuild of dist/ during the run must not turn "unchanged" into "upgrade"
@@ -214,19 +242,8 @@ describe.skipIf(skip !== undefined)("holdfast converge on booted nodes over real
     expect((await node.exec("systemd-run", ["--unit=up-server", "node", "-e", UP_SERVER])).code).toBe(0);
 
     // GIVEN the runner probing the node's cache-port stand-in every 100 ms
-    const probeLog = join(workDir, "probes.jsonl");
-    // 1 s per probe, not the lab's 300 ms: a busy CI box must not fail a probe for slowness;
-    // a missing address still fails one (the dropped SYN is only retried after 1 s)
-    const probe = selfCommand("lab-probe", [
-      "--out", probeLog, "--timeout", "1000", "--target", `n6=http://${labNode.ip}:8080/up`,
-    ]); // prettier-ignore
-    const prober = lab.topo.runner.spawn(probe.file, probe.args);
-    try {
-      for (let i = 0; i < 50 && !(readProbeLog(probeLog).get("n6") ?? []).some((s) => s.ok); i++)
-        await sleep(100);
-      const startedAt = Date.now();
-      const inventory = await writeInventory(workDir, [INCIDENT], labSpec(), "incident.yaml");
-
+    const inventory = await writeInventory(workDir, [INCIDENT], labSpec(), "incident.yaml");
+    const { failures, total } = await whileProbing(labNode.ip, "adoption", async () => {
       // WHEN converged
       const { report: dry } = await convergeJson(inventory, "--dry-run");
       expect(dry.hosts[0]!.plan!.reasons).toContainEqual(
@@ -242,18 +259,10 @@ describe.skipIf(skip !== undefined)("holdfast converge on booted nodes over real
       expect(report.hosts[0]!.outcome).toBe("converged");
       // a lease renewal (every 5 s with Kea's 10 s leases) would have come by now
       await sleep(6000);
-      prober.kill("SIGTERM");
-      await prober.exited;
-
-      // THEN no probe failed during the whole converge
-      const samples = (readProbeLog(probeLog).get("n6") ?? []).filter((s) => s.t >= startedAt);
-      const failures = samples.filter((s) => !s.ok);
-      console.log(`adoption: ${samples.length} probes during converge + 6 s, ${failures.length} failed`);
-      expect(samples.length).toBeGreaterThan(50);
-      expect(failures).toEqual([]);
-    } finally {
-      prober.kill("SIGKILL");
-    }
+    });
+    // THEN no probe failed during the whole converge
+    expect(total).toBeGreaterThan(50);
+    expect(failures).toEqual([]);
 
     // THEN the old unit is disabled, no dhclient runs, and the address never expires
     expect((await node.exec("systemctl", ["is-enabled", "dhclient-pn0.service"])).stdout.trim()).toBe(
@@ -290,4 +299,25 @@ describe.skipIf(skip !== undefined)("holdfast converge on booted nodes over real
       identity: { kind: "existing", mac: labNode.mac },
     });
   }, 180_000);
+
+  it("GIVEN the adopted node WHEN converged with a new bundle THEN upgrade: the agent restarts and no probe fails", async () => {
+    const node = lab.nodes[INCIDENT]!;
+    const labNode = lab.topo.nodes[INCIDENT]!;
+    expect((await node.exec("systemd-run", ["--unit=up-server-2", "node", "-e", UP_SERVER])).code).toBe(0);
+    const pidBefore = (await node.exec("systemctl", ["show", "-p", "MainPID", "--value", "holdfast"])).stdout;
+    // another build of the same version: its sha256 differs, so converge upgrades
+    await writeFile(bundle, `${await readFile(bundle, "utf8")}// rebuilt\n`);
+    const inventory = await writeInventory(workDir, [INCIDENT], labSpec(), "incident.yaml");
+    const { failures, total } = await whileProbing(labNode.ip, "upgrade", async () => {
+      const { code, report } = await convergeJson(inventory);
+      expect(report.hosts[0]!.error).toBeUndefined();
+      expect(report.hosts[0]).toMatchObject({ outcome: "converged", plan: { kind: "upgrade" } });
+      expect(report.hosts[0]!.changes).toEqual(["/usr/local/lib/holdfast/holdfast.mjs"]);
+      expect(code).toBe(0);
+    });
+    expect(total).toBeGreaterThan(20);
+    expect(failures).toEqual([]);
+    const pidAfter = (await node.exec("systemctl", ["show", "-p", "MainPID", "--value", "holdfast"])).stdout;
+    expect(pidAfter).not.toBe(pidBefore);
+  }, 120_000);
 });
