@@ -90,7 +90,11 @@ export function startAgent(options: AgentOptions): RunningAgent {
     const at = performance.now();
     const target = event.interface === undefined ? undefined : byName.get(event.interface);
     if (target) {
-      target.trigger("event", { eventAt: at, deletedCidr: event.deleted ? event.address : undefined });
+      target.trigger("event", {
+        eventAt: at,
+        deletedCidr: event.deleted ? event.address : undefined,
+        permanentCidr: !event.deleted && event.permanent ? event.address : undefined,
+      });
       return;
     }
     // A VLAN's parent going away or coming back matters to its children.

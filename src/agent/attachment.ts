@@ -19,6 +19,8 @@ export interface Hint {
   readonly eventAt?: number;
   /** an address the event reported deleted */
   readonly deletedCidr?: string;
+  /** an address the event reported present with infinite lifetimes (our own hold, echoed) */
+  readonly permanentCidr?: string;
 }
 
 export interface AttachmentDeps {
@@ -90,6 +92,15 @@ export class AttachmentController {
 
   /** Schedules a reconcile; calls during a running one coalesce into one more pass. */
   trigger(trigger: Trigger, hint: Hint = {}): void {
+    // The kernel echoing the hold we asked for says nothing is left to fix for that address;
+    // skipping it halves the `ip` calls of a deletion storm. Every other event reconciles.
+    if (
+      hint.permanentCidr !== undefined &&
+      hint.permanentCidr === this.held?.cidr &&
+      this.status.state === "held"
+    ) {
+      return;
+    }
     if (this.running) {
       const before = this.pending?.hint ?? {};
       const merged: Trigger = this.pending?.trigger === "event" || trigger === "event" ? "event" : trigger;

@@ -69,5 +69,7 @@ export interface NetEvent {
   readonly deleted: boolean;
   /** for IPv4 address events: the CIDR */
   readonly address?: string;
+  /** for IPv4 address events: valid and preferred lifetimes are both forever */
+  readonly permanent?: boolean;
   readonly raw: string;
 }

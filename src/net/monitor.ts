@@ -18,7 +18,7 @@ export function parseMonitorLine(line: string): NetEvent | undefined {
       kind,
       interface: indexed[2],
       deleted: indexed[1] !== undefined,
-      ...(address ? { address } : {}),
+      ...(address ? { address, permanent: /valid_lft forever preferred_lft forever/.test(text) } : {}),
       raw: text,
     };
   }

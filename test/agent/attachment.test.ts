@@ -128,6 +128,33 @@ describe("agent with a fake kernel", () => {
     expect(h.logs.at(-1)).toMatch(/^pn0: address deleted, re-asserted 198\.18\.0\.10\/22 in [\d.]+ ms$/);
   });
 
+  it("does not reconcile on the kernel's echo of its own hold, but does on anything else", async () => {
+    const backend = new FakeBackend();
+    backend.addLink("pn0", MAC);
+    const h = start({ backend });
+    await until(() => h.agent.status()[0]?.state === "held");
+    const reads = backend.reads;
+    h.emit({
+      kind: "address",
+      interface: "pn0",
+      deleted: false,
+      address: "198.18.0.10/22",
+      permanent: true,
+      raw: "",
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(backend.reads).toBe(reads);
+    h.emit({
+      kind: "address",
+      interface: "pn0",
+      deleted: false,
+      address: "198.18.0.10/22",
+      permanent: false,
+      raw: "",
+    });
+    await until(() => backend.reads === reads + 1);
+  });
+
   it("replaces an address a DHCP client left with a finite lifetime", async () => {
     const backend = new FakeBackend();
     backend.addLink("pn0", MAC);

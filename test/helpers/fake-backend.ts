@@ -8,6 +8,8 @@ export class FakeBackend implements NetBackend {
   routes = new Map<string, RouteSpec[]>();
   defaultRoute: string | undefined;
   failNext: string | undefined;
+  /** readInterface calls so far */
+  reads = 0;
   private nextIndex = 10;
 
   addLink(name: string, mac: string, extra: Partial<LinkInfo> = {}): LinkInfo {
@@ -32,6 +34,7 @@ export class FakeBackend implements NetBackend {
   }
 
   async readInterface(name: string): Promise<InterfaceState | undefined> {
+    this.reads++;
     const link = this.links.get(name);
     return link ? { link, addresses: [...(this.addresses.get(name) ?? [])] } : undefined;
   }

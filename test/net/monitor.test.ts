@@ -7,7 +7,23 @@ describe("parseMonitorLine", () => {
       parseMonitorLine(
         "Deleted 3: pn0    inet 198.18.0.10/22 scope global pn0\\       valid_lft forever preferred_lft forever",
       ),
-    ).toMatchObject({ kind: "address", interface: "pn0", deleted: true, address: "198.18.0.10/22" });
+    ).toMatchObject({
+      kind: "address",
+      interface: "pn0",
+      deleted: true,
+      address: "198.18.0.10/22",
+      permanent: true,
+    });
+  });
+
+  it("tells a held (permanent) address from a leased one", () => {
+    const leased =
+      "3: pn0    inet 198.18.0.10/22 brd 198.18.3.255 scope global dynamic pn0\\       valid_lft 9sec preferred_lft 9sec";
+    expect(parseMonitorLine(leased)).toMatchObject({
+      deleted: false,
+      address: "198.18.0.10/22",
+      permanent: false,
+    });
   });
 
   it("reads a link line with a peer suffix", () => {
