@@ -18,3 +18,10 @@ export {
   type Spec,
   type SpecInput,
 } from "./render/index.js";
+export { readStatus, type StatusReading } from "./observe/status-read.js";
+export { evaluateCheck, type CheckResult } from "./observe/check.js";
+export { renderAlerts } from "./observe/alerts.js";
+export { renderNpdConfig } from "./observe/npd.js";
+export { startAgent, type AgentOptions, type RunningAgent } from "./agent/agent.js";
+export { converge, type ConvergeOptions } from "./converge/run.js";
+export { parseInventory } from "./converge/inventory.js";
