@@ -11,7 +11,7 @@ describe("the library entry", () => {
   it("ships types and renders bootstrap material in-process", async () => {
     expect(existsSync(pkg.exports["."].types)).toBe(true);
     const lib = (await import(resolve(pkg.exports["."].import))) as typeof import("../../src/index.js");
-    const spec = {
+    const spec: import("../../src/index.js").SpecInput = {
       version: 1,
       node: { name: "kura-cache-7" },
       agent: {
