@@ -5,6 +5,7 @@ import { z } from "zod";
 const SCHEMAS: Record<string, () => Promise<z.ZodType>> = {
   config: async () => (await import("../../config/schema.js")).configSchema,
   spec: async () => (await import("../../render/spec.js")).specSchema,
+  inventory: async () => (await import("../../converge/inventory.js")).inventorySchema,
 };
 
 export async function jsonSchema(name: string): Promise<unknown> {
@@ -16,7 +17,7 @@ export async function jsonSchema(name: string): Promise<unknown> {
 export function registerSchema(program: Command): void {
   program
     .command("schema")
-    .description("print the JSON Schema of the agent config or the render spec")
+    .description("print the JSON Schema of the agent config, the render spec or the converge inventory")
     .addArgument(new Argument("<which>", "which schema").choices(Object.keys(SCHEMAS)))
     .action(async (which: string) => {
       process.stdout.write(`${JSON.stringify(await jsonSchema(which), null, 2)}\n`);
