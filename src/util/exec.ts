@@ -23,6 +23,9 @@ export interface RunResult {
 /** Where spawning happens; tests plug a fake in. */
 export type Runner = (file: string, args: readonly string[], options?: RunOptions) => Promise<RunResult>;
 
+/** How long output may keep flowing after the leader exited before the pipes are closed. */
+const PIPE_DRAIN_MS = 250;
+
 /** Process groups of runs still under way, so a stopping agent can end them (no client outlives it). */
 const liveGroups = new Set<number>();
 
@@ -75,14 +78,25 @@ export const run: Runner = (file, args, options = {}) =>
               if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
             }, options.graceMs ?? 1000);
           }, options.timeoutMs);
+    let drainTimer: NodeJS.Timeout | undefined;
     child.on("error", (error) => {
       clearTimeout(deadline);
       clearTimeout(killTimer);
       reject(error);
     });
+    // `close` waits for every holder of the output pipes; a descendant that left the group
+    // (setsid) could hold them forever. Once the leader is gone, give the pipes a moment to
+    // drain, then close them ourselves so the deadline really bounds the run.
+    child.on("exit", () => {
+      drainTimer = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }, PIPE_DRAIN_MS);
+    });
     child.on("close", (code, signal) => {
       clearTimeout(deadline);
       clearTimeout(killTimer);
+      clearTimeout(drainTimer);
       // Whatever the leader left behind in its group goes with it.
       if (child.pid !== undefined) {
         killGroup(child.pid, "SIGKILL");
