@@ -4,7 +4,7 @@ import { errorMessage } from "../errors.js";
 import type { NetBackend } from "../net/backend.js";
 import { ensureLink } from "../net/link.js";
 import { ensureRoutes } from "../net/route.js";
-import { loadCache, type Identity } from "./cache.js";
+import { identityOf, loadCache, sameIdentity, type Identity } from "./cache.js";
 import { Discovery, type HeldAddress } from "./discovery.js";
 import type { AgentObserver, AttachmentState, AttachmentStatus, ReassertReason } from "./events.js";
 import type { Logger } from "./log.js";
@@ -172,11 +172,8 @@ export class AttachmentController {
       this.deps.log(this.name, `created VLAN ${state.link.vlanId ?? ""} on ${parent?.name ?? "?"}`.trim());
     this.lastLinkIndex = state.link.index;
 
-    const identity: Identity =
-      this.attachment.link.kind === "vlan"
-        ? { kind: "vlan", vlanId: this.attachment.link.vlanId, parentMac: parent?.mac ?? "" }
-        : { kind: "existing", mac: state.link.mac };
-    if (this.held && JSON.stringify(this.held.identity) !== JSON.stringify(identity)) {
+    const identity = identityOf(this.attachment, state.link, parent);
+    if (this.held && !sameIdentity(this.held.identity, identity)) {
       this.deps.log(this.name, `identity changed (${JSON.stringify(identity)}), rediscovering`);
       this.held = undefined;
     }

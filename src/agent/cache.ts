@@ -1,7 +1,8 @@
 import { readFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { cidr, ifname, isIpv4 } from "../config/schema.js";
+import { cidr, ifname, isIpv4, type Attachment } from "../config/schema.js";
+import type { LinkInfo } from "../net/backend.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 
 /**
@@ -17,6 +18,17 @@ export const identitySchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("existing"), mac }),
 ]);
 export type Identity = z.infer<typeof identitySchema>;
+
+/**
+ * An attachment's identity (design §3): a VLAN's id and its parent's MAC, or the interface's
+ * own MAC. A VLAN inherits its parent's MAC, so the link's own MAC stands in for a parent
+ * that cannot be seen.
+ */
+export function identityOf(attachment: Attachment, link: LinkInfo, parent: LinkInfo | undefined): Identity {
+  return attachment.link.kind === "vlan"
+    ? { kind: "vlan", vlanId: attachment.link.vlanId, parentMac: (parent ?? link).mac }
+    : { kind: "existing", mac: link.mac };
+}
 
 const routeSchema = z.strictObject({
   dst: z.union([z.literal("default"), cidr]),

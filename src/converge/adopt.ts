@@ -1,8 +1,8 @@
 import { mkdirSync } from "node:fs";
-import { loadCache, writeCache, type Identity } from "../agent/cache.js";
+import { identityOf, loadCache, writeCache } from "../agent/cache.js";
 import type { Attachment, Config } from "../config/schema.js";
 import type { AddressInfo, NetBackend, RouteSpec } from "../net/backend.js";
-import { resolveParent } from "../net/link.js";
+import { lowerLink } from "../net/link.js";
 
 /**
  * Adoption, run on the node by the install script before the agent starts: an interface
@@ -31,35 +31,21 @@ function pickAddress(addresses: readonly AddressInfo[]): AddressInfo | undefined
   return candidates.find((a) => a.validLft !== "forever") ?? candidates[0];
 }
 
-/** Same identity rule as the agent's reconcile (src/agent/attachment.ts). */
-async function identityOf(
-  attachment: Attachment,
-  mac: string,
-  backend: NetBackend,
-  pnInterfaces: readonly string[],
-): Promise<Identity | undefined> {
-  if (attachment.link.kind === "existing") return { kind: "existing", mac };
-  const parent = await resolveParent(attachment.link, { backend, pnInterfaces });
-  return parent ? { kind: "vlan", vlanId: attachment.link.vlanId, parentMac: parent.mac } : undefined;
-}
-
-async function adoptOne(
-  attachment: Attachment,
-  config: Config,
-  deps: AdoptDeps,
-  pnInterfaces: readonly string[],
-): Promise<AdoptOutcome> {
+async function adoptOne(attachment: Attachment, config: Config, deps: AdoptDeps): Promise<AdoptOutcome> {
   const name = attachment.interface;
   if (attachment.address.source === "static")
     return { interface: name, kind: "skipped", why: "static in the config" };
   const state = await deps.backend.readInterface(name);
   if (!state) return { interface: name, kind: "skipped", why: "no such interface" };
-  const identity = await identityOf(attachment, state.link.mac, deps.backend, pnInterfaces);
-  if (!identity) return { interface: name, kind: "skipped", why: "no VLAN parent" };
+  const parent = attachment.link.kind === "vlan" ? await lowerLink(deps.backend, state.link) : undefined;
+  const identity = identityOf(attachment, state.link, parent);
   const now = deps.now?.() ?? new Date();
   const cached = loadCache(config.stateDir, name, identity, now);
-  if (cached.kind === "hit") return { interface: name, kind: "cached", cidr: cached.entry.cidr };
   const address = pickAddress(state.addresses);
+  // The live lease wins over an older cache: holding a stale address would let the real one expire.
+  if (cached.kind === "hit" && (!address || address.cidr === cached.entry.cidr)) {
+    return { interface: name, kind: "cached", cidr: cached.entry.cidr };
+  }
   if (!address) return { interface: name, kind: "skipped", why: "no address to adopt" };
   // routes the lease installed through this interface (gateways), so the agent keeps them too
   const routes: RouteSpec[] = (await deps.backend.listRoutes(name)).filter((r) => r.via !== undefined);
@@ -82,10 +68,8 @@ async function adoptOne(
 
 /** Adopts every attachment's live address that the cache does not know yet. */
 export async function adoptAddresses(config: Config, deps: AdoptDeps): Promise<AdoptOutcome[]> {
-  const pnInterfaces = config.attachments.map((a) => a.interface);
   const outcomes: AdoptOutcome[] = [];
-  for (const attachment of config.attachments)
-    outcomes.push(await adoptOne(attachment, config, deps, pnInterfaces));
+  for (const attachment of config.attachments) outcomes.push(await adoptOne(attachment, config, deps));
   return outcomes;
 }
 

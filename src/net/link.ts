@@ -35,6 +35,12 @@ export async function resolveParent(
   return links.find((l) => l.name !== "lo" && !ctx.pnInterfaces.includes(l.name) && isPhysical(l.name));
 }
 
+/** The link a VLAN sits on, as the kernel reports it (undefined when not a VLAN or not here). */
+export async function lowerLink(backend: NetBackend, link: LinkInfo): Promise<LinkInfo | undefined> {
+  const lower = link.parent;
+  return lower === undefined ? undefined : (await backend.listLinks()).find((l) => l.name === lower);
+}
+
 /**
  * Makes the attachment's link exist and be up. `vlan`: create it on its parent when missing
  * (at every boot, and after anything deletes it). `existing`: wait for it to appear.
@@ -44,13 +50,17 @@ export async function ensureLink(name: string, spec: LinkSpec, ctx: LinkContext)
   let created = false;
   let parent: LinkInfo | undefined;
   if (spec.kind === "vlan") {
-    parent = await resolveParent(spec, ctx);
-    if (!parent) {
-      const which =
-        spec.parent === "auto" ? "no default-route or physical interface" : `parent ${spec.parent} missing`;
-      return { kind: "waiting", why: which };
-    }
-    if (!state) {
+    if (state) {
+      // A VLAN that exists is judged by its real parent, never by what `auto` would pick now:
+      // a default route moving between NICs must not change the attachment's identity.
+      parent = await lowerLink(ctx.backend, state.link);
+    } else {
+      parent = await resolveParent(spec, ctx);
+      if (!parent) {
+        const which =
+          spec.parent === "auto" ? "no default-route or physical interface" : `parent ${spec.parent} missing`;
+        return { kind: "waiting", why: which };
+      }
       await ctx.backend.addVlan(name, parent.name, spec.vlanId);
       created = true;
       state = await ctx.backend.readInterface(name);

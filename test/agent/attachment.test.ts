@@ -181,6 +181,28 @@ describe("agent with a fake kernel", () => {
     ]);
   });
 
+  it("keeps a VLAN's identity (its real parent) when the default route moves to another NIC", async () => {
+    const backend = new FakeBackend();
+    backend.addLink("eno1", "aa:bb:cc:00:00:01");
+    backend.addLink("eno2", "aa:bb:cc:00:00:02");
+    backend.defaultRoute = "eno1";
+    const h = start({
+      backend,
+      attachments: [{ interface: "pn0", link: { kind: "vlan", parent: "auto", vlanId: 3250 } }],
+    });
+    await until(() => h.agent.status()[0]?.state === "held");
+    expect(backend.links.get("pn0")?.parent).toBe("eno1");
+    backend.defaultRoute = "eno2";
+    h.emit({ kind: "route", interface: "eno2", deleted: false, raw: "" });
+    h.emit({ kind: "link", interface: "eno1", deleted: false, raw: "" });
+    backend.defaultRoute = undefined;
+    h.emit({ kind: "link", interface: "eno2", deleted: false, raw: "" });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(h.agent.status()[0]?.state).toBe("held");
+    expect(h.logs.some((l) => l.includes("identity changed") || l.includes("set aside"))).toBe(false);
+    expect(backend.ops.filter((op) => op.startsWith("link add"))).toHaveLength(1);
+  });
+
   it("uses the cache without any DHCP exchange", async () => {
     const backend = new FakeBackend();
     backend.addLink("pn0", MAC);

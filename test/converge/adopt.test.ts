@@ -55,6 +55,21 @@ describe("adopt (seed the cache with the live address before the agent starts)",
     expect(backend.ops).toHaveLength(1);
   });
 
+  it("GIVEN a cache with an older address than the live lease THEN the live lease is adopted, not the stale cache", async () => {
+    const { config, backend, stateDir, now } = setUp([{ interface: "pn0" }]);
+    backend.addLink("pn0", "52:54:00:00:00:02");
+    backend.addresses.set("pn0", [{ cidr: "172.16.0.2/22", validLft: 8, preferredLft: 8 }]);
+    await adoptAddresses(config, { backend, now });
+    backend.addresses.set("pn0", [{ cidr: "172.16.0.9/22", validLft: 8, preferredLft: 8 }]);
+
+    const outcomes = await adoptAddresses(config, { backend, now });
+
+    expect(outcomes.map(describeOutcome)).toEqual([
+      "pn0: adopted 172.16.0.9/22 (cached; it no longer expires)",
+    ]);
+    expect(JSON.parse(readFileSync(join(stateDir, "pn0.json"), "utf8")).cidr).toBe("172.16.0.9/22");
+  });
+
   it("GIVEN a static attachment, a missing link and a link without an address THEN nothing is adopted and nothing changes", async () => {
     const { config, backend } = setUp([
       { interface: "pn0", address: { source: "static", cidr: "172.16.0.2/22" } },
