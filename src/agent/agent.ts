@@ -7,12 +7,14 @@ import { Iproute2Backend } from "../net/iproute2.js";
 import { startMonitor, type MonitorHandle } from "../net/monitor.js";
 import { AttachmentController } from "./attachment.js";
 import type { AgentObserver, AttachmentStatus } from "./events.js";
-import { acquireLock } from "./lock.js";
+import { acquireLock, type AgentLock } from "./lock.js";
 import { jsonLogger, type Logger } from "./log.js";
 import { Scheduler } from "./scheduler.js";
 
 export interface AgentOptions {
   readonly config: Config;
+  /** the runDir lock, when the caller took it before anything else (the CLI does) */
+  readonly lock?: AgentLock;
   readonly discover: (attachment: Attachment) => Promise<Lease & { client: string }>;
   readonly backend?: NetBackend;
   readonly observers?: readonly AgentObserver[];
@@ -60,7 +62,7 @@ function fanOut(observers: readonly AgentObserver[], log: Logger): AgentObserver
 export function startAgent(options: AgentOptions): RunningAgent {
   const { config } = options;
   const log = options.log ?? jsonLogger();
-  const lock = acquireLock(config.runDir);
+  const lock = options.lock ?? acquireLock(config.runDir);
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
   const backend = options.backend ?? new Iproute2Backend();
   if (backend instanceof Iproute2Backend) backend.warm();

@@ -1,6 +1,10 @@
 import type { AgentObserver } from "../agent/events.js";
 import type { Config } from "../config/schema.js";
+import type { MetricsServer } from "./metrics-http.js";
 import type { TextfileWriter } from "./metrics-textfile.js";
+
+/** How often a metrics port that could not be bound is tried again. */
+const METRICS_RETRY_MS = 30_000;
 import { createStatusFileObserver } from "./status-file.js";
 
 export interface ObserveOptions {
@@ -14,8 +18,8 @@ export interface ObserveOptions {
 
 /**
  * The observers the agent reports to: status.json always, Prometheus metrics when
- * `metrics` is configured (HTTP and/or textfile). Rejects when the metrics port cannot
- * be bound, so a misconfigured agent fails at start instead of running unwatched.
+ * `metrics` is configured (HTTP and/or textfile). A metrics port that cannot be bound is
+ * reported through onError and retried every 30 s; the agent holds addresses regardless.
  */
 export async function createObservers(
   config: Config,
@@ -50,11 +54,30 @@ export async function createObservers(
   if (textfile !== undefined) {
     textfileWriter = createTextfileWriter(metrics, textfile, (error) => onError("metrics textfile", error));
   }
-  const server = listen === undefined ? undefined : await startMetricsServer(metrics, listen);
+  // Holding the address matters more than being watched: a port that cannot be bound is
+  // reported and retried, never a reason for the agent to stop (and crash-loop) unheld.
+  let server: MetricsServer | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const serve = async (): Promise<void> => {
+    if (listen === undefined || stopped) return;
+    try {
+      const started = await startMetricsServer(metrics, listen);
+      if (stopped) await started.close();
+      else server = started;
+    } catch (error) {
+      onError("metrics", error);
+      retry = setTimeout(() => void serve(), METRICS_RETRY_MS);
+      retry.unref();
+    }
+  };
+  await serve();
   await textfileWriter?.writeNow();
 
   observers.push(metrics.observer, {
     stopping: async () => {
+      stopped = true;
+      clearTimeout(retry);
       textfileWriter?.changed.cancel();
       await textfileWriter?.writeNow();
       await server?.close();

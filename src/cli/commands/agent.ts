@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { setFlagsFromString } from "node:v8";
-import { startAgent } from "../../agent/agent.js";
+import { startAgent, type RunningAgent } from "../../agent/agent.js";
+import { acquireLock } from "../../agent/lock.js";
 import { discoverWith } from "../../agent/discovery.js";
 import { jsonLogger } from "../../agent/log.js";
 import { DEFAULT_CONFIG_PATH, loadConfig } from "../../config/load.js";
@@ -19,10 +20,19 @@ export function registerAgent(program: Command): void {
       setFlagsFromString("--max-semi-space-size=1");
       const config = loadConfig(options.config);
       const log = jsonLogger();
-      const observers = await createObservers(config, {
-        onError: (what, error) => log("agent", `${what}: ${errorMessage(error)}`),
-      });
-      const agent = startAgent({ config, observers, log, discover: discoverWith(config.runDir) });
+      // The lock first: a refused second agent must not bind the metrics port or touch the
+      // running agent's status and textfile on its way out.
+      const lock = acquireLock(config.runDir);
+      let agent: RunningAgent;
+      try {
+        const observers = await createObservers(config, {
+          onError: (what, error) => log("agent", `${what}: ${errorMessage(error)}`),
+        });
+        agent = startAgent({ config, lock, observers, log, discover: discoverWith(config.runDir) });
+      } catch (error) {
+        lock.release();
+        throw error;
+      }
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           log("agent", `${signal} received`);
