@@ -61,6 +61,19 @@ describe.skipIf(!isRoot)("the install script, run in a sandbox", () => {
     expect(calls.join("\n")).not.toMatch(/dhclient -r|dhclient -x|systemctl stop/);
   });
 
+  it("leaves a dhclient for pn0 in another network namespace alone (a container's, a lab's)", () => {
+    // GIVEN a dhclient for pn0 in this namespace and one in a namespace of its own
+    const r = sandbox.run(script, { dhclient: true, foreignDhclient: true });
+    expect(r.status).toBe(0);
+    const own = sandbox.standInPid("dhclient");
+    const foreign = sandbox.standInPid("foreignDhclient");
+    expect(foreign).not.toBe(own);
+    // THEN only the one sharing the script's network namespace is stopped
+    expect(sandbox.calls().filter((c) => c.startsWith("kill "))).toEqual([`kill -KILL ${own}`]);
+    expect(r.stderr).toContain(`changed: pn0: dhclient ${own} stopped`);
+    expect(r.stderr).not.toContain(`dhclient ${foreign}`);
+  });
+
   it("the fragment does the same when spliced into a bootstrap without set -e", () => {
     const fragment = renderFragmentFromSpec(spec, fakeBundle());
     const bootstrap = `echo "existing bootstrap"\n${fragment}\necho "holdfast returned $?"\n`;

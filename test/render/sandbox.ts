@@ -30,6 +30,12 @@ export class Sandbox {
     return readFileSync(join(this.dir, "calls.log"), "utf8").split("\n").filter(Boolean);
   }
 
+  /** The PID (inside the sandbox) of a dhclient stand-in started by `run()`. */
+  standInPid(which: "dhclient" | "foreignDhclient"): number {
+    const file = which === "dhclient" ? "dhclient.pid" : "foreign-dhclient.pid";
+    return Number(readFileSync(join(this.dir, file), "utf8").trim());
+  }
+
   /** A file as the script left it inside the sandbox (the overlay's upper dir). */
   written(path: string): string {
     const [, top, ...rest] = path.split("/");
@@ -73,16 +79,22 @@ sudo() { hf_log "sudo $*"; [ "$1" = -n ] && shift; [ "$1" = -- ] && shift; "$@";
     const d = this.dir;
     const overlay = (lower: string, name: string) =>
       `mount -t overlay overlay -o lowerdir=${lower},upperdir=${d}/upper/${name},workdir=${d}/work/${name} ${lower}`;
+    // the hold() function keeps bash from exec'ing sleep, which would change the comm
+    const standIn = (prefix: string, pidFile: string) =>
+      `(${prefix} ${d}/dhclient -c 'echo $$ >${d}/${pidFile}.tmp && mv ${d}/${pidFile}.tmp ${d}/${pidFile}; hold() { sleep 600; }; hold' -d pn0 &)\n` +
+      `until [ -s ${d}/${pidFile} ]; do sleep 0.05; done`;
     const setup = [
       "set -e",
       overlay("/etc", "etc"),
       overlay("/usr/local", "usr-local"),
       overlay("/run", "run"),
-      // a dhclient stand-in (comm "dhclient") holding pn0, when asked for
-      // (a copy of bash named dhclient: its comm is "dhclient", its command line ends "-d pn0")
-      options.dhclient
-        ? `cp /bin/bash ${d}/dhclient && (${d}/dhclient -c 'hold() { sleep 600; }; hold' -d pn0 &)`
-        : ":",
+      // dhclient stand-ins (comm "dhclient") holding pn0, when asked for: copies of bash named
+      // dhclient whose command line ends "-d pn0" and that write their PID to a file. The
+      // foreign one lives in a network namespace of its own (as in a container or a lab), which
+      // vanishes with it when the sandbox's PID namespace ends.
+      options.dhclient || options.foreignDhclient ? `cp /bin/bash ${d}/dhclient` : ":",
+      options.dhclient ? standIn("", "dhclient.pid") : ":",
+      options.foreignDhclient ? standIn("unshare --net", "foreign-dhclient.pid") : ":",
       "exec bash -s",
     ].join("\n");
     const r = spawnSync(
@@ -124,6 +136,8 @@ sudo() { hf_log "sudo $*"; [ "$1" = -n ] && shift; [ "$1" = -- ] && shift; "$@";
 export interface RunOptions {
   /** what `id -u` says; non-zero makes the script go through (the fake) sudo. @default 0 */
   readonly uid?: number;
-  /** start a process named dhclient before the script runs */
+  /** start a process named dhclient for pn0 before the script runs */
   readonly dhclient?: boolean;
+  /** start one more, in a network namespace of its own (the script must leave it alone) */
+  readonly foreignDhclient?: boolean;
 }

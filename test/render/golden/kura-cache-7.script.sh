@@ -342,14 +342,25 @@ holdfast_adopt() {
   done <<<"$out"
 }
 
-# Prints the PIDs of dhclient processes that name interface $1 on their command line.
+# Whether process $2 shares this script's namespace of kind $1 (net, mnt). Reading another
+# user's namespace links needs root, hence holdfast_as_root; unreadable counts as "not ours".
+holdfast_same_ns() {
+  local ours theirs
+  ours=$(readlink "/proc/self/ns/$1") || return 1
+  theirs=$(holdfast_as_root readlink "/proc/$2/ns/$1" 2>/dev/null) || return 1
+  [ -n "$theirs" ] && [ "$theirs" = "$ours" ]
+}
+
+# Prints the PIDs of dhclient processes that name interface $1 on their command line. Only
+# those in this network namespace: a dhclient in a container, pod or lab namespace on the
+# same host serves a different $1 and is none of our business.
 holdfast_dhclient_pids() {
   local dir
   for dir in /proc/[0-9]*; do
     [ "$(cat "$dir/comm" 2>/dev/null)" = dhclient ] || continue
-    if { tr '\0' '\n' <"$dir/cmdline"; } 2>/dev/null | grep -Fx -- "$1" >/dev/null; then
-      printf '%s\n' "${dir#/proc/}"
-    fi
+    { tr '\0' '\n' <"$dir/cmdline"; } 2>/dev/null | grep -Fx -- "$1" >/dev/null || continue
+    holdfast_same_ns net "${dir#/proc/}" || continue
+    printf '%s\n' "${dir#/proc/}"
   done
   return 0
 }
@@ -381,7 +392,12 @@ holdfast_stop_dhclient() {
   local pid unit main
   for pid in $(holdfast_dhclient_pids "$1"); do
     holdfast_seed_forever "$1" || return 1
-    unit=$(grep -o '[^/]*[.]service$' "/proc/$pid/cgroup" 2>/dev/null | head -n 1)
+    # Its cgroup names a unit of this host's systemd only when it shares our mount namespace
+    # (a container on the host network has its own init and units).
+    unit=""
+    if holdfast_same_ns mnt "$pid"; then
+      unit=$(grep -o '[^/]*[.]service$' "/proc/$pid/cgroup" 2>/dev/null | head -n 1)
+    fi
     main=""
     [ -n "$unit" ] && main=$(systemctl show -p MainPID --value "$unit" 2>/dev/null)
     if [ -n "$unit" ] && [ "$unit" != "$holdfast_unit" ] && [ "$main" = "$pid" ]; then
