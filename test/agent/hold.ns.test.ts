@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
+import { dhclientCommand, prepareDhclientSandbox } from "../../src/lab/dhclient-sandbox.js";
 import { isRoot, warnSkipped } from "../helpers/root.js";
 import { uniquePrefix, useTopology } from "../helpers/topology.js";
 import {
@@ -73,14 +74,17 @@ describe.skipIf(!isRoot)("agent holds the PN address (namespaces, real Kea)", ()
     await plain.ns.exec("ip", ["addr", "flush", "dev", "pn0"]);
     const agent = runAgent(held.ns, { attachments: [dhcpAttachment("udhcpc")] });
     const leaseDir = `${topo.current.workDir}/plain-dhclient`;
-    await plain.ns.exec("mkdir", ["-p", leaseDir]);
-    const dhclient = plain.ns.spawn(
-      "dhclient",
-      ["-d", "-lf", `${leaseDir}/lease`, "-pf", `${leaseDir}/pid`, "pn0"],
-      {
-        stdout: `${leaseDir}/dhclient.log`,
-      },
-    );
+    // no host dhclient.conf or hook (timesyncd, cloud-init) may run: the lab's sandbox
+    const sandbox = await prepareDhclientSandbox(leaseDir, leaseDir);
+    const plainCmd = dhclientCommand(sandbox, [
+      "-d",
+      "-lf",
+      `${leaseDir}/lease`,
+      "-pf",
+      `${leaseDir}/pid`,
+      "pn0",
+    ]);
+    const dhclient = plain.ns.spawn(plainCmd.file, plainCmd.args, { stdout: `${leaseDir}/dhclient.log` });
     try {
       await agent.waitLog(/^pn0: held /, 20_000);
       await waitFor(

@@ -25,10 +25,10 @@ describe("lab implementations", () => {
 
   it("GIVEN the seed-loop script THEN it does what the write-up says: dhclient -1 once, cache, stop, replace every 60 s", () => {
     const script = seedLoopScript();
-    expect(script).toContain("dhclient -1 -4 -sf /sbin/dhclient-script");
-    expect(script).toContain('dhclient -x -pf "$RUN/dhclient.pid" "$IF"');
+    expect(script).toContain('dhclient -1 -4 -cf "$CONF" -sf /sbin/dhclient-script');
+    expect(script).toContain('dhclient -x -cf "$CONF" -pf "$RUN/dhclient.pid" "$IF"');
     expect(script).toContain('ip addr replace "$cidr" dev "$IF"');
-    expect(script).toContain('PERIOD="${4:-60}"');
+    expect(script).toContain('PERIOD="${5:-60}"');
   });
 
   it("GIVEN dhcpcd and networkd configs THEN they hold past lease expiry and run no host hooks", () => {
