@@ -143,9 +143,12 @@ async function runScenario(
     const targets = nodeRuns.flatMap((r) => ["--target", `${r.impl.name}=http://${r.node.ip}:${UP_PORT}/up`]);
     const probe = selfCommand("lab-probe", ["--out", probeLog, ...targets]);
     const prober = topo.runner.spawn(probe.file, probe.args, { stdout: join(o.dir, "probe.log") });
-    await Promise.all(nodeRuns.map((r) => r.boot("start")));
-    o.log(`${scenario.name}: implementations started`);
     try {
+      // allSettled: a failed prepare must not leave other boots to start supervisors after stop()
+      const boots = await Promise.allSettled(nodeRuns.map((r) => r.boot("start")));
+      const failed = boots.find((b) => b.status === "rejected");
+      if (failed !== undefined) throw failed.reason;
+      o.log(`${scenario.name}: implementations started`);
       await scenario.run(contextFor(topo, nodeRuns, o));
     } finally {
       await Promise.all(nodeRuns.map((r) => r.stop()));
@@ -204,6 +207,8 @@ function judge(
   const verdict = scenario.judge(timeline, measured);
   notes.push(...verdict.notes);
   if (run && run.supervisor.restarts > 0) notes.push(`supervisor restarted it ${run.supervisor.restarts}×`);
+  if (run?.supervisor.error !== undefined)
+    notes.push(`supervisor gave up: ${errorMessage(run.supervisor.error)}`);
   const { restoredAt: _restoredAt, ...metrics } = measured;
   return { scenario: scenario.name, impl, pass: error === undefined && verdict.pass, ...metrics, notes };
 }

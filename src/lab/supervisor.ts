@@ -21,6 +21,8 @@ export class Supervisor {
   private loop: Promise<void> | undefined;
   /** how many times the process was started again after an exit */
   restarts = 0;
+  /** why supervision ended on its own (the namespace went away under it), if it did */
+  error: unknown;
   readonly exits: { t: number; code: number | null; signal: string | null }[] = [];
 
   constructor(
@@ -32,7 +34,11 @@ export class Supervisor {
   start(command: Command): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.loop = this.keepRunning(command);
+    // keepRunning records its own errors; nothing may escape as an unhandled rejection
+    this.loop = this.keepRunning(command).catch((error: unknown) => {
+      this.stopped = true;
+      this.error ??= error;
+    });
   }
 
   /** Signals the process group without stopping supervision (SIGKILL: the agent-kill fault). */
@@ -60,10 +66,18 @@ export class Supervisor {
     while (!this.stopped) {
       if (!first) this.restarts++;
       first = false;
-      const proc = this.ns.spawn(command.file, command.args, {
-        stdout: this.logFile,
-        ...(command.env ? { env: command.env } : {}),
-      });
+      let proc: NsProcess;
+      try {
+        proc = this.ns.spawn(command.file, command.args, {
+          stdout: this.logFile,
+          ...(command.env ? { env: command.env } : {}),
+        });
+      } catch (error) {
+        // the namespace was destroyed (teardown after a failure): nothing left to restart in
+        this.stopped = true;
+        this.error = error;
+        break;
+      }
       this.current = proc;
       const exit = await proc.exited;
       this.exits.push({ t: Date.now(), ...exit });
