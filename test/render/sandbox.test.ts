@@ -74,6 +74,19 @@ describe.skipIf(!isRoot)("the install script, run in a sandbox", () => {
     expect(r.stderr).not.toContain(`dhclient ${foreign}`);
   });
 
+  it("in an image build (systemd not running) it installs and enables, reloads nothing and exits 0", () => {
+    // GIVEN no booted systemd WHEN the script runs
+    const r = sandbox.run(script, { booted: false });
+    // THEN the unit is installed and enabled for the next boot, and nothing talks to the manager
+    expect(r.stderr).not.toContain("has not been booted");
+    expect(r.stdout).toMatch(
+      /^holdfast: kura-cache-7: installed, starts at boot \(holdfast \S+, \d+ changes\)\n$/,
+    );
+    expect(r.status).toBe(0);
+    expect(sandbox.calls()).toContain("systemctl enable --quiet holdfast.service");
+    expect(sandbox.calls().join("\n")).not.toMatch(/systemctl (daemon-reload|start|restart)/);
+  });
+
   it("the fragment does the same when spliced into a bootstrap without set -e", () => {
     const fragment = renderFragmentFromSpec(spec, fakeBundle());
     const bootstrap = `echo "existing bootstrap"\n${fragment}\necho "holdfast returned $?"\n`;

@@ -51,6 +51,10 @@ export class Sandbox {
 hf_log() { printf '%s\\n' "$*" >>${log}; }
 systemctl() {
   hf_log "systemctl $*"
+  # like the real one: talking to the manager fails when systemd is not PID 1
+  case "$1" in daemon-reload | start | stop | restart | reload | kill)
+    [ -d /run/systemd/system ] || { echo "System has not been booted with systemd as init system (PID 1). Can't operate." >&2; return 1; } ;;
+  esac
   case "$1" in
     is-enabled) [ -e ${state}/enabled ] ;;
     is-active) [ -e ${state}/active ] ;;
@@ -88,6 +92,8 @@ sudo() { hf_log "sudo $*"; [ "$1" = -n ] && shift; [ "$1" = -- ] && shift; "$@";
       overlay("/etc", "etc"),
       overlay("/usr/local", "usr-local"),
       overlay("/run", "run"),
+      // an image build or a chroot: no systemd running
+      options.booted === false ? "rm -rf /run/systemd/system" : ":",
       // dhclient stand-ins (comm "dhclient") holding pn0, when asked for: copies of bash named
       // dhclient whose command line ends "-d pn0" and that write their PID to a file. The
       // foreign one lives in a network namespace of its own (as in a container or a lab), which
@@ -136,6 +142,8 @@ sudo() { hf_log "sudo $*"; [ "$1" = -n ] && shift; [ "$1" = -- ] && shift; "$@";
 export interface RunOptions {
   /** what `id -u` says; non-zero makes the script go through (the fake) sudo. @default 0 */
   readonly uid?: number;
+  /** whether systemd runs (`/run/systemd/system` exists). @default true */
+  readonly booted?: boolean;
   /** start a process named dhclient for pn0 before the script runs */
   readonly dhclient?: boolean;
   /** start one more, in a network namespace of its own (the script must leave it alone) */

@@ -373,13 +373,20 @@ holdfast_seed_forever() {
   done
 }
 
+# Not booted with systemd (an image build, a chroot): there is no manager to reload, and
+# systemctl daemon-reload would fail; the unit files load at the next boot.
+holdfast_daemon_reload() {
+  [ -d /run/systemd/system ] || return 0
+  holdfast_as_root systemctl daemon-reload
+}
+
 # A unit whose main process is the dhclient: no restart, no stop hooks, disabled, then
 # SIGKILL, so neither a release nor the client script's "STOP" flush can run.
 holdfast_retire_unit() {
   local dropin="/run/systemd/system/$1.d"
   holdfast_as_root mkdir -p "$dropin" || return 1
   holdfast_content_retire_dropin | holdfast_as_root tee "$dropin/50-holdfast-retire.conf" >/dev/null || return 1
-  holdfast_as_root systemctl daemon-reload || return 1
+  holdfast_daemon_reload || return 1
   holdfast_as_root systemctl disable --quiet "$1" 2>/dev/null || true
   holdfast_as_root systemctl kill --signal=SIGKILL "$1" || return 1
   holdfast_as_root systemctl reset-failed "$1" 2>/dev/null || true
@@ -453,11 +460,11 @@ holdfast_quiet_networkmanager() {
 # removes a held address, but there is no reason for one either).
 holdfast_activate() {
   if ! systemctl is-enabled --quiet "$holdfast_unit" 2>/dev/null; then
-    [ "$holdfast_changes" = 0 ] || holdfast_as_root systemctl daemon-reload || return 1
+    [ "$holdfast_changes" = 0 ] || holdfast_daemon_reload || return 1
     holdfast_as_root systemctl enable --quiet "$holdfast_unit" || return 1
     holdfast_changed "$holdfast_unit enabled"
   elif [ "$1" != 0 ]; then
-    holdfast_as_root systemctl daemon-reload || return 1
+    holdfast_daemon_reload || return 1
   fi
   # Not booted with systemd (an image build, a chroot): it starts at the next boot.
   [ -d /run/systemd/system ] || return 0
