@@ -94,7 +94,11 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
   };
   try {
     const parallel = Math.max(1, Math.min(options.parallel ?? scenarios.length, scenarios.length));
-    await Promise.all(Array.from({ length: parallel }, worker));
+    // allSettled: on a failure (Ctrl-C) the other scenarios are still tearing down; the
+    // owner file, the work dir and the caller's signal handlers must outlive them
+    const settled = await Promise.allSettled(Array.from({ length: parallel }, worker));
+    const failed = settled.find((r) => r.status === "rejected");
+    if (failed !== undefined) throw failed.reason;
   } finally {
     unregister();
     if (!options.keepWorkDir && options.workDir === undefined)

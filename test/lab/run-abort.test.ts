@@ -1,0 +1,40 @@
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { runLab } from "../../src/lab/run.js";
+import { isRoot, warnSkipped } from "../helpers/root.js";
+
+const BUNDLE = new URL("../../dist/holdfast.mjs", import.meta.url).pathname;
+const PREFIX = `hflabab${process.pid % 10000}`;
+
+function leftovers(): string[] {
+  return execFileSync("ip", ["netns", "list"], { encoding: "utf8" })
+    .split("\n")
+    .filter((line) => line.startsWith(PREFIX));
+}
+
+if (!isRoot) warnSkipped("test/lab/run-abort.test.ts (lab interrupted mid-run)");
+
+describe.skipIf(!isRoot)("runLab interrupted", () => {
+  it("GIVEN two scenarios running in parallel WHEN the run is aborted THEN runLab rejects only after both topologies are gone", async () => {
+    expect(existsSync(BUNDLE), "the lab runs its helpers from the bundle: npm run build").toBe(true);
+    const controller = new AbortController();
+    let started = 0;
+    const run = runLab({
+      scenarios: ["silent-server", "agent-kill"],
+      impls: ["holdfast"],
+      leaseSeconds: 5,
+      prefix: PREFIX,
+      signal: controller.signal,
+      log: (line) => {
+        if (line.endsWith("implementations started") && ++started === 2) {
+          setTimeout(() => controller.abort(new Error("test interrupt")), 500);
+        }
+      },
+    });
+    await expect(run).rejects.toThrow("test interrupt");
+    expect(started).toBe(2);
+    // the first scenario's rejection must not end runLab while the other still tears down
+    expect(leftovers()).toEqual([]);
+  }, 120_000);
+});
