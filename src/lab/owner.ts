@@ -2,38 +2,59 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { join } from "node:path";
 import { listNamespaces, Netns } from "./netns.js";
 
-/** One file per running lab: its namespace prefix → its pid, so `--clean` spares live runs. */
-const OWNER_DIR = "/run/holdfast-lab";
+/** One file per running lab: its namespace prefix → `<pid> <start time>`, so `--clean` spares live runs. */
+export const OWNER_DIR = "/run/holdfast-lab";
+
+/**
+ * Field 22 of /proc/<pid>/stat (proc(5) `starttime`, clock ticks after boot). A pid and its
+ * start time name one process for good: a recycled pid starts later. undefined: no such
+ * process, or a zombie (exited, only waiting to be reaped).
+ */
+export function processStartTime(pid: number): string | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  // comm (field 2) may hold spaces and parentheses: fields 3… follow the last ")"
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  if (fields[0] === "Z") return undefined;
+  return fields[19];
+}
 
 /** Records that this process owns every namespace starting with runPrefix; returns the undo. */
-export function registerRun(runPrefix: string): () => void {
-  mkdirSync(OWNER_DIR, { recursive: true });
-  const file = join(OWNER_DIR, runPrefix);
-  writeFileSync(file, `${process.pid}\n`);
+export function registerRun(runPrefix: string, ownerDir = OWNER_DIR): () => void {
+  mkdirSync(ownerDir, { recursive: true });
+  const file = join(ownerDir, runPrefix);
+  writeFileSync(file, `${process.pid} ${processStartTime(process.pid) ?? ""}\n`);
   return () => rmSync(file, { force: true });
 }
 
-function isLabProcess(pid: number): boolean {
-  try {
-    // a recycled pid belongs to some other program: only a running lab counts
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("lab");
-  } catch {
-    return false;
-  }
+function isLive(owner: string): boolean {
+  const [pid = "", started = ""] = owner.trim().split(/\s+/);
+  if (!/^\d+$/.test(pid) || !/^\d+$/.test(started)) return false;
+  return processStartTime(Number(pid)) === started;
 }
 
 /** Run prefixes whose lab process is still alive; files of dead runs are removed. */
-function liveRuns(): string[] {
+export function liveRuns(ownerDir = OWNER_DIR): string[] {
   let names: string[] = [];
   try {
-    names = readdirSync(OWNER_DIR);
+    names = readdirSync(ownerDir);
   } catch {
     return [];
   }
   return names.filter((name) => {
-    const pid = Number(readFileSync(join(OWNER_DIR, name), "utf8").trim());
-    if (Number.isInteger(pid) && pid > 0 && isLabProcess(pid)) return true;
-    rmSync(join(OWNER_DIR, name), { force: true });
+    const file = join(ownerDir, name);
+    let owner = "";
+    try {
+      owner = readFileSync(file, "utf8");
+    } catch {
+      return false; // its run ended while we looked
+    }
+    if (isLive(owner)) return true;
+    rmSync(file, { force: true });
     return false;
   });
 }
@@ -42,8 +63,12 @@ function liveRuns(): string[] {
  * `holdfast lab --clean`: removes namespaces (and their processes) with the lab's prefix
  * whose run is gone, e.g. after the lab was SIGKILLed; a lab still running keeps its own.
  */
-export async function cleanLeftovers(labPrefix: string): Promise<{ removed: string[]; spared: string[] }> {
-  const live = liveRuns();
+export async function cleanLeftovers(
+  labPrefix: string,
+  ownerDir = OWNER_DIR,
+): Promise<{ removed: string[]; spared: string[] }> {
+  if (labPrefix === "") throw new Error("cleanLeftovers: refusing an empty prefix");
+  const live = liveRuns(ownerDir);
   // resolv.conf directories count too: their namespace may have vanished with a reboot
   const orphans = readdirSafe("/etc/netns");
   const ours = [...new Set([...(await listNamespaces()), ...orphans])].filter((name) =>
