@@ -6,6 +6,7 @@ import type { NetBackend, NetEvent } from "../net/backend.js";
 import { Iproute2Backend } from "../net/iproute2.js";
 import { startMonitor, type MonitorHandle } from "../net/monitor.js";
 import { AttachmentController } from "./attachment.js";
+import { backoffDelay } from "./backoff.js";
 import type { AgentObserver, AttachmentStatus } from "./events.js";
 import { acquireLock, type AgentLock } from "./lock.js";
 import { jsonLogger, type Logger } from "./log.js";
@@ -32,6 +33,7 @@ export interface RunningAgent {
 
 // If `ip monitor` dies, restart it after this long and reconcile everything (events were missed).
 const MONITOR_RESTART_MS = 500;
+const MONITOR_RESTART_MAX_MS = 30_000;
 
 /** Fans one event out to every observer; one observer's failure never stops the agent. */
 function fanOut(observers: readonly AgentObserver[], log: Logger): AgentObserver {
@@ -99,22 +101,41 @@ export function startAgent(options: AgentOptions): RunningAgent {
       });
       return;
     }
-    // A VLAN's parent going away or coming back matters to its children.
+    // Another link appearing (a hot-plugged parent NIC) matters to a VLAN still waiting for
+    // one; a held VLAN hears about its own link directly. Pod veth churn costs nothing then.
     if (event.kind === "link") {
-      for (const c of controllers) if (c.attachment.link.kind === "vlan") c.trigger("event", { eventAt: at });
+      for (const c of controllers) {
+        if (c.attachment.link.kind === "vlan" && c.current.state !== "held")
+          c.trigger("event", { eventAt: at });
+      }
     }
   };
   let monitor: MonitorHandle | undefined;
   let stopped = false;
+  let monitorRestarts = 0;
   const watch = () => {
-    monitor = (options.monitor ?? startMonitor)(onEvent, (reason) => {
-      if (stopped) return;
-      log("agent", `netlink monitor stopped (${reason}); restarting`);
-      scheduler.set("agent:monitor", MONITOR_RESTART_MS, () => {
-        watch();
-        for (const c of controllers) c.trigger("periodic");
-      });
-    });
+    let ended = false;
+    monitor = (options.monitor ?? startMonitor)(
+      (event) => {
+        monitorRestarts = 0;
+        onEvent(event);
+      },
+      (reason) => {
+        // `error` and `exit` may both report one death: restart once per monitor.
+        if (stopped || ended) return;
+        ended = true;
+        const delay = backoffDelay(monitorRestarts++, {
+          baseMs: MONITOR_RESTART_MS,
+          maxMs: MONITOR_RESTART_MAX_MS,
+        });
+        log("agent", `netlink monitor stopped (${reason}); restarting in ${delay} ms`);
+        scheduler.set("agent:monitor", delay, () => {
+          watch();
+          // events were missed while it was down: reconcile everything
+          for (const c of controllers) c.trigger("periodic");
+        });
+      },
+    );
   };
   watch();
   log("agent", `started with ${controllers.length} attachment(s)`, { pid: process.pid });
@@ -126,6 +147,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
     async stop() {
       if (stopped) return;
       stopped = true;
+      for (const c of controllers) c.stop();
       scheduler.stop();
       monitor?.stop();
       backend.close?.();

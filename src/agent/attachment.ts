@@ -5,6 +5,7 @@ import type { NetBackend } from "../net/backend.js";
 import { ensureLink } from "../net/link.js";
 import { ensureRoutes } from "../net/route.js";
 import { identityOf, loadCache, sameIdentity, type Identity } from "./cache.js";
+import { backoffDelay } from "./backoff.js";
 import { Discovery, type HeldAddress } from "./discovery.js";
 import type { AgentObserver, AttachmentState, AttachmentStatus, ReassertReason } from "./events.js";
 import type { Logger } from "./log.js";
@@ -47,6 +48,11 @@ export class AttachmentController {
   private running = false;
   private pending: { trigger: Trigger; hint: Hint } | undefined;
   private readonly discovery: Discovery;
+  /** consecutive failed passes, for the retry backoff */
+  private failures = 0;
+  private stopped = false;
+  /** a lease route the last pass could not add, shown as lastError while held */
+  private routeError: string | null = null;
   private lastLinkIndex: number | undefined;
   private everHeld = false;
   /** the initial state is an assumption until the first pass has logged what it found */
@@ -91,7 +97,13 @@ export class AttachmentController {
   }
 
   /** Schedules a reconcile; calls during a running one coalesce into one more pass. */
+  /** After stop, events and timers that were already under way change nothing. */
+  stop(): void {
+    this.stopped = true;
+  }
+
   trigger(trigger: Trigger, hint: Hint = {}): void {
+    if (this.stopped) return;
     // The kernel echoing the hold we asked for says nothing is left to fix for that address;
     // skipping it halves the `ip` calls of a deletion storm. Every other event reconciles.
     if (
@@ -133,11 +145,19 @@ export class AttachmentController {
   private async reconcileOnce(trigger: Trigger, hint: Hint): Promise<void> {
     try {
       await this.reconcile(trigger, hint);
-      if (this.status.lastError !== null && this.status.state !== "discovering")
-        this.update({ lastError: null });
+      // discovery reports its own errors; otherwise the pass's outcome is the error to show
+      const lastError = this.status.state === "discovering" ? this.status.lastError : this.routeError;
+      if (this.status.lastError !== lastError) this.update({ lastError });
+      this.failures = 0;
     } catch (error) {
       this.update({ state: "failed", lastError: errorMessage(error) }, `failed: ${errorMessage(error)}`);
-      this.deps.scheduler.set(`${this.name}:retry`, RETRY_MS, () => this.trigger("retry"));
+      // A failure that persists (an EEXIST VLAN, a refused address) is retried with backoff
+      // up to the periodic interval, not hammered every second forever.
+      const delay = backoffDelay(this.failures++, {
+        baseMs: RETRY_MS,
+        maxMs: this.attachment.reconcileInterval,
+      });
+      this.deps.scheduler.set(`${this.name}:retry`, delay, () => this.trigger("retry"));
     }
     this.status = { ...this.status, lastReconcileAt: this.now().toISOString() };
     this.deps.observer.reconciled?.(this.status, this.deps.allStatus());
@@ -212,7 +232,14 @@ export class AttachmentController {
         });
       }
     }
-    await ensureRoutes(backend, this.name, held.routes);
+    try {
+      await ensureRoutes(backend, this.name, held.routes);
+      this.routeError = null;
+    } catch (error) {
+      // The address is held; a lease route the kernel refuses is reported, not a reason to
+      // call the attachment failed (the next pass tries the route again).
+      this.routeError = `route: ${errorMessage(error)}`;
+    }
     this.everHeld = true;
     if (this.status.state !== "held" || this.status.cidr !== held.cidr) {
       this.update(

@@ -8,10 +8,12 @@ import { spawn, type ChildProcess } from "node:child_process";
  */
 export class IpBatch {
   private child: ChildProcess | undefined;
+  private closed = false;
 
   constructor(private readonly ip = "ip") {}
 
   private ensure(): ChildProcess | undefined {
+    if (this.closed) return undefined;
     if (
       this.child &&
       this.child.exitCode === null &&
@@ -44,6 +46,7 @@ export class IpBatch {
   }
 
   close(): void {
+    this.closed = true;
     this.child?.stdin?.end();
     this.child?.kill("SIGTERM");
     this.child = undefined;

@@ -47,6 +47,7 @@ export function startMonitor(
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   const lines = createInterface({ input: child.stdout! });
   lines.on("line", (line) => {
+    if (stopped) return;
     const event = parseMonitorLine(line);
     if (event) onEvent(event);
   });

@@ -1,6 +1,7 @@
 import type { NetBackend, RouteSpec } from "./backend.js";
 
-const routeKey = (r: RouteSpec): string => `${r.dst} ${r.via ?? ""} ${r.metric ?? ""}`;
+// `ip -j route` prints a host route without its /32; a lease spells it out.
+const routeKey = (r: RouteSpec): string => `${r.dst.replace(/\/32$/, "")} ${r.via ?? ""} ${r.metric ?? ""}`;
 
 /** Adds the lease's routes that are missing on the interface; routes are left alone otherwise. */
 export async function ensureRoutes(

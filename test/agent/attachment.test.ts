@@ -120,9 +120,9 @@ describe("agent with a fake kernel", () => {
     h.emit(deleted("pn0", "198.18.0.10/22"));
     await until(() => h.reasserts.length === 2);
     expect(h.reasserts).toEqual(["startup", "deleted"]);
-    // the event named the held address: restored before the link was even read
+    // the event named the held address: restored through the batch process, no awaited call
     expect(backend.ops.slice(-1)).toEqual([
-      "addr replace 198.18.0.10/22 dev pn0 valid_lft forever preferred_lft forever",
+      "batch addr replace 198.18.0.10/22 dev pn0 valid_lft forever preferred_lft forever",
     ]);
     expect(backend.addresses.get("pn0")?.[0]?.cidr).toBe("198.18.0.10/22");
     expect(h.logs.at(-1)).toMatch(/^pn0: address deleted, re-asserted 198\.18\.0\.10\/22 in [\d.]+ ms$/);
@@ -201,6 +201,19 @@ describe("agent with a fake kernel", () => {
     expect(h.agent.status()[0]?.state).toBe("held");
     expect(h.logs.some((l) => l.includes("identity changed") || l.includes("set aside"))).toBe(false);
     expect(backend.ops.filter((op) => op.startsWith("link add"))).toHaveLength(1);
+  });
+
+  it("stays held, with the error shown, when the kernel refuses a lease route", async () => {
+    const backend = new FakeBackend();
+    backend.addLink("pn0", MAC);
+    backend.failNext = "route replace";
+    const route = { dst: "10.0.0.0/8", via: "198.18.0.1", metric: 1024 };
+    const h = start({ backend, discover: async () => ({ ...LEASE, routes: [route] }) });
+    await until(() => h.agent.status()[0]?.lastError?.startsWith("route:") === true);
+    expect(h.agent.status()[0]?.state).toBe("held");
+    h.emit({ kind: "route", interface: "pn0", deleted: true, raw: "" });
+    await until(() => h.agent.status()[0]?.lastError === null);
+    expect(backend.routes.get("pn0")).toEqual([route]);
   });
 
   it("uses the cache without any DHCP exchange", async () => {

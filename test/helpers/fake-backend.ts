@@ -74,6 +74,15 @@ export class FakeBackend implements NetBackend {
     this.addresses.set(name, [...others, { cidr, validLft: "forever", preferredLft: "forever" }]);
   }
 
+  /** like the real backend's batch process: applied without an awaited call */
+  replaceAddressSoon(name: string, cidr: string): boolean {
+    if (!this.links.has(name)) return true; // queued; the kernel would refuse it
+    this.ops.push(`batch addr replace ${cidr} dev ${name} valid_lft forever preferred_lft forever`);
+    const others = (this.addresses.get(name) ?? []).filter((a) => a.cidr !== cidr);
+    this.addresses.set(name, [...others, { cidr, validLft: "forever", preferredLft: "forever" }]);
+    return true;
+  }
+
   async listRoutes(name: string): Promise<readonly RouteSpec[]> {
     return [...(this.routes.get(name) ?? [])];
   }
