@@ -1,4 +1,13 @@
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { HoldfastError } from "../errors.js";
 
@@ -51,12 +60,17 @@ export function acquireLock(runDir: string): AgentLock {
         ],
       });
     }
-    // Stale: move it out of the way atomically so two starters cannot both remove a fresh lock.
+    // Stale: move it aside, then make sure what was moved is the stale lock we judged. If a
+    // second starter took the lock in between, we moved its fresh one: put it back (link
+    // fails if yet another lock appeared meanwhile) and let the next attempt decide.
+    const aside = `${path}.stale-${process.pid}`;
     try {
-      renameSync(path, `${path}.stale-${process.pid}`);
-      unlinkSync(`${path}.stale-${process.pid}`);
+      renameSync(path, aside);
+      const moved = Number.parseInt(readFileSync(aside, "utf8").trim(), 10);
+      if (moved !== holder) linkSync(aside, path);
+      unlinkSync(aside);
     } catch {
-      // someone else took it over first; the next attempt decides
+      // someone else moved it first; the next attempt decides
     }
   }
   throw new HoldfastError("could not take the agent lock", { code: "failure", subject: path });
