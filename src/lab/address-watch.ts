@@ -39,6 +39,13 @@ export class AddressWatch {
       stdio: ["ignore", "pipe", "ignore"],
       env: { ...process.env, TZ: "UTC" },
     });
+    // 'error' has a listener for the child's whole life: unheard, it would end the lab
+    const spawned = new Promise<Error | undefined>((resolve) => {
+      child.once("spawn", () => resolve(undefined));
+      child.on("error", resolve);
+    });
+    const failed = await spawned;
+    if (failed !== undefined) throw new Error(`ip monitor for ${this.node.ns.name}: ${failed.message}`);
     this.child = child;
     createInterface({ input: child.stdout! }).on("line", (line) => this.onLine(line));
     // The monitor is subscribed once it has started; the dump after that fills in the initial state.

@@ -110,14 +110,16 @@ export class Netns {
     } finally {
       if (typeof log === "number") closeSync(log);
     }
-    if (child.pid === undefined) {
-      throw new Error(`could not start ${file} in namespace ${this.name}`);
-    }
-    const pid = child.pid;
+    // listening before anything can throw: a spawn failure (no `ip`) is emitted as 'error'
+    // after we return, and an unheard 'error' event would end the lab mid-run
     const exited = new Promise<NsExit>((resolve) => {
       child.on("exit", (code, signal) => resolve({ code, signal }));
       child.on("error", () => resolve({ code: null, signal: null }));
     });
+    if (child.pid === undefined) {
+      throw new Error(`could not start ${file} in namespace ${this.name}: \`ip netns exec\` did not start`);
+    }
+    const pid = child.pid;
     const tracked: NsProcess = {
       pid,
       exited,

@@ -1,0 +1,20 @@
+import { describe, expect, it } from "vitest";
+import { AddressWatch } from "../../src/lab/address-watch.js";
+import { Netns } from "../../src/lab/netns.js";
+import type { LabNode } from "../../src/lab/topology.js";
+
+describe("AddressWatch", () => {
+  it("GIVEN no ip on PATH WHEN the watch starts THEN it rejects with a plain error instead of an unheard 'error' event", async () => {
+    const ns = Netns.adopt("hfaw-none");
+    const node = { ns, ifname: "pn0", ip: "198.18.0.10", cidr: "198.18.0.10/22" } as unknown as LabNode;
+    const path = process.env.PATH;
+    process.env.PATH = "/nonexistent";
+    let started: Promise<void>;
+    try {
+      started = new AddressWatch(node).start(); // spawns synchronously, before its first await
+    } finally {
+      process.env.PATH = path;
+    }
+    await expect(started).rejects.toThrow("ip monitor for hfaw-none: spawn ip ENOENT");
+  });
+});
