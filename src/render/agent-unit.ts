@@ -1,5 +1,5 @@
 import type { Config } from "../config/schema.js";
-import { NODE_PATHS, generatedMarker } from "./paths.js";
+import { NODE_PATHS, generatedMarker, resolveRunAlias } from "./paths.js";
 import { SystemdUnit, type IniEntry } from "./systemd-unit.js";
 
 // Only these are needed by the agent (ip link/addr/route: NET_ADMIN), the DHCP clients'
@@ -40,9 +40,20 @@ function dirname(path: string): string {
 }
 
 /**
- * Writable places. ProtectSystem=strict makes everything else read-only. The default
- * stateDir / runDir become StateDirectory= / RuntimeDirectory= (systemd creates them
- * with the right mode); any other directory must exist, so the install script creates it.
+ * The RuntimeDirectory= name of a runDir under /run (or /var/run, which links to it). /run
+ * is emptied at every boot, so such a directory must be one systemd makes at each start:
+ * ReadWritePaths= on a missing one fails the unit (226/NAMESPACE) in a restart loop.
+ */
+function runtimeDirectoryName(runDir: string): string | undefined {
+  const path = resolveRunAlias(runDir);
+  return path.startsWith(DEFAULT_RUNTIME_PARENT) ? path.slice(DEFAULT_RUNTIME_PARENT.length) : undefined;
+}
+
+/**
+ * Writable places. ProtectSystem=strict makes everything else read-only. A stateDir under
+ * /var/lib and a runDir under /run become StateDirectory= / RuntimeDirectory= (systemd
+ * creates them with the right mode); any other directory must exist, so the install script
+ * creates it (spec.ts keeps those out of trees that vanish at boot).
  */
 function writablePaths(config: Config): IniEntry[] {
   const entries: IniEntry[] = [];
@@ -52,10 +63,11 @@ function writablePaths(config: Config): IniEntry[] {
       ["StateDirectoryMode", "0700"],
     );
   } else entries.push(["ReadWritePaths", config.stateDir]);
-  if (config.runDir.startsWith(DEFAULT_RUNTIME_PARENT)) {
+  const runtimeDirectory = runtimeDirectoryName(config.runDir);
+  if (runtimeDirectory !== undefined) {
     // Preserved across restarts: status.json outlives an agent restart for `holdfast status`.
     entries.push(
-      ["RuntimeDirectory", config.runDir.slice(DEFAULT_RUNTIME_PARENT.length)],
+      ["RuntimeDirectory", runtimeDirectory],
       ["RuntimeDirectoryMode", "0755"],
       ["RuntimeDirectoryPreserve", "yes"],
     );
@@ -69,7 +81,7 @@ function writablePaths(config: Config): IniEntry[] {
 export function directoriesToCreate(config: Config): string[] {
   const dirs: string[] = [];
   if (!config.stateDir.startsWith(DEFAULT_STATE_PARENT)) dirs.push(config.stateDir);
-  if (!config.runDir.startsWith(DEFAULT_RUNTIME_PARENT)) dirs.push(config.runDir);
+  if (runtimeDirectoryName(config.runDir) === undefined) dirs.push(config.runDir);
   if (config.metrics?.textfile) dirs.push(dirname(config.metrics.textfile));
   return dirs;
 }

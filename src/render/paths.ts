@@ -14,6 +14,11 @@ export const NODE_PATHS = {
   networkManager: "/etc/NetworkManager/conf.d/90-holdfast.conf",
 } as const;
 
+/** `/var/run/x` -> `/run/x`: /var/run is a symlink to /run on every systemd system. */
+export function resolveRunAlias(path: string): string {
+  return path.replace(/^\/var\/run(?=\/|$)/, "/run");
+}
+
 export const UNIT_NAME = "holdfast.service";
 export const NPM_PACKAGE = "holdfast";
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { configSchema } from "../config/schema.js";
 import { validate } from "../config/load.js";
+import { resolveRunAlias } from "./paths.js";
 
 const got = (input: unknown): string => (input === undefined ? "nothing" : JSON.stringify(input));
 
@@ -45,29 +46,45 @@ const SYSTEM_TREES = [
   "/lib",
   "/lib64",
 ];
+// tmpfs, emptied at every boot: no place for the cache (a runDir there is a RuntimeDirectory=)
+const VOLATILE_TREES = ["/run", "/var/run", "/dev/shm"];
+// PrivateTmp=true gives the unit its own, so nothing it writes there is seen outside it
+const PRIVATE_TREES = ["/tmp", "/var/tmp"];
 
-export function unitPathProblem(path: string): string | undefined {
+/** What a path in the agent config is for: the stateDir has to survive reboots. */
+export type UnitPathRole = "stateDir" | "runDir";
+
+const treeOf = (path: string, trees: readonly string[]): string | undefined =>
+  trees.find((t) => path === t || path.startsWith(`${t}/`));
+
+export function unitPathProblem(path: string, role: UnitPathRole): string | undefined {
   const segments = path.split("/").slice(1);
   if (!UNIT_PATH.test(path) || segments.some((s) => s === "." || s === "..")) {
     return `expected an absolute path from [A-Za-z0-9._/-] without "." or ".." segments (it is written into the unit), got ${got(path)}`;
   }
-  if (segments.length < 2)
+  // "/var/run" is "/run" itself
+  if (resolveRunAlias(path).split("/").length - 1 < 2)
     return `expected a directory at least two levels deep (the agent's unit may write to it), got ${got(path)}`;
-  const tree = SYSTEM_TREES.find((t) => path === t || path.startsWith(`${t}/`));
+  const volatile = role === "stateDir" ? treeOf(path, VOLATILE_TREES) : undefined;
+  if (volatile)
+    return `expected a path outside ${volatile} (emptied at every boot, and the cache must survive reboots), got ${got(path)}`;
+  const private_ = treeOf(path, PRIVATE_TREES);
+  if (private_)
+    return `expected a path outside ${private_} (the agent's unit gets a private ${private_}: PrivateTmp=true), got ${got(path)}`;
+  const tree = treeOf(path, SYSTEM_TREES);
   if (tree)
     return `expected a path outside ${tree} (ProtectSystem=strict keeps it read-only), got ${got(path)}`;
   return undefined;
 }
 
 const agentConfig = configSchema.superRefine((config, ctx) => {
-  const paths: [PropertyKey[], string | undefined][] = [
-    [["stateDir"], config.stateDir],
-    [["runDir"], config.runDir],
-    [["metrics", "textfile"], config.metrics?.textfile],
+  const problems: [PropertyKey[], string | undefined][] = [
+    [["stateDir"], unitPathProblem(config.stateDir, "stateDir")],
+    [["runDir"], unitPathProblem(config.runDir, "runDir")],
+    [["metrics", "textfile"], config.metrics?.textfile && unitPathProblem(config.metrics.textfile, "runDir")],
   ];
-  for (const [path, value] of paths) {
-    const problem = value === undefined ? undefined : unitPathProblem(value);
-    if (problem) ctx.addIssue({ code: "custom", path, message: problem });
+  for (const [path, message] of problems) {
+    if (message) ctx.addIssue({ code: "custom", path, message });
   }
 });
 

@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import { HoldfastError } from "../../src/errors.js";
+import { agentUnit, directoriesToCreate } from "../../src/render/agent-unit.js";
+import { parseSpec } from "../../src/render/spec.js";
+import { specDocument } from "./helpers.js";
+
+const ATTACHMENTS = [{ interface: "pn0", link: { kind: "vlan", vlanId: 3250 }, address: { source: "dhcp" } }];
+
+const withConfig = (fields: Record<string, unknown>) =>
+  specDocument({ config: { version: 1, attachments: ATTACHMENTS, ...fields } });
+
+function detailsOf(document: unknown): readonly string[] {
+  try {
+    parseSpec(document, "node.yaml");
+  } catch (error) {
+    expect(error).toBeInstanceOf(HoldfastError);
+    expect((error as HoldfastError).exitCode).toBe(2);
+    return (error as HoldfastError).details;
+  }
+  throw new Error("expected the spec to be rejected");
+}
+
+describe("render spec: the directories the agent's unit writes to", () => {
+  it.each([
+    [
+      { stateDir: "/run/holdfast" },
+      'agent.config.stateDir: expected a path outside /run (emptied at every boot, and the cache must survive reboots), got "/run/holdfast"',
+    ],
+    [
+      { stateDir: "/var/run/holdfast" },
+      'agent.config.stateDir: expected a path outside /var/run (emptied at every boot, and the cache must survive reboots), got "/var/run/holdfast"',
+    ],
+    [
+      { stateDir: "/dev/shm/holdfast" },
+      'agent.config.stateDir: expected a path outside /dev/shm (emptied at every boot, and the cache must survive reboots), got "/dev/shm/holdfast"',
+    ],
+    [
+      { stateDir: "/tmp/holdfast" },
+      'agent.config.stateDir: expected a path outside /tmp (the agent\'s unit gets a private /tmp: PrivateTmp=true), got "/tmp/holdfast"',
+    ],
+    [
+      { runDir: "/var/tmp/holdfast" },
+      'agent.config.runDir: expected a path outside /var/tmp (the agent\'s unit gets a private /var/tmp: PrivateTmp=true), got "/var/tmp/holdfast"',
+    ],
+    [
+      // /var/run is /run itself: it would open all of /run
+      { runDir: "/var/run" },
+      'agent.config.runDir: expected a directory at least two levels deep (the agent\'s unit may write to it), got "/var/run"',
+    ],
+  ])("GIVEN %j THEN rejected naming the field and why", (fields, detail) => {
+    expect(detailsOf(withConfig(fields))).toContain(detail);
+  });
+
+  it("GIVEN runDir /var/run/holdfast THEN systemd makes it at every start (RuntimeDirectory=), like /run/holdfast", () => {
+    // GIVEN the /var/run spelling of the default runDir
+    const config = parseSpec(withConfig({ runDir: "/var/run/holdfast" })).agent.config;
+    // WHEN the unit renders
+    const unit = agentUnit(config).render();
+    // THEN it is a runtime directory (recreated after a reboot), never a ReadWritePaths= that must exist
+    expect(unit).toContain("\nRuntimeDirectory=holdfast\n");
+    expect(unit).not.toContain("ReadWritePaths=/var/run");
+    expect(directoriesToCreate(config)).toEqual([]);
+  });
+
+  it("GIVEN a persistent runDir and stateDir elsewhere THEN ReadWritePaths=, created by the install script", () => {
+    const config = parseSpec(withConfig({ stateDir: "/srv/hf/state", runDir: "/srv/hf/run" })).agent.config;
+    const unit = agentUnit(config).render();
+    expect(unit).toContain("\nReadWritePaths=/srv/hf/state\n");
+    expect(unit).toContain("\nReadWritePaths=/srv/hf/run\n");
+    expect(unit).not.toContain("RuntimeDirectory=");
+    expect(directoriesToCreate(config)).toEqual(["/srv/hf/state", "/srv/hf/run"]);
+  });
+});
