@@ -10,19 +10,11 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { HoldfastError } from "../errors.js";
+import { isPidAlive } from "../util/process.js";
 
 export interface AgentLock {
   readonly path: string;
   release(): void;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**
@@ -51,7 +43,7 @@ export function acquireLock(runDir: string): AgentLock {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
     const holder = Number.parseInt(readFileSync(path, "utf8").trim(), 10);
-    if (Number.isInteger(holder) && holder > 0 && alive(holder)) {
+    if (Number.isInteger(holder) && holder > 0 && isPidAlive(holder)) {
       throw new HoldfastError("another holdfast agent is already running", {
         code: "locked",
         subject: runDir,

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { formatPath } from "../config/load.js";
 import { STATUS_VERSION, statusFilePath, type StatusDocument } from "./status-file.js";
+import { isPidAlive } from "../util/process.js";
 
 // Half a heartbeat may be lost to a slow reconcile, a whole one to scheduling; the
 // extra 5 s absorbs a busy machine and clock steps of the writer's fsync.
@@ -57,16 +58,6 @@ export interface ReadStatusOptions {
   readonly now?: () => number;
   /** @default isPidAlive */
   readonly isAlive?: (pid: number) => boolean;
-}
-
-/** Signal 0 checks existence only; EPERM means it exists but belongs to someone else. */
-export function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== "ESRCH";
-  }
 }
 
 export function staleAfterMs(reconcileIntervalMs: number): number {
