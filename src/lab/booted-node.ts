@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { run, type RunOptions, type RunResult } from "../util/exec.js";
 import type { Netns } from "./netns.js";
-import { cleanStaleNodeCgroups, NodeCgroup } from "./nspawn-cgroup.js";
+import { cgroupRoots, cleanStaleNodeCgroups, NodeCgroup } from "./nspawn-cgroup.js";
 import { ensureIdentity, type NodeIdentity } from "./node-identity.js";
 import { findLeader, NSPAWN_REBOOT_EXIT, startNspawn, type NspawnProcess } from "./nspawn.js";
 
@@ -285,10 +285,14 @@ export async function bootNode(options: BootNodeOptions): Promise<BootedNode> {
 
 /**
  * For `holdfast lab --clean`: ends leftover booted nodes whose machine (namespace) name
- * starts with prefix and removes their cgroups. Their disks live in the run's work dir.
+ * starts with prefix, except those `keep` spares, and removes their cgroups. Their disks
+ * live in the run's work dir.
  */
-export async function cleanStaleNodes(prefix: string): Promise<string[]> {
-  const machines = await cleanStaleNodeCgroups(prefix);
+export async function cleanStaleNodes(
+  prefix: string,
+  keep: (machine: string) => boolean = () => false,
+): Promise<string[]> {
+  const machines = await cleanStaleNodeCgroups(prefix, cgroupRoots(), keep);
   for (const machine of machines) {
     await rm(`/run/systemd/nspawn/propagate/${machine}`, { recursive: true, force: true });
   }

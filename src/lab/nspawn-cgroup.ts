@@ -127,17 +127,19 @@ async function removeTree(dir: string): Promise<void> {
 
 /**
  * Removes the cgroups of nodes whose machine name starts with prefix, killing what is left
- * in them (a run that died before destroy). Returns the machine names it removed.
+ * in them (a run that died before destroy), except those `keep` spares (a live run's).
+ * Returns the machine names it removed.
  */
 export async function cleanStaleNodeCgroups(
   prefix: string,
   roots: readonly string[] = cgroupRoots(),
+  keep: (machine: string) => boolean = () => false,
 ): Promise<string[]> {
   const machines = new Set<string>();
   for (const root of roots) {
     for (const dir of await subDirs(join(root, LAB_CGROUP))) {
       const machine = dir.slice(dir.lastIndexOf("/") + 1);
-      if (machine.startsWith(prefix)) machines.add(machine);
+      if (machine.startsWith(prefix) && !keep(machine)) machines.add(machine);
     }
   }
   for (const machine of machines) await new NodeCgroup(machine, roots).remove();

@@ -1,5 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { cleanStaleNodes } from "./booted-node.js";
 import { listNamespaces, Netns } from "./netns.js";
 
 /** One file per running lab: its namespace prefix → `<pid> <start time>`, so `--clean` spares live runs. */
@@ -59,26 +60,36 @@ export function liveRuns(ownerDir = OWNER_DIR): string[] {
   });
 }
 
+export interface Leftovers {
+  /** namespaces removed (with their processes and /etc/netns dirs) */
+  readonly removed: string[];
+  /** namespaces of runs still going */
+  readonly spared: string[];
+  /** booted nodes (machine names) ended and their cgroups removed */
+  readonly nodes: string[];
+}
+
 /**
- * `holdfast lab --clean`: removes namespaces (and their processes) with the lab's prefix
- * whose run is gone, e.g. after the lab was SIGKILLed; a lab still running keeps its own.
+ * `holdfast lab --clean`: removes booted nodes and namespaces (with their processes) with
+ * the lab's prefix whose run is gone, e.g. after the lab was SIGKILLed; a lab still running
+ * keeps its own.
  */
-export async function cleanLeftovers(
-  labPrefix: string,
-  ownerDir = OWNER_DIR,
-): Promise<{ removed: string[]; spared: string[] }> {
+export async function cleanLeftovers(labPrefix: string, ownerDir = OWNER_DIR): Promise<Leftovers> {
   if (labPrefix === "") throw new Error("cleanLeftovers: refusing an empty prefix");
   const live = liveRuns(ownerDir);
+  const ownedByLiveRun = (name: string): boolean => live.some((run) => name.startsWith(run));
+  // nodes first: a container is a process tree in its namespace plus cgroups outside it
+  const nodes = await cleanStaleNodes(labPrefix, ownedByLiveRun);
   // resolv.conf directories count too: their namespace may have vanished with a reboot
   const orphans = readdirSafe("/etc/netns");
   const ours = [...new Set([...(await listNamespaces()), ...orphans])].filter((name) =>
     name.startsWith(labPrefix),
   );
-  const spared = ours.filter((name) => live.some((run) => name.startsWith(run)));
+  const spared = ours.filter(ownedByLiveRun);
   const removed = ours.filter((name) => !spared.includes(name));
   // Netns.destroy ends every process in the namespace, deletes it and its /etc/netns dir
   for (const name of removed) await Netns.adopt(name).destroy();
-  return { removed, spared };
+  return { removed, spared, nodes };
 }
 
 function readdirSafe(dir: string): string[] {

@@ -1,10 +1,10 @@
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run, runChecked } from "../util/exec.js";
 import { startKea, type KeaOptionData, type KeaServer } from "./kea.js";
 import { infraMac, nodeMac } from "./mac.js";
-import { listNamespaces, Netns } from "./netns.js";
+import { Netns } from "./netns.js";
 
 /*
  *            [fabric ns: bridge br0]
@@ -321,15 +321,4 @@ export async function createTopology(options: TopologyOptions): Promise<Topology
     throw error;
   }
   return topo;
-}
-
-/** Removes leftover namespaces whose names start with prefix (`holdfast lab --clean`); returns their names. */
-export async function cleanStale(prefix: string): Promise<string[]> {
-  if (prefix.length === 0) throw new Error("cleanStale: refusing an empty prefix");
-  const stale = (await listNamespaces()).filter((name) => name.startsWith(prefix));
-  for (const name of stale) await Netns.adopt(name).destroy();
-  // resolv.conf directories whose namespace vanished (e.g. the box rebooted mid-run)
-  const orphans = (await readdir("/etc/netns").catch(() => [])).filter((name) => name.startsWith(prefix));
-  for (const name of orphans) await Netns.adopt(name).destroy();
-  return stale;
 }

@@ -1,9 +1,14 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { liveRuns, processStartTime, registerRun } from "../../src/lab/owner.js";
+import { listNamespaces, Netns } from "../../src/lab/netns.js";
+import { cleanLeftovers, liveRuns, processStartTime, registerRun } from "../../src/lab/owner.js";
+import { isRoot, warnSkipped } from "../helpers/root.js";
+import { uniquePrefix } from "../helpers/topology.js";
+
+if (!isRoot) warnSkipped("test/lab/owner.test.ts: cleanLeftovers (namespaces)");
 
 const dir = mkdtempSync(join(tmpdir(), "hfown-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,5 +47,34 @@ describe("lab owner files", () => {
 
   it("GIVEN an exited process THEN it has no start time", () => {
     expect(processStartTime(deadPid())).toBeUndefined();
+  });
+});
+
+describe.skipIf(!isRoot)("holdfast lab --clean (cleanLeftovers)", () => {
+  it("GIVEN namespaces of a live run, of a dead run and a stray /etc/netns dir WHEN cleaning THEN only the dead run's go, processes included", async () => {
+    const ownerDir = join(dir, "clean");
+    const lab = uniquePrefix("cl");
+    const undo = registerRun(`${lab}a`, ownerDir);
+    writeFileSync(join(ownerDir, `${lab}b`), `${deadPid()} 12345\n`);
+    const live = await Netns.create(`${lab}a-n1`);
+    const dead = await Netns.create(`${lab}b-n1`);
+    // a namespace that vanished with a reboot leaves only its resolv.conf dir
+    mkdirSync(`/etc/netns/${lab}b-n2`, { recursive: true });
+    try {
+      const orphan = dead.spawn("sleep", ["300"]); // as a SIGKILLed run leaves it
+      const result = await cleanLeftovers(lab, ownerDir);
+      expect(result).toEqual({ removed: [`${lab}b-n1`, `${lab}b-n2`], spared: [`${lab}a-n1`], nodes: [] });
+      expect(await orphan.exited).toEqual({ code: null, signal: expect.stringMatching(/SIGTERM|SIGKILL/) });
+      const names = await listNamespaces();
+      expect(names).toContain(live.name);
+      expect(names).not.toContain(dead.name);
+      expect(existsSync(`/etc/netns/${lab}b-n2`)).toBe(false);
+      expect(existsSync(join(ownerDir, `${lab}b`))).toBe(false);
+    } finally {
+      undo();
+      await live.destroy();
+      await dead.destroy();
+      rmSync(`/etc/netns/${lab}b-n2`, { recursive: true, force: true });
+    }
   });
 });

@@ -60,10 +60,12 @@ async function labAction(flags: LabFlags): Promise<void> {
       throw invalidInput("the lab needs root to remove namespaces", "holdfast lab --clean", [
         "run it as root, e.g. `sudo holdfast lab --clean`",
       ]);
-    const { removed, spared } = await cleanLeftovers(LAB_NS_PREFIX);
+    const { removed, spared, nodes } = await cleanLeftovers(LAB_NS_PREFIX);
     if (spared.length > 0)
       process.stdout.write(`left alone (their lab run is still going): ${spared.join(", ")}\n`);
-    process.stdout.write(removed.length === 0 ? "nothing to clean\n" : `removed ${removed.join(", ")}\n`);
+    if (nodes.length > 0) process.stdout.write(`ended booted nodes ${nodes.join(", ")}\n`);
+    if (removed.length > 0) process.stdout.write(`removed ${removed.join(", ")}\n`);
+    if (removed.length === 0 && nodes.length === 0) process.stdout.write("nothing to clean\n");
     return;
   }
   const { scenarios, impls } = resolveSelection(flags);
