@@ -1,3 +1,4 @@
+import { dirname } from "node:path";
 import { z } from "zod";
 import { configSchema } from "../config/schema.js";
 import { validate } from "../config/load.js";
@@ -51,8 +52,11 @@ const VOLATILE_TREES = ["/run", "/var/run", "/dev/shm"];
 // PrivateTmp=true gives the unit its own, so nothing it writes there is seen outside it
 const PRIVATE_TREES = ["/tmp", "/var/tmp"];
 
-/** What a path in the agent config is for: the stateDir has to survive reboots. */
-export type UnitPathRole = "stateDir" | "runDir";
+/**
+ * What a path in the agent config is for: the stateDir has to survive reboots; for the
+ * metrics textfile, the unit makes its directory writable, so that directory is checked.
+ */
+export type UnitPathRole = "stateDir" | "runDir" | "textfile";
 
 const treeOf = (path: string, trees: readonly string[]): string | undefined =>
   trees.find((t) => path === t || path.startsWith(`${t}/`));
@@ -62,16 +66,20 @@ export function unitPathProblem(path: string, role: UnitPathRole): string | unde
   if (!UNIT_PATH.test(path) || segments.some((s) => s === "." || s === "..")) {
     return `expected an absolute path from [A-Za-z0-9._/-] without "." or ".." segments (it is written into the unit), got ${got(path)}`;
   }
+  const dir = role === "textfile" ? dirname(path) : path;
   // "/var/run" is "/run" itself
-  if (resolveRunAlias(path).split("/").length - 1 < 2)
-    return `expected a directory at least two levels deep (the agent's unit may write to it), got ${got(path)}`;
-  const volatile = role === "stateDir" ? treeOf(path, VOLATILE_TREES) : undefined;
+  if (resolveRunAlias(dir).split("/").length - 1 < 2) {
+    return role === "textfile"
+      ? `expected a file in a directory at least two levels deep (the agent's unit may write to that directory), got ${got(path)}`
+      : `expected a directory at least two levels deep (the agent's unit may write to it), got ${got(path)}`;
+  }
+  const volatile = role === "stateDir" ? treeOf(dir, VOLATILE_TREES) : undefined;
   if (volatile)
     return `expected a path outside ${volatile} (emptied at every boot, and the cache must survive reboots), got ${got(path)}`;
-  const private_ = treeOf(path, PRIVATE_TREES);
+  const private_ = treeOf(dir, PRIVATE_TREES);
   if (private_)
     return `expected a path outside ${private_} (the agent's unit gets a private ${private_}: PrivateTmp=true), got ${got(path)}`;
-  const tree = treeOf(path, SYSTEM_TREES);
+  const tree = treeOf(dir, SYSTEM_TREES);
   if (tree)
     return `expected a path outside ${tree} (ProtectSystem=strict keeps it read-only), got ${got(path)}`;
   return undefined;
@@ -81,7 +89,10 @@ const agentConfig = configSchema.superRefine((config, ctx) => {
   const problems: [PropertyKey[], string | undefined][] = [
     [["stateDir"], unitPathProblem(config.stateDir, "stateDir")],
     [["runDir"], unitPathProblem(config.runDir, "runDir")],
-    [["metrics", "textfile"], config.metrics?.textfile && unitPathProblem(config.metrics.textfile, "runDir")],
+    [
+      ["metrics", "textfile"],
+      config.metrics?.textfile && unitPathProblem(config.metrics.textfile, "textfile"),
+    ],
   ];
   for (const [path, message] of problems) {
     if (message) ctx.addIssue({ code: "custom", path, message });

@@ -47,6 +47,27 @@ describe("render spec: the directories the agent's unit writes to", () => {
       { runDir: "/var/run" },
       'agent.config.runDir: expected a directory at least two levels deep (the agent\'s unit may write to it), got "/var/run"',
     ],
+    [
+      // the unit would make all of /var writable, and the install script would "create" /var
+      { metrics: { textfile: "/var/holdfast.prom" } },
+      'agent.config.metrics.textfile: expected a file in a directory at least two levels deep (the agent\'s unit may write to that directory), got "/var/holdfast.prom"',
+    ],
+    [
+      { metrics: { textfile: "/run/holdfast.prom" } },
+      'agent.config.metrics.textfile: expected a file in a directory at least two levels deep (the agent\'s unit may write to that directory), got "/run/holdfast.prom"',
+    ],
+    [
+      { metrics: { textfile: "/var/run/holdfast.prom" } },
+      'agent.config.metrics.textfile: expected a file in a directory at least two levels deep (the agent\'s unit may write to that directory), got "/var/run/holdfast.prom"',
+    ],
+    [
+      { metrics: { textfile: "/etc/holdfast/holdfast.prom" } },
+      'agent.config.metrics.textfile: expected a path outside /etc (ProtectSystem=strict keeps it read-only), got "/etc/holdfast/holdfast.prom"',
+    ],
+    [
+      { metrics: { textfile: "/tmp/metrics/holdfast.prom" } },
+      'agent.config.metrics.textfile: expected a path outside /tmp (the agent\'s unit gets a private /tmp: PrivateTmp=true), got "/tmp/metrics/holdfast.prom"',
+    ],
   ])("GIVEN %j THEN rejected naming the field and why", (fields, detail) => {
     expect(detailsOf(withConfig(fields))).toContain(detail);
   });
@@ -69,5 +90,12 @@ describe("render spec: the directories the agent's unit writes to", () => {
     expect(unit).toContain("\nReadWritePaths=/srv/hf/run\n");
     expect(unit).not.toContain("RuntimeDirectory=");
     expect(directoriesToCreate(config)).toEqual(["/srv/hf/state", "/srv/hf/run"]);
+  });
+
+  it("GIVEN a textfile in node-exporter's directory THEN only that directory is writable, and optional", () => {
+    const textfile = "/var/lib/prometheus/node-exporter/holdfast.prom";
+    const config = parseSpec(withConfig({ metrics: { textfile } })).agent.config;
+    expect(agentUnit(config).render()).toContain("\nReadWritePaths=-/var/lib/prometheus/node-exporter\n");
+    expect(directoriesToCreate(config)).toEqual(["/var/lib/prometheus/node-exporter"]);
   });
 });
