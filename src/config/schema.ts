@@ -3,7 +3,9 @@ import { duration } from "./duration.js";
 
 // IFNAMSIZ is 16 including the trailing NUL, so an ifname is 1..15 characters.
 const IFNAMSIZ = 16;
-const IFNAME = /^[A-Za-z0-9_.-]+$/;
+// Never starting with "-" (DHCP clients take the ifname as their last argv word, so "-k"
+// would be an option) or "." (so neither "." nor "..").
+const IFNAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 const got = (input: unknown): string => (input === undefined ? "nothing" : JSON.stringify(input));
 
@@ -11,9 +13,9 @@ export const ifname = z
   .string({
     error: (iss) => `expected an interface name (1-${IFNAMSIZ - 1} characters), got ${got(iss.input)}`,
   })
-  .refine((s) => s.length >= 1 && s.length < IFNAMSIZ && IFNAME.test(s) && s !== "." && s !== "..", {
+  .refine((s) => s.length < IFNAMSIZ && IFNAME.test(s), {
     error: (iss) =>
-      `expected an interface name of 1-${IFNAMSIZ - 1} characters from [A-Za-z0-9_.-], got ${got(iss.input)}`,
+      `expected an interface name of 1-${IFNAMSIZ - 1} characters from [A-Za-z0-9_.-], not starting with "-" or ".", got ${got(iss.input)}`,
   });
 
 const IPV4_OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";

@@ -17,8 +17,11 @@ export interface AdapterOptions {
 /** How long the client gets to exit by itself before the deadline's SIGTERM/SIGKILL. */
 const EXIT_MARGIN_MS = 500;
 const KILL_GRACE_MS = 300;
-/** IFNAMSIZ - 1; also keeps the name a single harmless argv word */
-const IFNAME = /^[A-Za-z0-9_.:-]{1,15}$/;
+/**
+ * IFNAMSIZ - 1; also keeps the name a single harmless argv word: never starting with "-",
+ * since dhclient and dhcpcd take it as their last word, where "-k" would be an option.
+ */
+const IFNAME = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,14}$/;
 
 export interface CommandContext {
   readonly iface: string;

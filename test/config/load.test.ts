@@ -64,7 +64,11 @@ describe("config", () => {
     ],
     [
       { version: 1, attachments: [{ interface: "a-very-long-name0" }] },
-      'attachments[0].interface: expected an interface name of 1-15 characters from [A-Za-z0-9_.-], got "a-very-long-name0"',
+      'attachments[0].interface: expected an interface name of 1-15 characters from [A-Za-z0-9_.-], not starting with "-" or ".", got "a-very-long-name0"',
+    ],
+    [
+      { version: 1, attachments: [{ interface: "-k" }] },
+      'attachments[0].interface: expected an interface name of 1-15 characters from [A-Za-z0-9_.-], not starting with "-" or ".", got "-k"',
     ],
     [
       { version: 1, attachments: [{ interface: "pn0", link: { kind: "vlan", vlanId: 5000 } }] },
