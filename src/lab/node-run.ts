@@ -1,14 +1,14 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { signalPid } from "../util/exec.js";
 import { AddressWatch } from "./address-watch.js";
 import type { Impl, ImplContext } from "./impls/types.js";
+import { spawnUpServer } from "./instruments.js";
 import type { NsProcess } from "./netns.js";
 import type { RunHandle } from "./scenarios/types.js";
-import { selfCommand } from "./self.js";
 import { Supervisor } from "./supervisor.js";
 import type { Mark, Timeline } from "./timeline.js";
 import type { LabNode } from "./topology.js";
-import { UP_PORT } from "./up-server.js";
 
 /**
  * One implementation on one lab node: its directories, the /up server and the address
@@ -46,10 +46,7 @@ export class NodeRun implements RunHandle {
   async setUp(): Promise<void> {
     await mkdir(this.ctx.stateDir, { recursive: true });
     await mkdir(this.ctx.runDir, { recursive: true });
-    const serve = selfCommand("lab-serve", ["--port", String(UP_PORT)]);
-    this.upServer = this.node.ns.spawn(serve.file, serve.args, {
-      stdout: join(this.ctx.dir, "up-server.log"),
-    });
+    this.upServer = spawnUpServer(this.node.ns, join(this.ctx.dir, "up-server.log"));
     await this.watch.start();
   }
 
@@ -67,14 +64,7 @@ export class NodeRun implements RunHandle {
     await this.supervisor.stop("SIGKILL");
     // daemonised helpers (dhclient -1 forks away into its own session) die with the node
     const keep = new Set([this.upServerPid, this.watch.pid]);
-    for (const pid of await this.node.ns.pids()) {
-      if (keep.has(pid)) continue;
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
+    for (const pid of await this.node.ns.pids()) if (!keep.has(pid)) signalPid(pid, "SIGKILL");
     await rm(this.ctx.runDir, { recursive: true, force: true });
     await mkdir(this.ctx.runDir, { recursive: true });
     await this.node.recreateLink();

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { errorMessage } from "../errors.js";
 import { collectEnvironment, type Environment } from "./environment.js";
 import { getImpl } from "./impls/index.js";
+import { spawnProber, upUrl } from "./instruments.js";
 import type { ImplName } from "./impls/types.js";
 import { measure } from "./metrics.js";
 import { NodeRun } from "./node-run.js";
@@ -13,11 +14,9 @@ import { registerRun } from "./owner.js";
 import { readProbeLog } from "./probe.js";
 import { getScenario } from "./scenarios/index.js";
 import type { Scenario, ScenarioContext, ScenarioName } from "./scenarios/types.js";
-import { selfCommand } from "./self.js";
 import { LAB_KEA_OPTIONS } from "./server.js";
 import type { Timeline } from "./timeline.js";
 import { createTopology, type Topology } from "./topology.js";
-import { UP_PORT } from "./up-server.js";
 
 /** Every namespace the lab makes starts with this; `holdfast lab --clean` removes exactly those. */
 export const LAB_NS_PREFIX = "hflab";
@@ -144,9 +143,11 @@ async function runScenario(
       nodeRuns.push(run);
       await run.setUp();
     }
-    const targets = nodeRuns.flatMap((r) => ["--target", `${r.impl.name}=http://${r.node.ip}:${UP_PORT}/up`]);
-    const probe = selfCommand("lab-probe", ["--out", probeLog, ...targets]);
-    const prober = topo.runner.spawn(probe.file, probe.args, { stdout: join(o.dir, "probe.log") });
+    const prober = spawnProber(topo.runner, {
+      targets: nodeRuns.map((r) => ({ name: r.impl.name, url: upUrl(r.node.ip) })),
+      out: probeLog,
+      logFile: join(o.dir, "probe.log"),
+    });
     try {
       // allSettled: a failed prepare must not leave other boots to start supervisors after stop()
       const boots = await Promise.allSettled(nodeRuns.map((r) => r.boot("start")));

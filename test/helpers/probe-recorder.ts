@@ -2,9 +2,8 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Netns, NsProcess } from "../../src/lab/netns.js";
 import { readProbeLog, type ProbeTarget } from "../../src/lab/probe.js";
-import { selfCommand } from "../../src/lab/self.js";
+import { spawnProber, spawnUpServer, upUrl } from "../../src/lab/instruments.js";
 import type { ProbeSample } from "../../src/lab/timeline.js";
-import { UP_PORT } from "../../src/lab/up-server.js";
 
 /**
  * The lab's instruments for a test: the /up server in a node namespace and the runner's
@@ -23,23 +22,15 @@ export interface ProbeRecorder {
 
 /** Starts `lab-serve` on UP_PORT in the node namespace; ended with the namespace or kill(). */
 export function startUpServer(ns: Netns, logDir: string): NsProcess {
-  const serve = selfCommand("lab-serve", ["--port", String(UP_PORT)]);
-  return ns.spawn(serve.file, serve.args, { stdout: join(logDir, `up-${ns.name}.log`) });
+  return spawnUpServer(ns, join(logDir, `up-${ns.name}.log`));
 }
 
-export function upUrl(ip: string): string {
-  return `http://${ip}:${UP_PORT}/up`;
-}
+export { upUrl };
 
 /** Starts `lab-probe` in the runner namespace, logging to <logDir>/probes.jsonl. */
 export function startProbes(runner: Netns, targets: readonly ProbeTarget[], logDir: string): ProbeRecorder {
   const out = join(logDir, "probes.jsonl");
-  const probe = selfCommand("lab-probe", [
-    "--out",
-    out,
-    ...targets.flatMap((t) => ["--target", `${t.name}=${t.url}`]),
-  ]);
-  const proc = runner.spawn(probe.file, probe.args, { stdout: join(logDir, "probe.log") });
+  const proc = spawnProber(runner, { targets, out, logFile: join(logDir, "probe.log") });
   const samples = (name: string): ProbeSample[] => readProbeLog(out).get(name) ?? [];
   return {
     samples,
