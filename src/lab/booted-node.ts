@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { run, type RunOptions, type RunResult } from "../util/exec.js";
+import { run, signalPid, type RunOptions, type RunResult } from "../util/exec.js";
 import type { Netns } from "./netns.js";
 import { cgroupRoots, cleanStaleNodeCgroups, NodeCgroup } from "./nspawn-cgroup.js";
 import { ensureIdentity, type NodeIdentity } from "./node-identity.js";
@@ -64,12 +64,7 @@ interface Launch extends NspawnProcess {
 }
 
 function kill(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // ESRCH: already gone
-  }
+  if (pid !== undefined) signalPid(pid, signal);
 }
 
 async function within<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { run, runChecked, type RunOptions, type RunResult } from "../util/exec.js";
+import { run, runChecked, signalGroup, signalPid, type RunOptions, type RunResult } from "../util/exec.js";
 
 /** `ip netns add` keeps its bind mounts here; a name present here is a live namespace. */
 const NETNS_RUN_DIR = "/run/netns";
@@ -30,23 +30,6 @@ export interface NsProcess {
   readonly exited: Promise<NsExit>;
   /** signals the whole process group the process leads */
   kill(signal?: NodeJS.Signals): void;
-}
-
-function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(-pid, signal);
-    return true;
-  } catch {
-    return false; // ESRCH: the group is gone
-  }
-}
-
-function signalPid(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // ESRCH: already gone
-  }
 }
 
 /**

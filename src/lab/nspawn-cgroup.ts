@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rmdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { signalPid } from "../util/exec.js";
 
 /**
  * Where booted nodes live in the cgroup tree. The lab cannot ask a host systemd for a scope
@@ -79,13 +80,7 @@ export class NodeCgroup {
       if (pids.length === 0) break;
       if (Date.now() > deadline)
         throw new Error(`cgroup ${this.dirs[0] ?? ""} still has processes: ${pids.join(" ")}`);
-      for (const pid of pids) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          // ESRCH: gone already
-        }
-      }
+      for (const pid of pids) signalPid(pid, "SIGKILL");
       await sleep(50);
     }
     for (const dir of this.dirs) {

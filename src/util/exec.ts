@@ -31,14 +31,21 @@ const liveGroups = new Set<number>();
 
 /** Ends every run still under way (SIGKILL to each process group). */
 export function endAllRuns(): void {
-  for (const pid of liveGroups) killGroup(pid, "SIGKILL");
+  for (const pid of liveGroups) signalGroup(pid, "SIGKILL");
 }
 
-function killGroup(pid: number, signal: NodeJS.Signals): void {
+/** Signals the process group `pid` leads; false when the group is gone (ESRCH). */
+export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+  return signalPid(-pid, signal);
+}
+
+/** Signals one process; false when it is gone (ESRCH). A negative pid is a group (kill(2)). */
+export function signalPid(pid: number, signal: NodeJS.Signals): boolean {
   try {
-    process.kill(-pid, signal);
+    process.kill(pid, signal);
+    return true;
   } catch {
-    // ESRCH: the group is already gone
+    return false;
   }
 }
 
@@ -73,9 +80,9 @@ export const run: Runner = (file, args, options = {}) =>
         ? undefined
         : setTimeout(() => {
             timedOut = true;
-            if (child.pid !== undefined) killGroup(child.pid, "SIGTERM");
+            if (child.pid !== undefined) signalGroup(child.pid, "SIGTERM");
             killTimer = setTimeout(() => {
-              if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
+              if (child.pid !== undefined) signalGroup(child.pid, "SIGKILL");
             }, options.graceMs ?? 1000);
           }, options.timeoutMs);
     let drainTimer: NodeJS.Timeout | undefined;
@@ -99,7 +106,7 @@ export const run: Runner = (file, args, options = {}) =>
       clearTimeout(drainTimer);
       // Whatever the leader left behind in its group goes with it.
       if (child.pid !== undefined) {
-        killGroup(child.pid, "SIGKILL");
+        signalGroup(child.pid, "SIGKILL");
         liveGroups.delete(child.pid);
       }
       resolve({

@@ -1,5 +1,7 @@
+import { spawn } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { run } from "../../src/util/exec.js";
+import { run, signalGroup, signalPid } from "../../src/util/exec.js";
 
 describe("run", () => {
   it("ends the whole process group at the deadline", async () => {
@@ -27,5 +29,27 @@ describe("run", () => {
   it("captures output and the exit code", async () => {
     const result = await run("sh", ["-c", "echo out; echo err >&2; exit 3"]);
     expect(result).toMatchObject({ code: 3, stdout: "out\n", stderr: "err\n", timedOut: false });
+  });
+});
+
+describe("signalGroup / signalPid", () => {
+  it("GIVEN a detached leader with a child WHEN its group is signalled THEN both end; a gone group or pid reports false", async () => {
+    const leader = spawn("sh", ["-c", "sleep 30 & wait"], { detached: true, stdio: "ignore" });
+    const exited = new Promise((resolve) => leader.once("exit", (_code, signal) => resolve(signal)));
+    const pid = leader.pid!;
+    expect(signalGroup(pid, "SIGTERM")).toBe(true);
+    expect(await exited).toBe("SIGTERM");
+    // the sleeper went with the group: nothing is left to signal
+    const groupExists = (): boolean => {
+      try {
+        process.kill(-pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 50 && groupExists(); i++) await sleep(20);
+    expect(signalGroup(pid, "SIGKILL")).toBe(false);
+    expect(signalPid(pid, "SIGKILL")).toBe(false);
   });
 });
