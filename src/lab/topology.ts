@@ -1,10 +1,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { run, runChecked } from "../util/exec.js";
 import { startKea, type KeaOptionData, type KeaServer } from "./kea.js";
 import { infraMac, nodeMac } from "./mac.js";
 import { Netns } from "./netns.js";
+import { BRIDGE, ip, IP_TIMEOUT_MS, NODE_IFNAME, NodeHandle, plugIn, type LabNode } from "./node-link.js";
+
+export type { LabNode } from "./node-link.js";
 
 /*
  *            [fabric ns: bridge br0]
@@ -38,20 +40,6 @@ export interface TopologyOptions {
   readonly keaOptionData?: readonly KeaOptionData[];
 }
 
-export interface LabNode {
-  readonly ns: Netns;
-  readonly ifname: "pn0";
-  readonly mac: string;
-  readonly ip: string;
-  readonly cidr: string;
-  /** delete pn0 (if present) and create the same veth again (same MAC) on the bridge */
-  recreateLink(): Promise<void>;
-  /** delete pn0 and its fabric peer; recreateLink() brings it back */
-  deleteLink(): Promise<void>;
-  /** IPv4 CIDRs on pn0 in the node namespace */
-  addresses(): Promise<string[]>;
-}
-
 export interface Topology {
   readonly prefix: string;
   readonly workDir: string;
@@ -73,77 +61,15 @@ export const DHCP_SERVER_IP = "198.18.0.1";
 export const METADATA_IP = "169.254.169.254";
 export const RUNNER_IP = "198.18.0.200";
 export const DHCP_POOL = "198.18.1.0 - 198.18.1.255";
-const BRIDGE = "br0";
 /** Kea's interface in the dhcp namespace */
 export const DHCP_IFNAME = "dh0";
 const RUNNER_IFNAME = "rn0";
-const NODE_IFNAME = "pn0";
-const IP_TIMEOUT_MS = 10_000;
 const NODE_BATCH = 8;
-
-async function ip(args: readonly string[]): Promise<void> {
-  await runChecked(run, "ip", args, { timeoutMs: IP_TIMEOUT_MS });
-}
 
 /** Per-namespace sysctl: no IPv6 chatter (RS, DAD) on lab links. */
 async function disableIpv6(ns: Netns): Promise<void> {
   const keys = ["net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.default.disable_ipv6"];
   await ns.exec("sysctl", ["-q", "-w", ...keys.map((key) => `${key}=1`)], { timeoutMs: IP_TIMEOUT_MS });
-}
-
-/** veth pair made inside the fabric, member end moved into `member` as `ifname`, fabric end on the bridge. */
-async function plugIn(
-  fabric: Netns,
-  member: Netns,
-  peer: string,
-  ifname: string,
-  mac: string,
-): Promise<void> {
-  await ip([
-    "-n", fabric.name, "link", "add", peer, "type", "veth",
-    "peer", "name", ifname, "address", mac, "netns", member.name,
-  ]); // prettier-ignore
-  await ip(["-n", fabric.name, "link", "set", peer, "master", BRIDGE, "up"]);
-  await ip(["-n", member.name, "link", "set", ifname, "up"]);
-}
-
-async function readAddresses(ns: Netns, ifname: string): Promise<string[]> {
-  const result = await run("ip", ["-n", ns.name, "-j", "-4", "addr", "show", "dev", ifname], {
-    timeoutMs: IP_TIMEOUT_MS,
-  });
-  if (result.code !== 0) return []; // no such device: no addresses
-  const links = JSON.parse(result.stdout || "[]") as { addr_info?: { local: string; prefixlen: number }[] }[];
-  return links.flatMap((link) => (link.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`));
-}
-
-class NodeHandle implements LabNode {
-  readonly ifname = NODE_IFNAME;
-  readonly cidr: string;
-
-  constructor(
-    readonly ns: Netns,
-    private readonly fabric: Netns,
-    private readonly peer: string,
-    readonly mac: string,
-    readonly ip: string,
-  ) {
-    this.cidr = `${ip}/${LAB_PREFIX_LENGTH}`;
-  }
-
-  async deleteLink(): Promise<void> {
-    // deleting either end of a veth removes both
-    await run("ip", ["-n", this.ns.name, "link", "del", NODE_IFNAME], { timeoutMs: IP_TIMEOUT_MS });
-    await run("ip", ["-n", this.fabric.name, "link", "del", this.peer], { timeoutMs: IP_TIMEOUT_MS });
-  }
-
-  async recreateLink(): Promise<void> {
-    await this.deleteLink();
-    await plugIn(this.fabric, this.ns, this.peer, NODE_IFNAME, this.mac);
-  }
-
-  addresses(): Promise<string[]> {
-    return readAddresses(this.ns, NODE_IFNAME);
-  }
 }
 
 class LabTopology implements Topology {
@@ -223,7 +149,13 @@ class LabTopology implements Topology {
       const batch = specs.slice(start, start + NODE_BATCH).map(async (spec, offset) => {
         const index = start + offset;
         const ns = await this.makeNs(spec.name);
-        const node = new NodeHandle(ns, this.fabric, `v${index}`, nodeMac(index), spec.ip);
+        const node = new NodeHandle(
+          ns,
+          this.fabric,
+          `v${index}`,
+          nodeMac(index),
+          `${spec.ip}/${LAB_PREFIX_LENGTH}`,
+        );
         await plugIn(this.fabric, ns, `v${index}`, NODE_IFNAME, node.mac);
         handles[index] = node;
       });
