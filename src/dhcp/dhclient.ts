@@ -1,7 +1,14 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { DhcpAdapter } from "./lease.js";
-import { exchange, findExecutable, runnerOf, type AdapterOptions, type ExchangeSpec } from "./exchange.js";
+import {
+  exchange,
+  installed,
+  programPath,
+  runnerOf,
+  type AdapterOptions,
+  type ExchangeSpec,
+} from "./exchange.js";
 import { parseClasslessBytes, toLease } from "./parse.js";
 
 /**
@@ -41,11 +48,12 @@ export const dhclientExchange: ExchangeSpec = {
     ],
     endGroup: true,
   },
-  async command({ iface, dir, hookPath, clientTimeoutS }) {
+  programs: ["dhclient"],
+  async command({ iface, dir, hookPath, clientTimeoutS, programs }) {
     const config = join(dir, "dhclient.conf");
     await writeFile(config, renderConfig(clientTimeoutS));
     return {
-      file: "dhclient",
+      file: programPath(programs, "dhclient"),
       args: [
         ...["-4", "-1", "-d", "-v"],
         ...["-cf", config],
@@ -77,7 +85,7 @@ export function createDhclientAdapter(options?: AdapterOptions): DhcpAdapter {
   const runner = runnerOf(options);
   return {
     name: "dhclient",
-    available: async () => (await findExecutable("dhclient")) !== undefined,
+    available: () => installed(dhclientExchange),
     discover: (iface, discoverOptions) => exchange(runner, iface, discoverOptions, dhclientExchange),
   };
 }

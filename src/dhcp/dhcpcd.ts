@@ -1,7 +1,14 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { DhcpAdapter } from "./lease.js";
-import { exchange, findExecutable, runnerOf, type AdapterOptions, type ExchangeSpec } from "./exchange.js";
+import {
+  exchange,
+  installed,
+  programPath,
+  runnerOf,
+  type AdapterOptions,
+  type ExchangeSpec,
+} from "./exchange.js";
 import { parseClasslessPairs, toLease } from "./parse.js";
 
 /**
@@ -47,7 +54,8 @@ export const dhcpcdExchange: ExchangeSpec = {
     ],
     endGroup: true,
   },
-  async command({ iface, dir, hookPath, clientTimeoutS }) {
+  programs: ["unshare", "sh", "dhcpcd"],
+  async command({ iface, dir, hookPath, clientTimeoutS, programs }) {
     const runDir = join(dir, "run");
     const dbDir = join(dir, "db");
     await mkdir(runDir);
@@ -56,11 +64,11 @@ export const dhcpcdExchange: ExchangeSpec = {
     const config = join(dir, "dhcpcd.conf");
     await writeFile(config, CONFIG);
     return {
-      file: "unshare",
+      file: programPath(programs, "unshare"),
       args: [
         ...["--mount", "--propagation", "private", "--"],
-        ...["sh", "-c", MOUNT_PRIVATE_DIRS, "sh", runDir, dbDir],
-        "dhcpcd",
+        ...[programPath(programs, "sh"), "-c", MOUNT_PRIVATE_DIRS, "sh", runDir, dbDir],
+        programPath(programs, "dhcpcd"),
         ...["-4", "--test"],
         ...["-f", config],
         ...["-c", hookPath],
@@ -93,8 +101,7 @@ export function createDhcpcdAdapter(options?: AdapterOptions): DhcpAdapter {
   const runner = runnerOf(options);
   return {
     name: "dhcpcd",
-    available: async () =>
-      (await findExecutable("dhcpcd")) !== undefined && (await findExecutable("unshare")) !== undefined,
+    available: () => installed(dhcpcdExchange),
     discover: (iface, discoverOptions) => exchange(runner, iface, discoverOptions, dhcpcdExchange),
   };
 }

@@ -30,11 +30,18 @@ export interface CommandContext {
   readonly hookPath: string;
   /** the client's own give-up time, a little inside the deadline */
   readonly clientTimeoutS: number;
+  /** absolute path of each of ExchangeSpec.programs (the agent's PATH may lack the sbin dirs) */
+  readonly programs: Programs;
 }
+
+/** Absolute paths of executables, by name. */
+export type Programs = ReadonlyMap<string, string>;
 
 export interface ExchangeSpec {
   readonly client: "udhcpc" | "dhcpcd" | "dhclient";
   readonly hook: HookSpec;
+  /** the executables `command` starts, resolved to absolute paths before every exchange */
+  readonly programs: readonly string[];
   /** argv for one exchange */
   command(context: CommandContext): Promise<{ file: string; args: string[] }>;
   /** stderr/stdout of a client that gave up because no server answered */
@@ -54,12 +61,14 @@ export async function exchange(
   spec: ExchangeSpec,
 ): Promise<Lease> {
   if (!IFNAME.test(iface)) throw new Error(`${spec.client}: invalid interface name ${JSON.stringify(iface)}`);
+  const programs = await findPrograms(spec.programs);
+  if ("missing" in programs) throw new Error(`${spec.client}: ${programs.missing} not found in ${SEARCHED}`);
   await mkdir(options.workDir, { recursive: true });
   const dir = await mkdtemp(join(options.workDir, `${spec.client}-${iface}-`));
   try {
     const { hookPath, leasePath } = await writeHook(dir, spec.hook);
     const clientTimeoutS = Math.max(1, Math.floor((options.timeoutMs - EXIT_MARGIN_MS) / 1000));
-    const { file, args } = await spec.command({ iface, dir, hookPath, clientTimeoutS });
+    const { file, args } = await spec.command({ iface, dir, hookPath, clientTimeoutS, programs });
     const result = await runner(file, args, { timeoutMs: options.timeoutMs, graceMs: KILL_GRACE_MS });
     const values = await readHookLease(leasePath);
     if (values !== undefined) return spec.parse(values);
@@ -85,10 +94,15 @@ function explain(output: string): string {
   return (telling.length > 0 ? telling.slice(0, 3) : lines.slice(-5)).join("\n");
 }
 
+// Where clients live even when the agent's PATH (a non-login shell, a minimal service
+// environment) lacks them.
+const SBIN_DIRS = ["/usr/local/sbin", "/usr/sbin", "/sbin"];
+const SEARCHED = `PATH or ${SBIN_DIRS.join(", ")}`;
+
 /** Absolute path of an executable on PATH (plus the sbin dirs a non-login PATH may lack). */
 export async function findExecutable(name: string): Promise<string | undefined> {
-  const dirs = [...(process.env.PATH ?? "").split(delimiter), "/usr/local/sbin", "/usr/sbin", "/sbin"];
-  for (const dir of dirs.filter(Boolean)) {
+  const dirs = [...(process.env.PATH ?? "").split(delimiter), ...SBIN_DIRS];
+  for (const dir of dirs.filter((d) => d.startsWith("/"))) {
     const candidate = join(dir, name);
     try {
       await access(candidate, constants.X_OK);
@@ -98,6 +112,29 @@ export async function findExecutable(name: string): Promise<string | undefined> 
     }
   }
   return undefined;
+}
+
+/** Every one of `names` resolved, or the first one that is missing. */
+export async function findPrograms(names: readonly string[]): Promise<Programs | { missing: string }> {
+  const found = new Map<string, string>();
+  for (const name of names) {
+    const path = await findExecutable(name);
+    if (path === undefined) return { missing: name };
+    found.set(name, path);
+  }
+  return found;
+}
+
+/** Whether every program an exchange starts is installed. */
+export async function installed(spec: ExchangeSpec): Promise<boolean> {
+  return !("missing" in (await findPrograms(spec.programs)));
+}
+
+/** The absolute path of a program the exchange declared (resolved before `command` runs). */
+export function programPath(programs: Programs, name: string): string {
+  const path = programs.get(name);
+  if (path === undefined) throw new Error(`internal: ${name} is not among the exchange's programs`);
+  return path;
 }
 
 export function runnerOf(options: AdapterOptions | undefined): Runner {

@@ -1,6 +1,13 @@
 import { run } from "../util/exec.js";
 import type { DhcpAdapter } from "./lease.js";
-import { exchange, findExecutable, runnerOf, type AdapterOptions, type ExchangeSpec } from "./exchange.js";
+import {
+  exchange,
+  findExecutable,
+  programPath,
+  runnerOf,
+  type AdapterOptions,
+  type ExchangeSpec,
+} from "./exchange.js";
 import { parseClasslessPairs, toLease } from "./parse.js";
 
 /**
@@ -17,9 +24,10 @@ export const udhcpcExchange: ExchangeSpec = {
     variables: ["interface", "ip", "mask", "subnet", "serverid", "lease", "router", "staticroutes"],
     endGroup: false,
   },
-  command: ({ iface, hookPath, clientTimeoutS }) =>
+  programs: ["busybox"],
+  command: ({ iface, hookPath, clientTimeoutS, programs }) =>
     Promise.resolve({
-      file: "busybox",
+      file: programPath(programs, "busybox"),
       args: [
         "udhcpc",
         ...["-f"], // foreground: stays in the exchange's process group
@@ -50,9 +58,10 @@ export function createUdhcpcAdapter(options?: AdapterOptions): DhcpAdapter {
   return {
     name: "udhcpc",
     async available() {
-      if ((await findExecutable("busybox")) === undefined) return false;
+      const busybox = await findExecutable("busybox");
+      if (busybox === undefined) return false;
       // busybox builds without the applet exist (e.g. busybox-static variants)
-      const list = await run("busybox", ["--list"], { timeoutMs: 5000 }).catch(() => undefined);
+      const list = await run(busybox, ["--list"], { timeoutMs: 5000 }).catch(() => undefined);
       return list?.code === 0 && list.stdout.split("\n").includes("udhcpc");
     },
     discover: (iface, discoverOptions) => exchange(runner, iface, discoverOptions, udhcpcExchange),

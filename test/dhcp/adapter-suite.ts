@@ -98,6 +98,29 @@ export function describeAdapter(tag: string, create: (options?: AdapterOptions) 
       expect(await topo.current.nodes[0]!.ns.pids()).toEqual([]);
     });
 
+    it("GIVEN a PATH without the sbin dirs WHEN discovering THEN the client is started by its absolute path and works", async () => {
+      const saved = process.env.PATH;
+      // `ip netns exec` (in /usr/bin) then execs the client with this PATH too
+      process.env.PATH = "/usr/bin:/bin";
+      const started: string[] = [];
+      const ns = topo.current.nodes[0]!.ns;
+      const adapter = create({
+        runner: (file, args, options) => {
+          started.push(file);
+          return ns.exec(file, args, options);
+        },
+      });
+      try {
+        expect(await adapter.available()).toBe(true);
+        const lease = await adapter.discover("pn0", { timeoutMs: 8000, workDir: await scratch() });
+        expect(lease.cidr).toBe("198.18.0.41/22");
+        expect(started).toHaveLength(1);
+        expect(started[0]).toMatch(/^\//);
+      } finally {
+        process.env.PATH = saved;
+      }
+    });
+
     it("GIVEN a lease was discovered WHEN discovering again THEN the same reservation comes back", async () => {
       const lease = await adapterIn().discover("pn0", { timeoutMs: 8000, workDir: await scratch() });
       expect(lease.cidr).toBe("198.18.0.41/22");
