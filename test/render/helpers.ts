@@ -42,10 +42,19 @@ export function specDocument(overrides: {
   };
 }
 
-/** Compares with a committed golden file; `UPDATE_GOLDEN=1` rewrites it (review the diff). */
+/**
+ * Compares with a committed golden file in test/render/golden/.
+ *
+ * Environment: `UPDATE_GOLDEN=1` (re)writes every golden from the current output instead of
+ * comparing; review the `git diff` before committing. Without it a missing golden fails,
+ * so a deleted or misnamed golden can never pass silently.
+ */
 export function expectGolden(name: string, actual: string): void {
   const file = join(GOLDEN, name);
-  if (process.env.UPDATE_GOLDEN === "1" || !existsSync(file)) writeFileSync(file, actual);
+  if (process.env.UPDATE_GOLDEN === "1") writeFileSync(file, actual);
+  if (!existsSync(file)) {
+    throw new Error(`golden ${name} is missing (${file}); create it with UPDATE_GOLDEN=1 and review it`);
+  }
   expect(actual, `golden ${name} differs; rerun with UPDATE_GOLDEN=1 and review the diff`).toBe(
     readFileSync(file, "utf8"),
   );
