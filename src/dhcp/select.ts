@@ -10,11 +10,22 @@ export type DhcpClientName = DhcpAdapter["name"];
 /** `auto` takes the first installed, in this order: smallest footprint first. */
 export const AUTO_ORDER: readonly DhcpClientName[] = ["udhcpc", "dhcpcd", "dhclient"];
 
-const FACTORIES: Record<DhcpClientName, (options?: AdapterOptions) => DhcpAdapter> = {
+/** How the adapter for each client is made. */
+export type AdapterFactories = Readonly<Record<DhcpClientName, (options?: AdapterOptions) => DhcpAdapter>>;
+
+const FACTORIES: AdapterFactories = {
   udhcpc: createUdhcpcAdapter,
   dhcpcd: createDhcpcdAdapter,
   dhclient: createDhclientAdapter,
 };
+
+export interface SelectOptions extends AdapterOptions {
+  /**
+   * Makes the candidate adapters (tests pass adapters whose `available()` they control).
+   * @default the real adapters
+   */
+  readonly factories?: AdapterFactories;
+}
 
 /**
  * The adapter for a config's `dhcpClient`. A named client that is not installed, or `auto`
@@ -22,11 +33,12 @@ const FACTORIES: Record<DhcpClientName, (options?: AdapterOptions) => DhcpAdapte
  */
 export async function getAdapter(
   name: DhcpClientName | "auto",
-  options?: AdapterOptions,
+  options?: SelectOptions,
 ): Promise<DhcpAdapter> {
+  const factories = options?.factories ?? FACTORIES;
   const candidates = name === "auto" ? AUTO_ORDER : [name];
   for (const candidate of candidates) {
-    const adapter = FACTORIES[candidate](options);
+    const adapter = factories[candidate](options);
     if (await adapter.available()) return adapter;
   }
   const packages = "busybox (udhcpc), dhcpcd-base (dhcpcd) or isc-dhcp-client (dhclient)";
