@@ -1,5 +1,6 @@
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { shellQuote } from "../util/shell.js";
 import { parseEnvFile } from "./parse.js";
 
 /**
@@ -25,11 +26,6 @@ export interface HookSpec {
 
 export const HOOK_FILE = "hook.sh";
 export const LEASE_FILE = "lease.env";
-
-/** Single-quotes a string for POSIX sh. */
-export function shellQuote(text: string): string {
-  return `'${text.replaceAll("'", `'\\''`)}'`;
-}
 
 export function renderHook(spec: HookSpec, leasePath: string): string {
   for (const name of spec.variables) {

@@ -4,11 +4,8 @@
  * delimiter is quoted.
  */
 
-/** `it's` -> `'it'\''s'`: one shell word, taken literally. */
-export function shellQuote(value: string): string {
-  if (value.includes("\0")) throw new Error("internal: a shell word cannot hold a NUL byte");
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
+// the one implementation, shared with the DHCP hooks
+export { shellQuote } from "../util/shell.js";
 
 const DELIMITER = "HOLDFAST_EOF";
 
