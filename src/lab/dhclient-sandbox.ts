@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { inPrivateMounts } from "./private-mounts.js";
 import type { Command } from "./supervisor.js";
 
 /**
@@ -158,23 +159,7 @@ export async function prepareDhclientSandbox(configDir: string, stateDir: string
  */
 export function sandboxed(sandbox: DhclientSandbox, file: string, args: readonly string[]): Command {
   const script = `mount --bind "$1" ${HOST_DHCP_ETC} && mount --bind "$2" ${HOST_DHCP_VAR} && shift 2 && exec "$@"`;
-  return {
-    file: "unshare",
-    args: [
-      "--mount",
-      "--uts",
-      "--propagation",
-      "private",
-      "sh",
-      "-c",
-      script,
-      "dhclient-sandbox",
-      sandbox.etcDir,
-      sandbox.varDir,
-      file,
-      ...args,
-    ],
-  };
+  return inPrivateMounts(script, "dhclient-sandbox", [sandbox.etcDir, sandbox.varDir, file, ...args]);
 }
 
 /** `dhclient -cf <lab conf> -sf /sbin/dhclient-script args…` inside the sandbox. */

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { inPrivateMounts } from "../private-mounts.js";
 import type { Impl } from "./types.js";
 
 /** dhcpcd's compiled-in lease database (strings /usr/sbin/dhcpcd): per-run copies are bind-mounted here. */
@@ -54,22 +55,6 @@ export const dhcpcd: Impl = {
       'mount --bind "$2" ' + DHCPCD_RUNDIR,
       'exec dhcpcd -B -4 -f "$3" "$4"',
     ].join(" && ");
-    return {
-      file: "unshare",
-      args: [
-        "--mount",
-        "--uts",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        script,
-        "dhcpcd-lab",
-        db,
-        runDir,
-        conf,
-        ctx.node.ifname,
-      ],
-    };
+    return inPrivateMounts(script, "dhcpcd-lab", [db, runDir, conf, ctx.node.ifname]);
   },
 };
