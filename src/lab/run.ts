@@ -165,7 +165,8 @@ async function runScenario(
   } finally {
     await topo?.destroy().catch((e: unknown) => o.log(`${scenario.name}: teardown: ${errorMessage(e)}`));
   }
-  if (error !== undefined && o.signal?.aborted) throw error;
+  // node:timers sleeps reject with a generic AbortError; the caller's reason says why
+  if (o.signal?.aborted) throw o.signal.reason;
   const probes = readProbeLog(probeLog);
   const out = implNames.map((impl, i) => {
     const run = nodeRuns[i];
