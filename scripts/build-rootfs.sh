@@ -16,7 +16,7 @@ SUITE=bookworm
 PACKAGES=(
   systemd systemd-sysv dbus libpam-systemd
   nodejs
-  isc-dhcp-client iproute2 iputils-ping
+  isc-dhcp-client dhcpcd-base busybox iproute2 iputils-ping
   openssh-server sudo procps ca-certificates curl
 )
 # Bump when the preparation steps below change so cached trees get rebuilt.

@@ -10,13 +10,19 @@ import {
   type ExchangeSpec,
 } from "./exchange.js";
 import { parseClasslessPairs, toLease } from "./parse.js";
+import { CAP_SYS_ADMIN, hasEffectiveCapability } from "../util/capabilities.js";
 
 /**
  * dhcpcd 9 `--test`: discovers, calls the hook with reason TEST and the OFFER's variables,
  * and configures nothing (it never even sends a REQUEST). Two things need care:
- * - its run and db dirs are compiled in (/run, /var/lib/dhcpcd): 9.4.1 in test mode writes
- *   /run/.pid and reads or creates /var/lib/dhcpcd/duid. So it runs in a private mount
- *   namespace where both are bind mounts of the scratch dir.
+ * - its run and db dirs are compiled in (/run, /var/lib/dhcpcd): 9.4.1 in test mode locks
+ *   /run/.pid (one name for every interface; a read-only /run is fatal) and reads or creates
+ *   /var/lib/dhcpcd/duid. Each exchange gets both private: where the agent may make mount
+ *   namespaces it runs dhcpcd in one of its own, over bind mounts of the scratch dir
+ *   ("unshare"). The hardened unit gives the agent no CAP_SYS_ADMIN and makes both
+ *   directories private to the service instead (TemporaryFileSystem=, render/agent-unit.ts),
+ *   so there dhcpcd runs as is, one exchange at a time because they share /run/.pid
+ *   ("service").
  * - its privilege-separation helpers stay alive (and 9.4.1's main process segfaults after
  *   TEST), so the hook ends the whole process group once the lease is written.
  */
@@ -37,71 +43,121 @@ const CONFIG = [
   "",
 ].join("\n");
 
-export const dhcpcdExchange: ExchangeSpec = {
-  client: "dhcpcd",
-  hook: {
-    reason: "$reason",
-    leaseReasons: ["TEST", "BOUND", "REBOOT"],
-    variables: [
-      "interface",
-      "new_ip_address",
-      "new_subnet_cidr",
-      "new_subnet_mask",
-      "new_dhcp_server_identifier",
-      "new_dhcp_lease_time",
-      "new_routers",
-      "new_classless_static_routes",
-    ],
-    endGroup: true,
-  },
-  programs: ["unshare", "sh", "dhcpcd"],
-  async command({ iface, dir, hookPath, clientTimeoutS, programs }) {
-    const runDir = join(dir, "run");
-    const dbDir = join(dir, "db");
-    await mkdir(runDir);
-    await mkdir(dbDir);
-    // our own config: nothing from /etc/dhcpcd.conf (hooks, persistent, duid) applies
-    const config = join(dir, "dhcpcd.conf");
-    await writeFile(config, CONFIG);
-    return {
-      file: programPath(programs, "unshare"),
-      args: [
-        ...["--mount", "--propagation", "private", "--"],
-        ...[programPath(programs, "sh"), "-c", MOUNT_PRIVATE_DIRS, "sh", runDir, dbDir],
-        programPath(programs, "dhcpcd"),
-        ...["-4", "--test"],
-        ...["-f", config],
-        ...["-c", hookPath],
-        // empty clientid: the hardware address, like the other clients (no DUID needed)
-        ...["-I", ""],
-        ...["-o", "classless_static_routes"],
-        ...["-t", String(clientTimeoutS)],
-        iface,
-      ],
-    };
-  },
-  noAnswer: /timed out/,
-  parse: (v) =>
-    toLease(
-      {
-        ip: v.get("new_ip_address"),
-        prefix: v.get("new_subnet_cidr") || v.get("new_subnet_mask"),
-        server: v.get("new_dhcp_server_identifier"),
-        leaseSeconds: v.get("new_dhcp_lease_time"),
-        routers: v.get("new_routers"),
-        classless: v.get("new_classless_static_routes")
-          ? parseClasslessPairs(v.get("new_classless_static_routes") ?? "")
-          : undefined,
-      },
-      "dhcpcd",
-    ),
-};
+/** Where dhcpcd's private /run and /var/lib/dhcpcd come from (see above). */
+export type DhcpcdPrivateDirs = "unshare" | "service";
 
-export function createDhcpcdAdapter(options?: AdapterOptions): DhcpAdapter {
+function dhcpcdArgs(config: string, hookPath: string, clientTimeoutS: number, iface: string): string[] {
+  return [
+    ...["-4", "--test"],
+    ...["-f", config],
+    ...["-c", hookPath],
+    // empty clientid: the hardware address, like the other clients (no DUID needed)
+    ...["-I", ""],
+    ...["-o", "classless_static_routes"],
+    ...["-t", String(clientTimeoutS)],
+    iface,
+  ];
+}
+
+// our own config: nothing from /etc/dhcpcd.conf (hooks, persistent, duid) applies
+async function writeConfig(dir: string): Promise<string> {
+  const config = join(dir, "dhcpcd.conf");
+  await writeFile(config, CONFIG);
+  return config;
+}
+
+function dhcpcdSpec(privateDirs: DhcpcdPrivateDirs): ExchangeSpec {
+  return {
+    client: "dhcpcd",
+    hook: {
+      reason: "$reason",
+      leaseReasons: ["TEST", "BOUND", "REBOOT"],
+      variables: [
+        "interface",
+        "new_ip_address",
+        "new_subnet_cidr",
+        "new_subnet_mask",
+        "new_dhcp_server_identifier",
+        "new_dhcp_lease_time",
+        "new_routers",
+        "new_classless_static_routes",
+      ],
+      endGroup: true,
+      // Debian's and Ubuntu's build (--privsepuser)
+      groupUser: "dhcpcd",
+    },
+    programs: privateDirs === "unshare" ? ["unshare", "sh", "dhcpcd"] : ["sh", "dhcpcd"],
+    async command({ iface, dir, hookPath, clientTimeoutS, programs }) {
+      const args = dhcpcdArgs(await writeConfig(dir), hookPath, clientTimeoutS, iface);
+      // a root leader: dhcpcd's main process drops to its own user, and the hook's `kill 0`
+      // must end the leader for the run to see the exchange over and reap the rest
+      if (privateDirs === "service")
+        return {
+          file: programPath(programs, "sh"),
+          args: ["-c", '"$@"', "sh", programPath(programs, "dhcpcd"), ...args],
+        };
+      const runDir = join(dir, "run");
+      const dbDir = join(dir, "db");
+      await mkdir(runDir);
+      await mkdir(dbDir);
+      return {
+        file: programPath(programs, "unshare"),
+        args: [
+          ...["--mount", "--propagation", "private", "--"],
+          ...[programPath(programs, "sh"), "-c", MOUNT_PRIVATE_DIRS, "sh", runDir, dbDir],
+          programPath(programs, "dhcpcd"),
+          ...args,
+        ],
+      };
+    },
+    noAnswer: /timed out/,
+    parse: (v) =>
+      toLease(
+        {
+          ip: v.get("new_ip_address"),
+          prefix: v.get("new_subnet_cidr") || v.get("new_subnet_mask"),
+          server: v.get("new_dhcp_server_identifier"),
+          leaseSeconds: v.get("new_dhcp_lease_time"),
+          routers: v.get("new_routers"),
+          classless: v.get("new_classless_static_routes")
+            ? parseClasslessPairs(v.get("new_classless_static_routes") ?? "")
+            : undefined,
+        },
+        "dhcpcd",
+      ),
+  };
+}
+
+export const dhcpcdExchange: ExchangeSpec = dhcpcdSpec("unshare");
+export const dhcpcdServiceExchange: ExchangeSpec = dhcpcdSpec("service");
+
+// "service" exchanges share the service's one /run/.pid: dhcpcd refuses to start while
+// another holds its lock, so they take turns.
+let turn: Promise<unknown> = Promise.resolve();
+function oneAtATime<T>(task: () => Promise<T>): Promise<T> {
+  const mine = turn.then(task, task);
+  turn = mine.catch(() => undefined);
+  return mine;
+}
+
+export interface DhcpcdAdapterOptions extends AdapterOptions {
+  /**
+   * @default "unshare" when this process holds CAP_SYS_ADMIN, else "service" (the
+   * hardened unit, which provides the private directories itself)
+   */
+  readonly privateDirs?: DhcpcdPrivateDirs;
+}
+
+export function createDhcpcdAdapter(options?: DhcpcdAdapterOptions): DhcpAdapter {
   const runner = runnerOf(options);
+  const privateDirs = options?.privateDirs ?? (hasEffectiveCapability(CAP_SYS_ADMIN) ? "unshare" : "service");
+  const spec = privateDirs === "unshare" ? dhcpcdExchange : dhcpcdServiceExchange;
   return {
     name: "dhcpcd",
-    available: () => installed(dhcpcdExchange),
-    discover: (iface, discoverOptions) => exchange(runner, iface, discoverOptions, dhcpcdExchange),
+    available: () => installed(spec),
+    discover: (iface, discoverOptions) =>
+      privateDirs === "unshare"
+        ? exchange(runner, iface, discoverOptions, spec)
+        : oneAtATime(() => exchange(runner, iface, discoverOptions, spec)),
   };
 }

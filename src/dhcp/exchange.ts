@@ -69,7 +69,11 @@ export async function exchange(
     const { hookPath, leasePath } = await writeHook(dir, spec.hook);
     const clientTimeoutS = Math.max(1, Math.floor((options.timeoutMs - EXIT_MARGIN_MS) / 1000));
     const { file, args } = await spec.command({ iface, dir, hookPath, clientTimeoutS, programs });
-    const result = await runner(file, args, { timeoutMs: options.timeoutMs, graceMs: KILL_GRACE_MS });
+    const result = await runner(file, args, {
+      timeoutMs: options.timeoutMs,
+      graceMs: KILL_GRACE_MS,
+      ...(spec.hook.groupUser === undefined ? {} : { groupUser: spec.hook.groupUser }),
+    });
     const values = await readHookLease(leasePath);
     if (values !== undefined) return spec.parse(values);
     const output = `${result.stderr}\n${result.stdout}`;

@@ -22,6 +22,12 @@ export interface HookSpec {
    * Safe because exchanges always run in a fresh process group of their own (util/exec run()).
    */
   readonly endGroup: boolean;
+  /**
+   * The user the client's privilege-separated processes switch to (dhcpcd). A root without
+   * CAP_KILL (the hardened unit) may not signal them, so `kill 0` leaves them behind; the
+   * exchange's run ends them as that user once its root leader is gone (RunOptions.groupUser).
+   */
+  readonly groupUser?: string;
 }
 
 export const HOOK_FILE = "hook.sh";

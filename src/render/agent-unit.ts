@@ -8,12 +8,16 @@ import { SystemdUnit, type IniEntry } from "./systemd-unit.js";
 const NET_CAPABILITIES = ["CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_NET_BIND_SERVICE"];
 // dhcpcd >= 9 separates privileges: it chroots to /usr/lib/dhcpcd and drops to its own
 // user, and its packet-receiving child exits when that fails ("ps_dropprivs: chroot:
-// Operation not permitted"). And holdfast's dhcpcd adapter (src/dhcp/dhcpcd.ts) runs it
-// under `unshare --mount` with bind mounts over its compiled-in /run and /var/lib/dhcpcd.
-// So a unit that may run dhcpcd (dhcpClient dhcpcd or auto) also gets these, and its
-// exposure score rises from 2.0 to 2.9 (test/render/unit-tools.test.ts measures both).
-const DHCPCD_CAPABILITIES = ["CAP_SETUID", "CAP_SETGID", "CAP_SYS_CHROOT", "CAP_SYS_ADMIN"];
-const DHCPCD_SYSCALLS = ["@mount", "@setuid"];
+// Operation not permitted"). So a unit that may run dhcpcd (dhcpClient dhcpcd or auto) also
+// gets these, and chroot(2) (in @mount) with @setuid; its exposure score rises from 2.0 to
+// 2.5 (test/render/unit-tools.test.ts measures both). SETUID also lets the agent end
+// dhcpcd's processes as their own user, where root without CAP_KILL may not (util/exec.ts).
+const DHCPCD_CAPABILITIES = ["CAP_SETUID", "CAP_SETGID", "CAP_SYS_CHROOT"];
+const DHCPCD_SYSCALLS = ["chroot", "@setuid"];
+// dhcpcd's run and db dirs are compiled in, and in test mode it locks /run/.pid: the unit
+// gives it private ones, so the agent needs no mount namespace (CAP_SYS_ADMIN, 0.4 more
+// exposure) of its own to keep dhcpcd off the host's (src/dhcp/dhcpcd.ts, "service").
+const DHCPCD_PRIVATE_DIRS = ["/run:mode=0755", "/var/lib/dhcpcd:mode=0700"];
 
 const DEFAULT_STATE_PARENT = "/var/lib/";
 const DEFAULT_RUNTIME_PARENT = "/run/";
@@ -74,6 +78,16 @@ function writablePaths(config: Config): IniEntry[] {
   } else entries.push(["ReadWritePaths", config.runDir]);
   // "-": a missing node-exporter directory must not stop the agent from holding addresses.
   if (config.metrics?.textfile) entries.push(["ReadWritePaths", `-${dirname(config.metrics.textfile)}`]);
+  if (mayRunDhcpcd(config)) {
+    entries.push(["TemporaryFileSystem", DHCPCD_PRIVATE_DIRS]);
+    // what the agent writes under /run must stay on the host's, or `holdfast status` and
+    // node_exporter would read an empty directory
+    const shared = [config.runDir, config.metrics?.textfile && `-${dirname(config.metrics.textfile)}`]
+      .filter((path): path is string => !!path)
+      .map((path) => (path.startsWith("-") ? `-${resolveRunAlias(path.slice(1))}` : resolveRunAlias(path)))
+      .filter((path) => path.replace(/^-/, "").startsWith(DEFAULT_RUNTIME_PARENT));
+    if (shared.length > 0) entries.push(["BindPaths", shared]);
+  }
   return entries;
 }
 
@@ -110,8 +124,7 @@ function sandbox(config: Config): IniEntry[] {
     // AF_PACKET: the DHCP clients' raw sockets. AF_INET6 costs no exposure and keeps
     // dhcpcd, which opens IPv6 sockets when built with INET6, from failing at start.
     ["RestrictAddressFamilies", ["AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK", "AF_PACKET"]],
-    // dhcpcd's adapter needs a mount namespace of its own; nothing needs any other kind
-    ["RestrictNamespaces", dhcpcd ? "mnt" : true],
+    ["RestrictNamespaces", true],
     ["RestrictRealtime", true],
     ["RestrictSUIDSGID", true],
     ["LockPersonality", true],

@@ -1,4 +1,5 @@
 import { spawn, type SpawnOptions } from "node:child_process";
+import { readFileSync } from "node:fs";
 
 export interface RunOptions {
   /** deadline for the whole run; the process group is ended when it passes */
@@ -8,6 +9,12 @@ export interface RunOptions {
   readonly input?: string;
   /** how long SIGTERM gets before SIGKILL */
   readonly graceMs?: number;
+  /**
+   * A user some members of the group switch to (dhcpcd's privilege separation). A root
+   * without CAP_KILL, as in the hardened unit, may not signal them, so every signal to the
+   * group is also sent as that user (needs CAP_SETUID, which such units keep).
+   */
+  readonly groupUser?: string;
 }
 
 export interface RunResult {
@@ -26,12 +33,34 @@ export type Runner = (file: string, args: readonly string[], options?: RunOption
 /** How long output may keep flowing after the leader exited before the pipes are closed. */
 const PIPE_DRAIN_MS = 250;
 
-/** Process groups of runs still under way, so a stopping agent can end them (no client outlives it). */
-const liveGroups = new Set<number>();
+/**
+ * Process groups of runs still under way (with their RunOptions.groupUser), so a stopping
+ * agent can end them (no client outlives it).
+ */
+const liveGroups = new Map<number, string | undefined>();
 
 /** Ends every run still under way (SIGKILL to each process group). */
 export function endAllRuns(): void {
-  for (const pid of liveGroups) signalGroup(pid, "SIGKILL");
+  for (const [pid, user] of liveGroups) endGroup(pid, "SIGKILL", user);
+}
+
+/** Signals a run's group as this process and, when some members run as `user`, as that user too. */
+function endGroup(pid: number, signal: NodeJS.Signals, user: string | undefined): void {
+  try {
+    process.kill(-pid, signal);
+  } catch (error) {
+    // ESRCH: nobody left. EPERM: only members this process may not signal.
+    if ((error as NodeJS.ErrnoException).code === "ESRCH") return;
+  }
+  if (user === undefined) return;
+  const uid = uidOf(user);
+  if (uid === undefined) return;
+  // a child that switches to the user (libuv: setgroups, setuid) and signals as it
+  const asUser = spawn("sh", ["-c", 'kill -s "$1" -- "-$2"', "sh", signal.slice(3), String(pid)], {
+    stdio: "ignore",
+    uid,
+  });
+  asUser.on("error", () => undefined);
 }
 
 /** Signals the process group `pid` leads; false when the group is gone (ESRCH). */
@@ -49,6 +78,19 @@ export function signalPid(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
+/** A user's uid from /etc/passwd (system users such as dhcpcd's live there), or undefined. */
+function uidOf(user: string): number | undefined {
+  let passwd: string;
+  try {
+    passwd = readFileSync("/etc/passwd", "utf8");
+  } catch {
+    return undefined;
+  }
+  const entry = passwd.split("\n").find((line) => line.startsWith(`${user}:`));
+  const uid = Number(entry?.split(":")[2]);
+  return entry !== undefined && Number.isInteger(uid) && uid > 0 ? uid : undefined;
+}
+
 /**
  * Runs a command in its own process group with a deadline and always reaps the whole
  * group: DHCP clients fork helpers (dhcpcd's privilege separation) that would otherwise
@@ -64,7 +106,7 @@ export const run: Runner = (file, args, options = {}) =>
       cwd: options.cwd,
     };
     const child = spawn(file, [...args], spawnOptions);
-    if (child.pid !== undefined) liveGroups.add(child.pid);
+    if (child.pid !== undefined) liveGroups.set(child.pid, options.groupUser);
     let stdout = "";
     let stderr = "";
     let timedOut = false;
@@ -80,9 +122,9 @@ export const run: Runner = (file, args, options = {}) =>
         ? undefined
         : setTimeout(() => {
             timedOut = true;
-            if (child.pid !== undefined) signalGroup(child.pid, "SIGTERM");
+            if (child.pid !== undefined) endGroup(child.pid, "SIGTERM", options.groupUser);
             killTimer = setTimeout(() => {
-              if (child.pid !== undefined) signalGroup(child.pid, "SIGKILL");
+              if (child.pid !== undefined) endGroup(child.pid, "SIGKILL", options.groupUser);
             }, options.graceMs ?? 1000);
           }, options.timeoutMs);
     let drainTimer: NodeJS.Timeout | undefined;
@@ -106,7 +148,7 @@ export const run: Runner = (file, args, options = {}) =>
       clearTimeout(drainTimer);
       // Whatever the leader left behind in its group goes with it.
       if (child.pid !== undefined) {
-        signalGroup(child.pid, "SIGKILL");
+        endGroup(child.pid, "SIGKILL", options.groupUser);
         liveGroups.delete(child.pid);
       }
       resolve({

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { dhclientExchange } from "../../src/dhcp/dhclient.js";
-import { dhcpcdExchange } from "../../src/dhcp/dhcpcd.js";
+import { dhcpcdExchange, dhcpcdServiceExchange } from "../../src/dhcp/dhcpcd.js";
 import { exchange, type ExchangeSpec } from "../../src/dhcp/exchange.js";
 import { udhcpcExchange } from "../../src/dhcp/udhcpc.js";
 import type { Runner } from "../../src/util/exec.js";
@@ -33,7 +33,7 @@ function recordingRunner(): { runner: Runner; calls: string[][] } {
 
 describe("one DHCP exchange", () => {
   it.each(
-    [udhcpcExchange, dhcpcdExchange, dhclientExchange].flatMap((spec) =>
+    [udhcpcExchange, dhcpcdExchange, dhcpcdServiceExchange, dhclientExchange].flatMap((spec) =>
       ["-k", "-r", "--release", ".x", "a b", "sixteen-chars-00"].map((iface) => ({
         spec,
         iface,
@@ -59,6 +59,7 @@ describe("one DHCP exchange", () => {
     it.each([
       { spec: udhcpcExchange, client: "udhcpc" },
       { spec: dhcpcdExchange, client: "dhcpcd" },
+      { spec: dhcpcdServiceExchange, client: "dhcpcd" },
       { spec: dhclientExchange, client: "dhclient" },
     ])("$client: every program is started by its absolute path", async ({ spec }) => {
       process.env.PATH = "/usr/bin:/bin";
