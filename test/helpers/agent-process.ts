@@ -123,11 +123,13 @@ export const FOREVER = 0xffffffff;
 /** Commands of every process in a namespace, except the ones given. */
 export async function processesIn(ns: Netns, except: readonly number[] = []): Promise<string[]> {
   const pids = (await ns.pids()).filter((p) => !except.includes(p));
-  return pids.map((pid) => {
+  // a process that exits between the listing and the read (the agent's one-shot `ip` reads)
+  // does not remain: leave it out
+  return pids.flatMap((pid) => {
     try {
-      return `${pid}:${readFileSync(`/proc/${pid}/comm`, "utf8").trim()}`;
+      return [`${pid}:${readFileSync(`/proc/${pid}/comm`, "utf8").trim()}`];
     } catch {
-      return `${pid}:gone`;
+      return [];
     }
   });
 }
