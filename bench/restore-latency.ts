@@ -5,6 +5,7 @@
  * then the agent's RSS and CPU time after an idle minute.
  *
  *   npm run build && npx tsx bench/restore-latency.ts [--rounds 100] [--idle 60] [--node /path/to/node]
+ *     [--node-options="<flags>"]   (default: the agent's own, src/agent/node-options.ts; "" for none)
  *
  * Runs only in namespaces it creates; needs root.
  */
@@ -14,6 +15,7 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
+import { AGENT_NODE_OPTIONS } from "../src/agent/node-options.js";
 import { Netns } from "../src/lab/netns.js";
 
 const { values } = parseArgs({
@@ -21,9 +23,11 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "100" },
     idle: { type: "string", default: "60" },
     node: { type: "string", default: process.execPath },
+    "node-options": { type: "string", default: AGENT_NODE_OPTIONS.join(" ") },
   },
 });
 const rounds = Number(values.rounds);
+const nodeOptions = values["node-options"].split(" ").filter(Boolean);
 const idleSeconds = Number(values.idle);
 const CIDR = "198.18.0.10/22";
 const bundle = resolve("dist/holdfast.mjs");
@@ -63,9 +67,14 @@ try {
     ].join("\n"),
   );
   const monitor = ns.spawn("ip", ["-ts", "-o", "monitor", "address"], { stdout: join(dir, "monitor.log") });
-  const agent = ns.spawn(values.node, [bundle, "agent", "--config", join(dir, "holdfast.yaml")], {
-    stdout: join(dir, "agent.log"),
-  });
+  const spawnedAt = Date.now();
+  const agent = ns.spawn(
+    values.node,
+    [...nodeOptions, bundle, "agent", "--config", join(dir, "holdfast.yaml")],
+    {
+      stdout: join(dir, "agent.log"),
+    },
+  );
   const held = async () =>
     (await ns.exec("ip", ["-o", "-4", "addr", "show", "dev", "pn0"])).stdout.includes(CIDR);
   for (let i = 0; !(await held()); i++) {
@@ -89,6 +98,7 @@ try {
   // Pair each deletion of the held address with the next re-addition.
   const latencies: number[] = [];
   let deletedAt: number | undefined;
+  let firstHeldAt: number | undefined;
   const lines = createInterface({
     input: (await import("node:fs")).createReadStream(join(dir, "monitor.log")),
   });
@@ -97,6 +107,7 @@ try {
     const at = stamp(line);
     if (at === undefined) continue;
     if (line.includes("Deleted")) deletedAt = at;
+    else if (firstHeldAt === undefined) firstHeldAt = at;
     else if (deletedAt !== undefined) {
       latencies.push(at - deletedAt);
       deletedAt = undefined;
@@ -118,8 +129,9 @@ try {
 
   const f = (n: number) => n.toFixed(1);
   console.log(
-    `restore-latency (${nodeVersion}, ${latencies.length}/${rounds} deletions paired from ip -ts monitor)`,
+    `restore-latency (${nodeVersion} ${nodeOptions.join(" ") || "(no node options)"}, ${latencies.length}/${rounds} deletions paired from ip -ts monitor)`,
   );
+  console.log(`  agent start to address held: ${f((firstHeldAt ?? NaN) - spawnedAt)} ms (static address)`);
   console.log(
     `  p50 ${f(percentile(latencies, 50))} ms   p99 ${f(percentile(latencies, 99))} ms   max ${f(latencies.at(-1) ?? NaN)} ms`,
   );

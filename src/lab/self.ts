@@ -19,7 +19,11 @@ export function bundlePath(candidates: readonly string[] = bundleCandidates()): 
   });
 }
 
-/** `node <bundle> <sub> <args…>` as file + args, for Netns.spawn. */
-export function selfCommand(sub: string, args: readonly string[]): { file: string; args: string[] } {
-  return { file: process.execPath, args: [bundlePath(), sub, ...args] };
+/** `node [nodeOptions…] <bundle> <sub> <args…>` as file + args, for Netns.spawn. */
+export function selfCommand(
+  sub: string,
+  args: readonly string[],
+  nodeOptions: readonly string[] = [],
+): { file: string; args: string[] } {
+  return { file: process.execPath, args: [...nodeOptions, bundlePath(), sub, ...args] };
 }

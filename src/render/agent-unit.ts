@@ -1,3 +1,4 @@
+import { AGENT_NODE_OPTIONS } from "../agent/node-options.js";
 import type { Config } from "../config/schema.js";
 import { NODE_PATHS, generatedMarker, resolveRunAlias } from "./paths.js";
 import { SystemdUnit, type IniEntry } from "./systemd-unit.js";
@@ -9,7 +10,7 @@ const NET_CAPABILITIES = ["CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_NET_BIND_SERVICE"
 // dhcpcd >= 9 separates privileges: it chroots to /usr/lib/dhcpcd and drops to its own
 // user, and its packet-receiving child exits when that fails ("ps_dropprivs: chroot:
 // Operation not permitted"). So a unit that may run dhcpcd (dhcpClient dhcpcd or auto) also
-// gets these, and chroot(2) (in @mount) with @setuid; its exposure score rises from 2.0 to
+// gets these, and chroot(2) (in @mount) with @setuid; its exposure score rises from 1.9 to
 // 2.5 (test/render/unit-tools.test.ts measures both). SETUID also lets the agent end
 // dhcpcd's processes as their own user, where root without CAP_KILL may not (util/exec.ts).
 const DHCPCD_CAPABILITIES = ["CAP_SETUID", "CAP_SETGID", "CAP_SYS_CHROOT"];
@@ -128,7 +129,9 @@ function sandbox(config: Config): IniEntry[] {
     ["RestrictRealtime", true],
     ["RestrictSUIDSGID", true],
     ["LockPersonality", true],
-    // No MemoryDenyWriteExecute=: V8's JIT maps code pages writable, then executable.
+    // Only because the agent runs --jitless (AGENT_NODE_OPTIONS): V8's compilers map code
+    // pages writable, then executable, and Node dies of SIGTRAP at start under this without it.
+    ["MemoryDenyWriteExecute", true],
     ["KeyringMode", "private"],
     ["SystemCallArchitectures", "native"],
     ["SystemCallFilter", "@system-service"],
@@ -169,6 +172,8 @@ export function agentUnit(config: Config, configPath: string = NODE_PATHS.config
         entries: [
           ["Type", "exec"],
           ["ExecStart", `${NODE_PATHS.launcher} agent --config ${configPath}`],
+          // quoted: systemd splits Environment= on spaces
+          ["Environment", `"NODE_OPTIONS=${AGENT_NODE_OPTIONS.join(" ")}"`],
           ["Restart", "always"],
           ["RestartSec", "1s"],
           ...writablePaths(config),

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { AGENT_NODE_OPTIONS } from "../../src/agent/node-options.js";
 import type { Netns, NsExit, NsProcess } from "../../src/lab/netns.js";
 
 export const BUNDLE = resolve("dist/holdfast.mjs");
@@ -62,9 +63,13 @@ export function runAgent(
   const configPath = join(dir, "holdfast.json");
   writeFileSync(configPath, JSON.stringify({ version: 1, stateDir, runDir, ...config }, null, 2));
   const logPath = join(dir, `agent-${Date.now()}.log`);
-  const proc = ns.spawn(options.node ?? NODE20, [BUNDLE, "agent", "--config", configPath], {
-    stdout: logPath,
-  });
+  const proc = ns.spawn(
+    options.node ?? NODE20,
+    [...AGENT_NODE_OPTIONS, BUNDLE, "agent", "--config", configPath],
+    {
+      stdout: logPath,
+    },
+  );
   const logs = () =>
     (existsSync(logPath) ? readFileSync(logPath, "utf8") : "")
       .split("\n")

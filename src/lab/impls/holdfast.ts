@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { AGENT_NODE_OPTIONS } from "../../agent/node-options.js";
 import type { ConfigInput } from "../../config/schema.js";
 import { selfCommand } from "../self.js";
 import type { Impl, ImplContext } from "./types.js";
@@ -35,6 +36,6 @@ export const holdfast: Impl = {
     const config = join(ctx.dir, "holdfast.yaml");
     await mkdir(join(ctx.stateDir, "holdfast"), { recursive: true });
     await writeFile(config, `# holdfast lab\n${stringify(holdfastConfig(ctx))}`);
-    return selfCommand("agent", ["--config", config]);
+    return selfCommand("agent", ["--config", config], AGENT_NODE_OPTIONS);
   },
 };

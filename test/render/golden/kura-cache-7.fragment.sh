@@ -112,6 +112,7 @@ StartLimitIntervalSec=0
 [Service]
 Type=exec
 ExecStart=/usr/local/bin/holdfast agent --config /etc/holdfast/holdfast.yaml
+Environment="NODE_OPTIONS=--jitless"
 Restart=always
 RestartSec=1s
 StateDirectory=holdfast
@@ -142,6 +143,7 @@ RestrictNamespaces=yes
 RestrictRealtime=yes
 RestrictSUIDSGID=yes
 LockPersonality=yes
+MemoryDenyWriteExecute=yes
 KeyringMode=private
 SystemCallArchitectures=native
 SystemCallFilter=@system-service

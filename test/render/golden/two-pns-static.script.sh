@@ -126,6 +126,7 @@ StartLimitIntervalSec=0
 [Service]
 Type=exec
 ExecStart=/usr/local/bin/holdfast agent --config /etc/holdfast/holdfast.yaml
+Environment="NODE_OPTIONS=--jitless"
 Restart=always
 RestartSec=1s
 ReadWritePaths=/srv/holdfast/state
@@ -154,6 +155,7 @@ RestrictNamespaces=yes
 RestrictRealtime=yes
 RestrictSUIDSGID=yes
 LockPersonality=yes
+MemoryDenyWriteExecute=yes
 KeyringMode=private
 SystemCallArchitectures=native
 SystemCallFilter=@system-service
