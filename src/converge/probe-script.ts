@@ -1,3 +1,4 @@
+import { CLIENT_PIDS_LIB } from "../render/client-pids.js";
 import { NODE_PATHS, UNIT_NAME } from "../render/paths.js";
 import { shellQuote } from "../render/shell.js";
 
@@ -34,13 +35,13 @@ out service_active "$(systemctl is-active ${UNIT_NAME} 2>/dev/null)"
 out service_enabled "$(systemctl is-enabled ${UNIT_NAME} 2>/dev/null)"
 networkd=$(systemctl is-active systemd-networkd 2>/dev/null)
 nm=$(systemctl is-active NetworkManager 2>/dev/null)
-# pids of a DHCP client (comm $1) naming interface $2 on its command line, with their unit
+holdfast_as_root() { as_root "$@"; }
+${CLIENT_PIDS_LIB}
+# pid:unit of each DHCP client $1 serving interface $2 alone
 client_pids() {
-  local dir
-  for dir in /proc/[0-9]*; do
-    [ "$(cat "$dir/comm" 2>/dev/null)" = "$1" ] || continue
-    { tr '\\0' '\\n' <"$dir/cmdline"; } 2>/dev/null | grep -Fxq -- "$2" || continue
-    printf '%s:%s ' "\${dir#/proc/}" "$(grep -o '[^/]*[.]service$' "$dir/cgroup" 2>/dev/null | head -n 1)"
+  local pid
+  for pid in $(holdfast_client_pids "$1" "$2"); do
+    printf '%s:%s ' "$pid" "$(grep -o '[^/]*[.]service$' "/proc/$pid/cgroup" 2>/dev/null | head -n 1)"
   done
 }
 for i in "\${ifaces[@]}"; do

@@ -1,8 +1,10 @@
+import { CLIENT_PIDS_LIB } from "./client-pids.js";
+
 /**
  * The install script's fixed bash functions that take over from what ran before and
- * start the agent: retire renew-forever dhclients without releasing their lease, tell
- * systemd-networkd / NetworkManager to leave the interfaces alone, start the unit, wait
- * until every attachment is held. Same rules as install-lib.ts: data only from the
+ * start the agent: retire renew-forever DHCP clients (dhclient, dhcpcd) without releasing
+ * their lease, tell systemd-networkd / NetworkManager to leave the interfaces alone, start
+ * the unit, wait until every attachment is held. Same rules as install-lib.ts: data only from the
  * `holdfast_*` variables, every step checked.
  */
 
@@ -22,29 +24,7 @@ const STATUS_JS = [
   `});`,
 ].join("\n");
 
-export const INSTALL_ACTIVATE_LIB = `# Whether process $2 shares this script's namespace of kind $1 (net, mnt). Reading another
-# user's namespace links needs root, hence holdfast_as_root; unreadable counts as "not ours".
-holdfast_same_ns() {
-  local ours theirs
-  ours=$(readlink "/proc/self/ns/$1") || return 1
-  theirs=$(holdfast_as_root readlink "/proc/$2/ns/$1" 2>/dev/null) || return 1
-  [ -n "$theirs" ] && [ "$theirs" = "$ours" ]
-}
-
-# Prints the PIDs of dhclient processes that name interface $1 on their command line. Only
-# those in this network namespace: a dhclient in a container, pod or lab namespace on the
-# same host serves a different $1 and is none of our business.
-holdfast_dhclient_pids() {
-  local dir
-  for dir in /proc/[0-9]*; do
-    [ "$(cat "$dir/comm" 2>/dev/null)" = dhclient ] || continue
-    { tr '\\0' '\\n' <"$dir/cmdline"; } 2>/dev/null | grep -Fx -- "$1" >/dev/null || continue
-    holdfast_same_ns net "\${dir#/proc/}" || continue
-    printf '%s\\n' "\${dir#/proc/}"
-  done
-  return 0
-}
-
+export const INSTALL_ACTIVATE_LIB = `${CLIENT_PIDS_LIB}
 # A DHCP lease's address gets no expiry, so nothing can remove it between stopping its
 # client and the agent holding it (which re-asserts the same address).
 holdfast_seed_forever() {
@@ -75,25 +55,35 @@ holdfast_retire_unit() {
   holdfast_log "$1: disabled and killed (SIGKILL, no lease release)"
 }
 
-holdfast_stop_dhclient() {
-  local pid unit main
-  for pid in $(holdfast_dhclient_pids "$1"); do
-    holdfast_seed_forever "$1" || return 1
-    # Its cgroup names a unit of this host's systemd only when it shares our mount namespace
-    # (a container on the host network has its own init and units).
-    unit=""
-    if holdfast_same_ns mnt "$pid"; then
-      unit=$(grep -o '[^/]*[.]service$' "/proc/$pid/cgroup" 2>/dev/null | head -n 1)
-    fi
-    main=""
-    [ -n "$unit" ] && main=$(systemctl show -p MainPID --value "$unit" 2>/dev/null)
-    if [ -n "$unit" ] && [ "$unit" != "$holdfast_unit" ] && [ "$main" = "$pid" ]; then
-      holdfast_retire_unit "$unit" || return 1
-    else
-      holdfast_as_root kill -KILL "$pid" || return 1
-      holdfast_log "$1: killed dhclient $pid (SIGKILL, no lease release); remove whatever starts it at boot (e.g. /etc/network/interfaces)"
-    fi
-    holdfast_changed "$1: dhclient $pid stopped"
+# A renew-forever client serving $1 alone (the incident's dhclient, a per-interface dhcpcd): its lease is
+# made permanent, then the client goes without releasing it.
+holdfast_stop_clients() {
+  local client pid unit main
+  for client in dhclient dhcpcd; do
+    for pid in $(holdfast_client_pids "$client" "$1"); do
+      # gone already: a dhcpcd helper that went with the main process retired just before
+      [ -d "/proc/$pid" ] || continue
+      holdfast_seed_forever "$1" || return 1
+      # Its cgroup names a unit of this host's systemd only when it shares our mount namespace
+      # (a container on the host network has its own init and units).
+      unit=""
+      if holdfast_same_ns mnt "$pid"; then
+        unit=$(grep -o '[^/]*[.]service$' "/proc/$pid/cgroup" 2>/dev/null | head -n 1)
+      fi
+      main=""
+      [ -n "$unit" ] && main=$(systemctl show -p MainPID --value "$unit" 2>/dev/null)
+      if [ -n "$unit" ] && [ "$unit" != "$holdfast_unit" ] && [ "$main" = "$pid" ]; then
+        holdfast_retire_unit "$unit" || return 1
+      elif [ "$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')" = "$pid" ]; then
+        # a daemon leading its own group (dhcpcd's privilege-separated helpers are in it)
+        holdfast_as_root kill -KILL -- "-$pid" || return 1
+        holdfast_log "$1: killed $client $pid and its group (SIGKILL, no lease release); remove whatever starts it at boot"
+      else
+        holdfast_as_root kill -KILL "$pid" || return 1
+        holdfast_log "$1: killed $client $pid (SIGKILL, no lease release); remove whatever starts it at boot (e.g. /etc/network/interfaces)"
+      fi
+      holdfast_changed "$1: $client $pid stopped"
+    done
   done
 }
 
@@ -198,7 +188,7 @@ holdfast_install_steps() {
   before=$((holdfast_changes - before))
   holdfast_adopt || return 1
   for iface in "\${holdfast_interfaces[@]}"; do
-    holdfast_stop_dhclient "$iface" || return 1
+    holdfast_stop_clients "$iface" || return 1
   done
   holdfast_quiet_networkd || return 1
   holdfast_quiet_networkmanager || return 1

@@ -3,12 +3,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseProbe } from "../../src/converge/probe.js";
+import { probeScript } from "../../src/converge/probe-script.js";
 import { AddressWatch } from "../../src/lab/address-watch.js";
 import { bootNode, type BootedNode } from "../../src/lab/booted-node.js";
 import { bundlePath } from "../../src/lab/self.js";
 import { createTopology, type LabNode, type Topology } from "../../src/lab/topology.js";
 import { run } from "../../src/util/exec.js";
+import type { NsProcess } from "../../src/lab/netns.js";
 import { ensureRootfs } from "../helpers/booted-node.js";
+import { startProbes, startUpServer, upUrl, type ProbeRecorder } from "../helpers/probe-recorder.js";
 import { uniquePrefix } from "../helpers/topology.js";
 
 /*
@@ -16,6 +20,8 @@ import { uniquePrefix } from "../helpers/topology.js";
  * /run and /var/lib/dhcpcd instead of CAP_SYS_ADMIN, and dhcpcd's privilege separation runs
  * its main process as the dhcpcd user, which root without CAP_KILL cannot signal. This is
  * the default client on Ubuntu 24.04 (no dhclient, no busybox), so `auto` lands here.
+ * Beside it, a second node whose address a per-interface dhcpcd unit holds is taken over:
+ * adopted, the old unit retired without a release, no probe lost.
  */
 
 const built = await ensureRootfs();
@@ -24,14 +30,27 @@ if (skip !== undefined) console.warn(`\n*** SKIPPED: test/render/booted-dhcpcd.t
 
 const LEASE_SECONDS = 10;
 const NODE = { name: "n1", ip: "198.18.0.10" };
+/** held by `dhcpcd -B -4 pn0` under Restart=always, the incident's unit with dhcpcd */
+const OLD = { name: "n2", ip: "198.18.0.11" };
+const OLD_UNIT = "pn-dhcpcd.service";
+const OLD_UNIT_TEXT = [
+  "[Unit]",
+  "Description=PN DHCP (dhcpcd, renew forever)",
+  "[Service]",
+  "ExecStart=/usr/sbin/dhcpcd -B -4 pn0",
+  "Restart=always",
+  "[Install]",
+  "WantedBy=multi-user.target",
+  "",
+].join("\n");
 const EXPOSURE_BOUND = 2.5;
 
 const numbers: Record<string, number | string> = {};
 
-function spec(): object {
+function spec(name = NODE.name): object {
   return {
     version: 1,
-    node: { name: NODE.name },
+    node: { name },
     agent: {
       install: "embedded",
       config: {
@@ -57,10 +76,30 @@ describe.skipIf(skip !== undefined)("dhcpcd under the hardened unit on a booted 
   let lab: LabNode;
   let watch: AddressWatch;
   let script: string;
+  let old: BootedNode;
+  let oldLab: LabNode;
+  let oldWatch: AddressWatch;
+  let oldScript: string;
+  let probes: ProbeRecorder;
+  let upServer: NsProcess;
+
+  async function render(name: string): Promise<string> {
+    const specPath = join(workDir, `${name}.json`);
+    await writeFile(specPath, JSON.stringify(spec(name)));
+    const rendered = await run(
+      process.execPath,
+      [bundlePath(), "render", "--spec", specPath, "--format", "script"],
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    if (rendered.code !== 0) throw new Error(`holdfast render failed: ${rendered.stderr}`);
+    return rendered.stdout;
+  }
 
   /** dhcpcd processes anywhere on the node (privsep retitles them "dhcpcd: ..."). */
-  async function dhcpcdProcesses(): Promise<string[]> {
-    const found = await node.exec("ps", ["-eo", "pid=,uid=,args="]);
+  async function dhcpcdProcesses(on: BootedNode = node): Promise<string[]> {
+    const found = await on.exec("ps", ["-eo", "pid=,uid=,args="]);
     return found.stdout
       .split("\n")
       .map((line) => line.trim())
@@ -83,28 +122,28 @@ describe.skipIf(skip !== undefined)("dhcpcd under the hardened unit on a booted 
       prefix: uniquePrefix("rd"),
       workDir,
       leaseSeconds: LEASE_SECONDS,
-      nodes: [NODE],
+      nodes: [NODE, OLD],
     });
-    lab = topo.nodes[0]!;
-    node = await bootNode({ rootfs, ns: lab.ns, name: NODE.name, workDir });
+    [lab, oldLab] = [topo.nodes[0]!, topo.nodes[1]!];
+    [node, old] = await Promise.all([
+      bootNode({ rootfs, ns: lab.ns, name: NODE.name, workDir }),
+      bootNode({ rootfs, ns: oldLab.ns, name: OLD.name, workDir }),
+    ]);
     watch = new AddressWatch(lab);
-    await watch.start();
-    const specPath = join(workDir, "spec.json");
-    await writeFile(specPath, JSON.stringify(spec()));
-    const rendered = await run(
-      process.execPath,
-      [bundlePath(), "render", "--spec", specPath, "--format", "script"],
-      {
-        timeoutMs: 60_000,
-      },
-    );
-    if (rendered.code !== 0) throw new Error(`holdfast render failed: ${rendered.stderr}`);
-    script = rendered.stdout;
+    oldWatch = new AddressWatch(oldLab);
+    await Promise.all([watch.start(), oldWatch.start()]);
+    upServer = startUpServer(oldLab.ns, workDir);
+    probes = startProbes(topo.runner, [{ name: OLD.name, url: upUrl(OLD.ip) }], workDir);
+    [script, oldScript] = await Promise.all([render(NODE.name), render(OLD.name)]);
   }, 180_000);
 
   afterAll(async () => {
     console.info(`\nbooted dhcpcd test numbers:\n${JSON.stringify(numbers, null, 2)}\n`);
+    probes?.stop();
+    upServer?.kill("SIGTERM");
     watch?.stop();
+    oldWatch?.stop();
+    await old?.destroy();
     await node?.destroy();
     await topo?.destroy();
     if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });
@@ -167,4 +206,72 @@ describe.skipIf(skip !== undefined)("dhcpcd under the hardened unit on a booted 
     await sleep(500);
     expect(await dhcpcdProcesses()).toEqual([]);
   }, 60_000);
+
+  it("GIVEN a node whose address a per-interface dhcpcd unit holds WHEN the script runs THEN the address is adopted with no probe lost, the old unit is retired without a release, and a reboot with Kea silent keeps it", async () => {
+    const install = await old.exec("sh", ["-c", `cat > /etc/systemd/system/${OLD_UNIT}`], {
+      input: OLD_UNIT_TEXT,
+    });
+    expect(install.code).toBe(0);
+    // dhcpcd sets this sysctl on start and exits when it cannot; nspawn mounts /proc/sys
+    // read-only, so it is set from the node's namespace, as a real host would let dhcpcd do
+    const sysctl = await oldLab.ns.exec("sysctl", ["-qw", "net.ipv4.conf.pn0.promote_secondaries=1"]);
+    expect(sysctl.code).toBe(0);
+    expect((await old.exec("systemctl", ["enable", "--now", "--quiet", OLD_UNIT])).code).toBe(0);
+    expect(await oldWatch.waitPresent(30_000)).toBe(true);
+    const reachable = await probes.firstOk(OLD.name, Date.now() - 30_000, 10_000);
+    expect(reachable).toBeDefined();
+    // the old client holds a lease that expires: what the incident's unit did, with dhcpcd
+    const before = await old.exec("ip", ["-4", "-o", "addr", "show", "dev", "pn0"]);
+    expect(before.stdout).toMatch(/dynamic|valid_lft \d+sec/);
+    expect((await dhcpcdProcesses(old)).some((line) => / dhcpcd: pn0 /.test(line))).toBe(true);
+    // converge's probe sees who holds it (the same finder as the script's), through the retitling
+    const probed = await old.exec("bash", ["-s"], { input: probeScript(["pn0"]) });
+    const holder = parseProbe(probed.stdout, ["pn0"]).interfaces[0]!;
+    expect(holder).toMatchObject({ holder: "dhcpcd", clientUnit: OLD_UNIT });
+
+    const start = Date.now();
+    const taken = await old.exec("bash", ["-c", "HOLDFAST_WAIT_SECONDS=60 bash -s"], {
+      input: oldScript,
+      timeoutMs: 120_000,
+    });
+    const end = Date.now();
+    expect(taken.stdout).toMatch(/^holdfast: n2: held pn0 198\.18\.0\.11\/22 /);
+    expect(taken.stderr).toContain(`${OLD_UNIT}: disabled and killed (SIGKILL, no lease release)`);
+    expect(taken.stderr).toMatch(/pn0: dhcpcd \d+ stopped/);
+    expect(taken.code).toBe(0);
+    await sleep(1000);
+    numbers["adopt: script run ms"] = end - start;
+    const during = probes.count(OLD.name, start, Date.now());
+    numbers["adopt: probe failures / total"] = `${during.failures}/${during.total}`;
+    expect(during.total).toBeGreaterThan(0);
+    expect(during.failures).toBe(0);
+    expect(oldWatch.samples.find((sample) => sample.t >= start && !sample.present)).toBeUndefined();
+
+    expect((await old.exec("systemctl", ["is-enabled", OLD_UNIT])).stdout.trim()).toBe("disabled");
+    expect(await dhcpcdProcesses(old)).toEqual([]);
+    const after = await old.exec("ip", ["-4", "-o", "addr", "show", "dev", "pn0"]);
+    expect(after.stdout).toContain("valid_lft forever preferred_lft forever");
+    const held = JSON.parse((await old.exec("holdfast", ["status", "--json"])).stdout) as {
+      attachments: { state: string; origin: string }[];
+    };
+    expect(held.attachments[0]).toMatchObject({ state: "held", origin: "cache" });
+
+    // a reboot with Kea silent: the NIC comes up bare, the cache brings the address back
+    const kea = topo.kea!;
+    kea.silence();
+    try {
+      await old.poweroff();
+      await oldLab.recreateLink();
+      expect(await oldLab.addresses()).toEqual([]);
+      const bootStart = Date.now();
+      await old.boot();
+      expect(await oldWatch.waitPresent(30_000)).toBe(true);
+      numbers["adopt: reboot, container start to address ms"] = Date.now() - bootStart;
+      expect(await probes.firstOk(OLD.name, bootStart, 30_000)).toBeDefined();
+      // the retired unit stays retired
+      expect(await dhcpcdProcesses(old)).toEqual([]);
+    } finally {
+      kea.resume();
+    }
+  }, 180_000);
 });

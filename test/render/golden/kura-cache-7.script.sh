@@ -355,14 +355,16 @@ holdfast_same_ns() {
   [ -n "$theirs" ] && [ "$theirs" = "$ours" ]
 }
 
-# Prints the PIDs of dhclient processes that name interface $1 on their command line. Only
-# those in this network namespace: a dhclient in a container, pod or lab namespace on the
-# same host serves a different $1 and is none of our business.
-holdfast_dhclient_pids() {
-  local dir
+# Prints the PIDs of DHCP client $1 (dhclient, dhcpcd) serving interface $2 alone.
+holdfast_client_pids() {
+  local dir argv
   for dir in /proc/[0-9]*; do
-    [ "$(cat "$dir/comm" 2>/dev/null)" = dhclient ] || continue
-    { tr '\0' '\n' <"$dir/cmdline"; } 2>/dev/null | grep -Fx -- "$1" >/dev/null || continue
+    [ "$(cat "$dir/comm" 2>/dev/null)" = "$1" ] || continue
+    argv=$({ tr '\0' '\n' <"$dir/cmdline"; } 2>/dev/null) || continue
+    case "$argv" in
+      "$1: $2" | "$1: $2 "*) ;;
+      *) printf '%s\n' "$argv" | grep -Fx -- "$2" >/dev/null || continue ;;
+    esac
     holdfast_same_ns net "${dir#/proc/}" || continue
     printf '%s\n' "${dir#/proc/}"
   done
@@ -399,25 +401,35 @@ holdfast_retire_unit() {
   holdfast_log "$1: disabled and killed (SIGKILL, no lease release)"
 }
 
-holdfast_stop_dhclient() {
-  local pid unit main
-  for pid in $(holdfast_dhclient_pids "$1"); do
-    holdfast_seed_forever "$1" || return 1
-    # Its cgroup names a unit of this host's systemd only when it shares our mount namespace
-    # (a container on the host network has its own init and units).
-    unit=""
-    if holdfast_same_ns mnt "$pid"; then
-      unit=$(grep -o '[^/]*[.]service$' "/proc/$pid/cgroup" 2>/dev/null | head -n 1)
-    fi
-    main=""
-    [ -n "$unit" ] && main=$(systemctl show -p MainPID --value "$unit" 2>/dev/null)
-    if [ -n "$unit" ] && [ "$unit" != "$holdfast_unit" ] && [ "$main" = "$pid" ]; then
-      holdfast_retire_unit "$unit" || return 1
-    else
-      holdfast_as_root kill -KILL "$pid" || return 1
-      holdfast_log "$1: killed dhclient $pid (SIGKILL, no lease release); remove whatever starts it at boot (e.g. /etc/network/interfaces)"
-    fi
-    holdfast_changed "$1: dhclient $pid stopped"
+# A renew-forever client serving $1 alone (the incident's dhclient, a per-interface dhcpcd): its lease is
+# made permanent, then the client goes without releasing it.
+holdfast_stop_clients() {
+  local client pid unit main
+  for client in dhclient dhcpcd; do
+    for pid in $(holdfast_client_pids "$client" "$1"); do
+      # gone already: a dhcpcd helper that went with the main process retired just before
+      [ -d "/proc/$pid" ] || continue
+      holdfast_seed_forever "$1" || return 1
+      # Its cgroup names a unit of this host's systemd only when it shares our mount namespace
+      # (a container on the host network has its own init and units).
+      unit=""
+      if holdfast_same_ns mnt "$pid"; then
+        unit=$(grep -o '[^/]*[.]service$' "/proc/$pid/cgroup" 2>/dev/null | head -n 1)
+      fi
+      main=""
+      [ -n "$unit" ] && main=$(systemctl show -p MainPID --value "$unit" 2>/dev/null)
+      if [ -n "$unit" ] && [ "$unit" != "$holdfast_unit" ] && [ "$main" = "$pid" ]; then
+        holdfast_retire_unit "$unit" || return 1
+      elif [ "$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')" = "$pid" ]; then
+        # a daemon leading its own group (dhcpcd's privilege-separated helpers are in it)
+        holdfast_as_root kill -KILL -- "-$pid" || return 1
+        holdfast_log "$1: killed $client $pid and its group (SIGKILL, no lease release); remove whatever starts it at boot"
+      else
+        holdfast_as_root kill -KILL "$pid" || return 1
+        holdfast_log "$1: killed $client $pid (SIGKILL, no lease release); remove whatever starts it at boot (e.g. /etc/network/interfaces)"
+      fi
+      holdfast_changed "$1: $client $pid stopped"
+    done
   done
 }
 
@@ -532,7 +544,7 @@ holdfast_install_steps() {
   before=$((holdfast_changes - before))
   holdfast_adopt || return 1
   for iface in "${holdfast_interfaces[@]}"; do
-    holdfast_stop_dhclient "$iface" || return 1
+    holdfast_stop_clients "$iface" || return 1
   done
   holdfast_quiet_networkd || return 1
   holdfast_quiet_networkmanager || return 1

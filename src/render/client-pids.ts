@@ -1,0 +1,36 @@
+/**
+ * Finding the DHCP client that serves one interface, shared by the install script (which
+ * retires it) and converge's probe (which reports it). Bash; needs a `holdfast_as_root`.
+ *
+ * A client serves $2 alone when it names $2 on its command line (`dhclient -d pn0`,
+ * `dhcpcd -B pn0`), or, since dhcpcd's privilege separation retitles its processes, when its
+ * title is "dhcpcd: pn0 [ip4]". dhcpcd's helpers ("dhcpcd: [BPF ARP] pn0 …") and a manager
+ * serving every interface ("dhcpcd: [manager] …") do not match: stopping them would take
+ * other interfaces down with it. Only clients in this network namespace count: one in a
+ * container, pod or lab namespace on the same host serves a different $2.
+ */
+export const CLIENT_PIDS_LIB = `# Whether process $2 shares this script's namespace of kind $1 (net, mnt). Reading another
+# user's namespace links needs root, hence holdfast_as_root; unreadable counts as "not ours".
+holdfast_same_ns() {
+  local ours theirs
+  ours=$(readlink "/proc/self/ns/$1") || return 1
+  theirs=$(holdfast_as_root readlink "/proc/$2/ns/$1" 2>/dev/null) || return 1
+  [ -n "$theirs" ] && [ "$theirs" = "$ours" ]
+}
+
+# Prints the PIDs of DHCP client $1 (dhclient, dhcpcd) serving interface $2 alone.
+holdfast_client_pids() {
+  local dir argv
+  for dir in /proc/[0-9]*; do
+    [ "$(cat "$dir/comm" 2>/dev/null)" = "$1" ] || continue
+    argv=$({ tr '\\0' '\\n' <"$dir/cmdline"; } 2>/dev/null) || continue
+    case "$argv" in
+      "$1: $2" | "$1: $2 "*) ;;
+      *) printf '%s\\n' "$argv" | grep -Fx -- "$2" >/dev/null || continue ;;
+    esac
+    holdfast_same_ns net "\${dir#/proc/}" || continue
+    printf '%s\\n' "\${dir#/proc/}"
+  done
+  return 0
+}
+`;
