@@ -24,7 +24,9 @@ import { CAP_SYS_ADMIN, hasEffectiveCapability } from "../util/capabilities.js";
  *   so there dhcpcd runs as is, one exchange at a time because they share /run/.pid
  *   ("service").
  * - its privilege-separation helpers stay alive (and 9.4.1's main process segfaults after
- *   TEST), so the hook ends the whole process group once the lease is written.
+ *   TEST), so the hook ends the whole process group once the lease is written. Its main
+ *   process and helpers run as the dhcpcd user, which root without CAP_KILL (the hardened
+ *   unit) may not signal: the run also signals the group as that user (groupUser).
  */
 const MOUNT_PRIVATE_DIRS = [
   "set -e",
