@@ -6,6 +6,8 @@
  *
  *   npm run build && npx tsx bench/restore-latency.ts [--rounds 100] [--idle 60] [--node /path/to/node]
  *     [--node-options="<flags>"]   (default: the agent's own, src/agent/node-options.ts; "" for none)
+ *     [--nice N]                   (the agent's niceness, as the unit's Nice= would set it)
+ *     [--load N]                   (N busy-looping processes beside it, to measure under CPU contention)
  *
  * Runs only in namespaces it creates; needs root.
  */
@@ -24,6 +26,8 @@ const { values } = parseArgs({
     idle: { type: "string", default: "60" },
     node: { type: "string", default: process.execPath },
     "node-options": { type: "string", default: AGENT_NODE_OPTIONS.join(" ") },
+    nice: { type: "string", default: "0" },
+    load: { type: "string", default: "0" },
   },
 });
 const rounds = Number(values.rounds);
@@ -66,7 +70,10 @@ try {
       "",
     ].join("\n"),
   );
-  const monitor = ns.spawn("ip", ["-ts", "-o", "monitor", "address"], { stdout: join(dir, "monitor.log") });
+  // the instrument runs at the highest priority, so busy loops delay the agent, not the timestamps
+  const monitor = ns.spawn("nice", ["-n", "-20", "ip", "-ts", "-o", "monitor", "address"], {
+    stdout: join(dir, "monitor.log"),
+  });
   const spawnedAt = Date.now();
   const agent = ns.spawn(
     values.node,
@@ -83,6 +90,10 @@ try {
     await sleep(50);
   }
   await sleep(300);
+  // busy loops in the bench's namespace: ns.destroy() ends them even when the bench fails
+  const load = Array.from({ length: Number(values.load) }, () =>
+    ns.spawn("sh", ["-c", "while :; do :; done"]),
+  );
   for (let i = 0; i < rounds; i++) {
     await ns.exec("ip", ["addr", "del", CIDR, "dev", "pn0"]);
     for (let j = 0; !(await held()); j++) {
@@ -92,6 +103,7 @@ try {
     await sleep(20);
   }
   await sleep(200);
+  for (const busy of load) busy.kill("SIGKILL");
   monitor.kill("SIGTERM");
   await monitor.exited;
 
@@ -129,7 +141,7 @@ try {
 
   const f = (n: number) => n.toFixed(1);
   console.log(
-    `restore-latency (${nodeVersion} ${nodeOptions.join(" ") || "(no node options)"}, ${latencies.length}/${rounds} deletions paired from ip -ts monitor)`,
+    `restore-latency (${nodeVersion} ${nodeOptions.join(" ") || "(no node options)"}, nice ${values.nice}, ${values.load} busy loops, ${latencies.length}/${rounds} deletions paired from ip -ts monitor)`,
   );
   console.log(`  agent start to address held: ${f((firstHeldAt ?? NaN) - spawnedAt)} ms (static address)`);
   console.log(
