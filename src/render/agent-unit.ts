@@ -172,8 +172,8 @@ export function agentUnit(config: Config, configPath: string = NODE_PATHS.config
         entries: [
           ["Type", "exec"],
           ["ExecStart", `${NODE_PATHS.launcher} agent --config ${configPath}`],
-          // quoted: systemd splits Environment= on spaces
-          ["Environment", `"NODE_OPTIONS=${AGENT_NODE_OPTIONS.join(" ")}"`],
+          // read by the launcher; quoted: systemd splits Environment= on spaces
+          ["Environment", `"HOLDFAST_NODE_OPTIONS=${AGENT_NODE_OPTIONS.join(" ")}"`],
           ["Restart", "always"],
           ["RestartSec", "1s"],
           ...writablePaths(config),

@@ -26,6 +26,8 @@ export interface LauncherOptions {
  * `/usr/local/bin/holdfast`: runs the bundle with the newest Node.js >= 18 on the machine.
  * `HOLDFAST_WHICH_NODE=1` prints the chosen node instead (the install script uses it to
  * decide whether Node.js must be installed); `HOLDFAST_NODE` forces one.
+ * `HOLDFAST_NODE_OPTIONS` are options for node itself, split on spaces: the unit sets the
+ * agent's there, because NODE_OPTIONS refuses `--no-expose-wasm`.
  */
 export function renderLauncher(options: LauncherOptions = {}): string {
   const bundle = shellQuote(options.bundlePath ?? NODE_PATHS.bundle);
@@ -76,6 +78,7 @@ if [ "\${HOLDFAST_WHICH_NODE:-}" = 1 ]; then
   printf '%s\\n' "$best"
   exit 0
 fi
-exec "$best" "$bundle" "$@"
+# shellcheck disable=SC2086 # split on purpose: one option per word
+exec "$best" \${HOLDFAST_NODE_OPTIONS:-} "$bundle" "$@"
 `;
 }

@@ -43,4 +43,5 @@ if [ "${HOLDFAST_WHICH_NODE:-}" = 1 ]; then
   printf '%s\n' "$best"
   exit 0
 fi
-exec "$best" "$bundle" "$@"
+# shellcheck disable=SC2086 # split on purpose: one option per word
+exec "$best" ${HOLDFAST_NODE_OPTIONS:-} "$bundle" "$@"

@@ -71,7 +71,8 @@ if [ "${HOLDFAST_WHICH_NODE:-}" = 1 ]; then
   printf '%s\n' "$best"
   exit 0
 fi
-exec "$best" "$bundle" "$@"
+# shellcheck disable=SC2086 # split on purpose: one option per word
+exec "$best" ${HOLDFAST_NODE_OPTIONS:-} "$bundle" "$@"
 HOLDFAST_EOF
 }
 
@@ -126,7 +127,7 @@ StartLimitIntervalSec=0
 [Service]
 Type=exec
 ExecStart=/usr/local/bin/holdfast agent --config /etc/holdfast/holdfast.yaml
-Environment="NODE_OPTIONS=--jitless"
+Environment="HOLDFAST_NODE_OPTIONS=--jitless --no-expose-wasm"
 Restart=always
 RestartSec=1s
 ReadWritePaths=/srv/holdfast/state
