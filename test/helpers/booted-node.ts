@@ -2,8 +2,10 @@ import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { AddressWatch } from "../../src/lab/address-watch.js";
 import type { BootedNode } from "../../src/lab/booted-node.js";
 import type { Netns } from "../../src/lab/netns.js";
+import { bundlePath } from "../../src/lab/self.js";
 import { run, runChecked, type RunResult } from "../../src/util/exec.js";
 import { isRoot } from "./root.js";
 
@@ -41,6 +43,52 @@ async function buildRootfs(): Promise<RootfsResult> {
   if (!existsSync(join(rootfs, "usr/lib/systemd/systemd")))
     return { skip: `no systemd in built rootfs ${rootfs}` };
   return { rootfs };
+}
+
+/** ensureRootfs for one test file, saying loudly when the file will be skipped. */
+export async function rootfsFor(file: string): Promise<RootfsResult> {
+  const built = await ensureRootfs();
+  if ("skip" in built) console.warn(`\n*** SKIPPED: ${file}: ${built.skip} ***\n`);
+  return built;
+}
+
+/** A render spec for a lab node: one attachment on its pn0 veth (no 802.1Q in the lab). */
+export function pn0Spec(
+  name: string,
+  attachment: Record<string, unknown>,
+  node: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    version: 1,
+    node: { name, ...node },
+    agent: {
+      install: "embedded",
+      config: {
+        version: 1,
+        attachments: [{ interface: "pn0", link: { kind: "existing" }, ...attachment }],
+      },
+    },
+  };
+}
+
+/** `holdfast render --format script` with the real bundle, as an operator would run it. */
+export async function renderScript(spec: object, workDir: string, name: string): Promise<string> {
+  const specPath = join(workDir, `${name}.spec.json`);
+  await writeFile(specPath, JSON.stringify(spec));
+  const rendered = await run(
+    process.execPath,
+    [bundlePath(), "render", "--spec", specPath, "--format", "script"],
+    {
+      timeoutMs: 60_000,
+    },
+  );
+  if (rendered.code !== 0) throw new Error(`holdfast render failed: ${rendered.stderr}`);
+  return rendered.stdout;
+}
+
+/** When the watched address was first absent at or after `from` (epoch ms), if ever. */
+export function firstAbsentAfter(watch: AddressWatch, from: number): number | undefined {
+  return watch.samples.find((s) => s.t >= from && !s.present)?.t;
 }
 
 export interface SshKey {

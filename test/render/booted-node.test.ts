@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -7,11 +7,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AddressWatch } from "../../src/lab/address-watch.js";
 import { bootNode, type BootedNode } from "../../src/lab/booted-node.js";
 import type { NsProcess } from "../../src/lab/netns.js";
-import { bundlePath } from "../../src/lab/self.js";
 import { metadataRouteOption } from "../../src/lab/server.js";
 import { createTopology, type LabNode, type Topology } from "../../src/lab/topology.js";
-import { run, type RunResult } from "../../src/util/exec.js";
-import { authorizeKey, ensureRootfs, makeSshKey, pinHostKey, sshTo } from "../helpers/booted-node.js";
+import type { RunResult } from "../../src/util/exec.js";
+import {
+  authorizeKey,
+  firstAbsentAfter,
+  makeSshKey,
+  pinHostKey,
+  pn0Spec,
+  renderScript,
+  rootfsFor,
+  sshTo,
+} from "../helpers/booted-node.js";
 import { startProbes, startUpServer, upUrl, type ProbeRecorder } from "../helpers/probe-recorder.js";
 import { uniquePrefix } from "../helpers/topology.js";
 import { FIXTURES } from "./helpers.js";
@@ -24,9 +32,8 @@ import { FIXTURES } from "./helpers.js";
  * (`dhclient -d pn0`, Restart=always) through the same silence and loses its address.
  */
 
-const built = await ensureRootfs();
+const built = await rootfsFor("test/render/booted-node.test.ts");
 const skip = "skip" in built ? built.skip : undefined;
-if (skip !== undefined) console.warn(`\n*** SKIPPED: test/render/booted-node.test.ts: ${skip} ***\n`);
 
 /** short, so the incident reproduces in seconds */
 const LEASE_SECONDS = 5;
@@ -38,24 +45,12 @@ const INCIDENT_UNIT = "pn-dhclient.service";
 const numbers: Record<string, number | string> = {};
 
 function nodeSpec(): object {
-  return {
-    version: 1,
-    node: { name: HOLDFAST.name, bootstrapUser: "ubuntu" },
-    agent: {
-      install: "embedded",
-      config: {
-        version: 1,
-        attachments: [
-          {
-            interface: "pn0",
-            // the lab's pn0 is a veth (no 802.1Q here); the rootfs has only isc-dhcp-client
-            link: { kind: "existing" },
-            address: { source: "dhcp", dhcpClient: "dhclient" },
-          },
-        ],
-      },
-    },
-  };
+  // the rootfs has isc-dhcp-client, the incident's client
+  return pn0Spec(
+    HOLDFAST.name,
+    { address: { source: "dhcp", dhcpClient: "dhclient" } },
+    { bootstrapUser: "ubuntu" },
+  );
 }
 
 /**
@@ -76,10 +71,6 @@ async function agentStartedAt(node: BootedNode): Promise<number> {
 
 function firstPresentAfter(watch: AddressWatch, from: number): number | undefined {
   return watch.samples.find((s) => s.t >= from && s.present)?.t;
-}
-
-function firstAbsentAfter(watch: AddressWatch, from: number): number | undefined {
-  return watch.samples.find((s) => s.t >= from && !s.present)?.t;
 }
 
 function processState(pid: number): string {
@@ -139,18 +130,8 @@ describe.skipIf(skip !== undefined)("the rendered install script on a booted nod
       workDir,
     );
 
-    const specPath = join(workDir, "spec.json");
-    await writeFile(specPath, JSON.stringify(nodeSpec()));
     // the real bundle (npm run build), as an operator would render it
-    const rendered = await run(
-      process.execPath,
-      [bundlePath(), "render", "--spec", specPath, "--format", "script"],
-      {
-        timeoutMs: 60_000,
-      },
-    );
-    if (rendered.code !== 0) throw new Error(`holdfast render failed: ${rendered.stderr}`);
-    script = rendered.stdout;
+    script = await renderScript(nodeSpec(), workDir, HOLDFAST.name);
 
     // SSH like an operator's bootstrap, over the node's loopback: before the script runs the
     // node has no PN address to reach it by (a real node would be reached on its public NIC)

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -7,11 +7,9 @@ import { parseProbe } from "../../src/converge/probe.js";
 import { probeScript } from "../../src/converge/probe-script.js";
 import { AddressWatch } from "../../src/lab/address-watch.js";
 import { bootNode, type BootedNode } from "../../src/lab/booted-node.js";
-import { bundlePath } from "../../src/lab/self.js";
 import { createTopology, type LabNode, type Topology } from "../../src/lab/topology.js";
-import { run } from "../../src/util/exec.js";
 import type { NsProcess } from "../../src/lab/netns.js";
-import { ensureRootfs } from "../helpers/booted-node.js";
+import { firstAbsentAfter, pn0Spec, renderScript, rootfsFor } from "../helpers/booted-node.js";
 import { startProbes, startUpServer, upUrl, type ProbeRecorder } from "../helpers/probe-recorder.js";
 import { uniquePrefix } from "../helpers/topology.js";
 
@@ -20,19 +18,31 @@ import { uniquePrefix } from "../helpers/topology.js";
  * /run and /var/lib/dhcpcd instead of CAP_SYS_ADMIN, and dhcpcd's privilege separation runs
  * its main process as the dhcpcd user, which root without CAP_KILL cannot signal. This is
  * the default client on Ubuntu 24.04 (no dhclient, no busybox), so `auto` lands here.
- * Beside it, a second node whose address a per-interface dhcpcd unit holds is taken over:
- * adopted, the old unit retired without a release, no probe lost.
+ * Beside it, nodes whose address something else holds are taken over by the install script:
+ * a per-interface dhcpcd unit (adopted, the unit retired without a release) and
+ * systemd-networkd (adopted; told to leave the interface alone from its next start, since a
+ * reload now would drop the address and stop its DHCP client).
  */
 
-const built = await ensureRootfs();
+const built = await rootfsFor("test/render/booted-clients.test.ts");
 const skip = "skip" in built ? built.skip : undefined;
-if (skip !== undefined) console.warn(`\n*** SKIPPED: test/render/booted-dhcpcd.test.ts: ${skip} ***\n`);
 
 const LEASE_SECONDS = 10;
 const NODE = { name: "n1", ip: "198.18.0.10" };
 /** held by `dhcpcd -B -4 pn0` under Restart=always, the incident's unit with dhcpcd */
 const OLD = { name: "n2", ip: "198.18.0.11" };
 const OLD_UNIT = "pn-dhcpcd.service";
+/** held by systemd-networkd with DHCP=ipv4 */
+const NETWORKD = { name: "n3", ip: "198.18.0.12" };
+const NETWORKD_FILE = [
+  "[Match]",
+  "Name=pn0",
+  "[Network]",
+  "DHCP=ipv4",
+  "LinkLocalAddressing=no",
+  "IPv6AcceptRA=no",
+  "",
+].join("\n");
 const OLD_UNIT_TEXT = [
   "[Unit]",
   "Description=PN DHCP (dhcpcd, renew forever)",
@@ -47,25 +57,11 @@ const EXPOSURE_BOUND = 2.5;
 
 const numbers: Record<string, number | string> = {};
 
-function spec(name = NODE.name): object {
-  return {
-    version: 1,
-    node: { name },
-    agent: {
-      install: "embedded",
-      config: {
-        version: 1,
-        attachments: [
-          {
-            interface: "pn0",
-            link: { kind: "existing" },
-            address: { source: "dhcp", dhcpClient: "dhcpcd" },
-            discovery: { attemptTimeout: "3s", maxBackoff: "2s" },
-          },
-        ],
-      },
-    },
-  };
+function spec(name: string): object {
+  return pn0Spec(name, {
+    address: { source: "dhcp", dhcpClient: "dhcpcd" },
+    discovery: { attemptTimeout: "3s", maxBackoff: "2s" },
+  });
 }
 
 describe.skipIf(skip !== undefined)("dhcpcd under the hardened unit on a booted node", () => {
@@ -80,22 +76,14 @@ describe.skipIf(skip !== undefined)("dhcpcd under the hardened unit on a booted 
   let oldLab: LabNode;
   let oldWatch: AddressWatch;
   let oldScript: string;
+  let nd: BootedNode;
+  let ndLab: LabNode;
+  let ndWatch: AddressWatch;
+  let ndScript: string;
   let probes: ProbeRecorder;
-  let upServer: NsProcess;
+  const upServers: NsProcess[] = [];
 
-  async function render(name: string): Promise<string> {
-    const specPath = join(workDir, `${name}.json`);
-    await writeFile(specPath, JSON.stringify(spec(name)));
-    const rendered = await run(
-      process.execPath,
-      [bundlePath(), "render", "--spec", specPath, "--format", "script"],
-      {
-        timeoutMs: 60_000,
-      },
-    );
-    if (rendered.code !== 0) throw new Error(`holdfast render failed: ${rendered.stderr}`);
-    return rendered.stdout;
-  }
+  const render = (name: string): Promise<string> => renderScript(spec(name), workDir, name);
 
   /** dhcpcd processes anywhere on the node (privsep retitles them "dhcpcd: ..."). */
   async function dhcpcdProcesses(on: BootedNode = node): Promise<string[]> {
@@ -117,32 +105,47 @@ describe.skipIf(skip !== undefined)("dhcpcd under the hardened unit on a booted 
   }
 
   beforeAll(async () => {
-    workDir = await mkdtemp(join(tmpdir(), "hf-booted-dhcpcd-"));
+    workDir = await mkdtemp(join(tmpdir(), "hf-booted-clients-"));
     topo = await createTopology({
       prefix: uniquePrefix("rd"),
       workDir,
       leaseSeconds: LEASE_SECONDS,
-      nodes: [NODE, OLD],
+      nodes: [NODE, OLD, NETWORKD],
     });
-    [lab, oldLab] = [topo.nodes[0]!, topo.nodes[1]!];
-    [node, old] = await Promise.all([
+    [lab, oldLab, ndLab] = [topo.nodes[0]!, topo.nodes[1]!, topo.nodes[2]!];
+    [node, old, nd] = await Promise.all([
       bootNode({ rootfs, ns: lab.ns, name: NODE.name, workDir }),
       bootNode({ rootfs, ns: oldLab.ns, name: OLD.name, workDir }),
+      bootNode({ rootfs, ns: ndLab.ns, name: NETWORKD.name, workDir }),
     ]);
     watch = new AddressWatch(lab);
     oldWatch = new AddressWatch(oldLab);
-    await Promise.all([watch.start(), oldWatch.start()]);
-    upServer = startUpServer(oldLab.ns, workDir);
-    probes = startProbes(topo.runner, [{ name: OLD.name, url: upUrl(OLD.ip) }], workDir);
-    [script, oldScript] = await Promise.all([render(NODE.name), render(OLD.name)]);
+    ndWatch = new AddressWatch(ndLab);
+    await Promise.all([watch.start(), oldWatch.start(), ndWatch.start()]);
+    upServers.push(startUpServer(oldLab.ns, workDir), startUpServer(ndLab.ns, workDir));
+    probes = startProbes(
+      topo.runner,
+      [
+        { name: OLD.name, url: upUrl(OLD.ip) },
+        { name: NETWORKD.name, url: upUrl(NETWORKD.ip) },
+      ],
+      workDir,
+    );
+    [script, oldScript, ndScript] = await Promise.all([
+      render(NODE.name),
+      render(OLD.name),
+      render(NETWORKD.name),
+    ]);
   }, 180_000);
 
   afterAll(async () => {
     console.info(`\nbooted dhcpcd test numbers:\n${JSON.stringify(numbers, null, 2)}\n`);
     probes?.stop();
-    upServer?.kill("SIGTERM");
+    for (const server of upServers) server.kill("SIGTERM");
     watch?.stop();
     oldWatch?.stop();
+    ndWatch?.stop();
+    await nd?.destroy();
     await old?.destroy();
     await node?.destroy();
     await topo?.destroy();
@@ -249,7 +252,7 @@ describe.skipIf(skip !== undefined)("dhcpcd under the hardened unit on a booted 
     numbers["adopt: probe failures / total"] = `${during.failures}/${during.total}`;
     expect(during.total).toBeGreaterThan(0);
     expect(during.failures).toBe(0);
-    expect(oldWatch.samples.find((sample) => sample.t >= start && !sample.present)).toBeUndefined();
+    expect(firstAbsentAfter(oldWatch, start)).toBeUndefined();
 
     expect((await old.exec("systemctl", ["is-enabled", OLD_UNIT])).stdout.trim()).toBe("disabled");
     expect(await dhcpcdProcesses(old)).toEqual([]);
@@ -274,6 +277,67 @@ describe.skipIf(skip !== undefined)("dhcpcd under the hardened unit on a booted 
       expect(await probes.firstOk(OLD.name, bootStart, 30_000)).toBeDefined();
       // the retired unit stays retired
       expect(await dhcpcdProcesses(old)).toEqual([]);
+    } finally {
+      kea.resume();
+    }
+  }, 180_000);
+
+  it("GIVEN a node whose address systemd-networkd holds WHEN the script runs THEN the address is adopted with no probe lost, and after a reboot with Kea silent networkd leaves pn0 alone and the cache holds it", async () => {
+    const written = await nd.exec(
+      "sh",
+      ["-c", "mkdir -p /etc/systemd/network && cat > /etc/systemd/network/50-pn0.network"],
+      {
+        input: NETWORKD_FILE,
+      },
+    );
+    expect(written.code).toBe(0);
+    expect((await nd.exec("systemctl", ["enable", "--now", "--quiet", "systemd-networkd"])).code).toBe(0);
+    expect(await ndWatch.waitPresent(30_000)).toBe(true);
+    expect(await probes.firstOk(NETWORKD.name, Date.now() - 30_000, 10_000)).toBeDefined();
+    const probed = await nd.exec("bash", ["-s"], { input: probeScript(["pn0"]) });
+    expect(parseProbe(probed.stdout, ["pn0"]).interfaces[0]).toMatchObject({ holder: "networkd" });
+
+    const start = Date.now();
+    const taken = await nd.exec("bash", ["-c", "HOLDFAST_WAIT_SECONDS=60 bash -s"], {
+      input: ndScript,
+      timeoutMs: 120_000,
+    });
+    expect(taken.stdout).toMatch(/^holdfast: n3: held pn0 198\.18\.0\.12\/22 /);
+    expect(taken.stderr).toContain("pn0: adopted 198.18.0.12/22");
+    // a reload now would make networkd drop the address and stop its DHCP client
+    expect(taken.stderr).toContain("systemd-networkd manages it (configured); not reloaded");
+    expect(taken.code).toBe(0);
+    // networkd renews the lease meanwhile (every half lease); the agent re-asserts the
+    // infinite lifetime each time, and the address is never absent
+    await sleep(LEASE_SECONDS * 1000);
+    const during = probes.count(NETWORKD.name, start, Date.now());
+    numbers["networkd: probe failures / total (install + one lease)"] = `${during.failures}/${during.total}`;
+    expect(during.failures).toBe(0);
+    expect(firstAbsentAfter(ndWatch, start)).toBeUndefined();
+    const held = JSON.parse((await nd.exec("holdfast", ["status", "--json"])).stdout) as {
+      attachments: { state: string; origin: string; reasserts: number }[];
+    };
+    expect(held.attachments[0]).toMatchObject({ state: "held", origin: "cache" });
+    numbers["networkd: re-asserts over one lease while networkd still renews"] =
+      held.attachments[0]!.reasserts;
+
+    const kea = topo.kea!;
+    kea.silence();
+    try {
+      await nd.poweroff();
+      await ndLab.recreateLink();
+      const bootStart = Date.now();
+      await nd.boot();
+      expect(await ndWatch.waitPresent(30_000)).toBe(true);
+      numbers["networkd: reboot, container start to address ms"] = Date.now() - bootStart;
+      expect(await probes.firstOk(NETWORKD.name, bootStart, 30_000)).toBeDefined();
+      // from its next start networkd leaves the interface alone, so nothing removes it again
+      const links = await nd.exec("networkctl", ["list", "--no-legend", "--no-pager"]);
+      expect(links.stdout).toMatch(/\bpn0\s+\S+\s+\S+\s+unmanaged/);
+      const settled = Date.now();
+      await sleep(LEASE_SECONDS * 1000);
+      expect(firstAbsentAfter(ndWatch, settled)).toBeUndefined();
+      expect(probes.count(NETWORKD.name, settled, Date.now()).failures).toBe(0);
     } finally {
       kea.resume();
     }
