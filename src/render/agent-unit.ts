@@ -81,12 +81,13 @@ function writablePaths(config: Config): IniEntry[] {
   if (config.metrics?.textfile) entries.push(["ReadWritePaths", `-${dirname(config.metrics.textfile)}`]);
   if (mayRunDhcpcd(config)) {
     entries.push(["TemporaryFileSystem", DHCPCD_PRIVATE_DIRS]);
-    // what the agent writes under /run must stay on the host's, or `holdfast status` and
-    // node_exporter would read an empty directory
-    const shared = [config.runDir, config.metrics?.textfile && `-${dirname(config.metrics.textfile)}`]
-      .filter((path): path is string => !!path)
-      .map((path) => (path.startsWith("-") ? `-${resolveRunAlias(path.slice(1))}` : resolveRunAlias(path)))
-      .filter((path) => path.replace(/^-/, "").startsWith(DEFAULT_RUNTIME_PARENT));
+    // What the agent writes under /run must stay on the host's, or `holdfast status` and
+    // node_exporter would read an empty directory ("-": the textfile's may be missing).
+    const underRun = (path: string) => resolveRunAlias(path).startsWith(DEFAULT_RUNTIME_PARENT);
+    const shared: string[] = [];
+    if (underRun(config.runDir)) shared.push(resolveRunAlias(config.runDir));
+    const textfileDir = config.metrics?.textfile ? dirname(config.metrics.textfile) : undefined;
+    if (textfileDir !== undefined && underRun(textfileDir)) shared.push(`-${resolveRunAlias(textfileDir)}`);
     if (shared.length > 0) entries.push(["BindPaths", shared]);
   }
   return entries;

@@ -98,4 +98,27 @@ describe("render spec: the directories the agent's unit writes to", () => {
     expect(agentUnit(config).render()).toContain("\nReadWritePaths=-/var/lib/prometheus/node-exporter\n");
     expect(directoriesToCreate(config)).toEqual(["/var/lib/prometheus/node-exporter"]);
   });
+
+  it("GIVEN dhcpcd may run (auto) THEN /run is private to the unit and what the agent writes under /run is bound back in", () => {
+    const textfile = "/run/node-exporter/textfile/holdfast.prom";
+    const config = parseSpec(withConfig({ runDir: "/var/run/holdfast", metrics: { textfile } })).agent.config;
+    const unit = agentUnit(config).render();
+    expect(unit).toContain("\nTemporaryFileSystem=/run:mode=0755 /var/lib/dhcpcd:mode=0700\n");
+    // /var/run is /run: the status file and the textfile must reach the host's
+    expect(unit).toContain("\nBindPaths=/run/holdfast -/run/node-exporter/textfile\n");
+  });
+
+  it("GIVEN dhcpcd may not run (udhcpc) THEN /run is the host's and nothing is bound", () => {
+    const config = parseSpec(
+      specDocument({
+        config: {
+          version: 1,
+          attachments: [{ interface: "pn0", address: { source: "dhcp", dhcpClient: "udhcpc" } }],
+        },
+      }),
+    ).agent.config;
+    const unit = agentUnit(config).render();
+    expect(unit).not.toContain("TemporaryFileSystem=");
+    expect(unit).not.toContain("BindPaths=");
+  });
 });
