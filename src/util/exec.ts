@@ -41,26 +41,31 @@ const liveGroups = new Map<number, string | undefined>();
 
 /** Ends every run still under way (SIGKILL to each process group). */
 export function endAllRuns(): void {
-  for (const [pid, user] of liveGroups) endGroup(pid, "SIGKILL", user);
+  for (const [pid, user] of liveGroups) void endGroup(pid, "SIGKILL", user);
 }
 
-/** Signals a run's group as this process and, when some members run as `user`, as that user too. */
-function endGroup(pid: number, signal: NodeJS.Signals, user: string | undefined): void {
+/**
+ * Signals a run's group as this process and, when some members run as `user`, as that user
+ * too; resolves once both were sent.
+ */
+function endGroup(pid: number, signal: NodeJS.Signals, user: string | undefined): Promise<void> {
   try {
     process.kill(-pid, signal);
   } catch (error) {
     // ESRCH: nobody left. EPERM: only members this process may not signal.
-    if ((error as NodeJS.ErrnoException).code === "ESRCH") return;
+    if ((error as NodeJS.ErrnoException).code === "ESRCH") return Promise.resolve();
   }
-  if (user === undefined) return;
-  const uid = uidOf(user);
-  if (uid === undefined) return;
+  const uid = user === undefined ? undefined : uidOf(user);
+  if (uid === undefined) return Promise.resolve();
   // a child that switches to the user (libuv: setgroups, setuid) and signals as it
   const asUser = spawn("sh", ["-c", 'kill -s "$1" -- "-$2"', "sh", signal.slice(3), String(pid)], {
     stdio: "ignore",
     uid,
   });
-  asUser.on("error", () => undefined);
+  return new Promise((resolve) => {
+    asUser.on("error", () => resolve());
+    asUser.on("exit", () => resolve());
+  });
 }
 
 /** Signals the process group `pid` leads; false when the group is gone (ESRCH). */
@@ -122,9 +127,9 @@ export const run: Runner = (file, args, options = {}) =>
         ? undefined
         : setTimeout(() => {
             timedOut = true;
-            if (child.pid !== undefined) endGroup(child.pid, "SIGTERM", options.groupUser);
+            if (child.pid !== undefined) void endGroup(child.pid, "SIGTERM", options.groupUser);
             killTimer = setTimeout(() => {
-              if (child.pid !== undefined) endGroup(child.pid, "SIGKILL", options.groupUser);
+              if (child.pid !== undefined) void endGroup(child.pid, "SIGKILL", options.groupUser);
             }, options.graceMs ?? 1000);
           }, options.timeoutMs);
     let drainTimer: NodeJS.Timeout | undefined;
@@ -146,20 +151,21 @@ export const run: Runner = (file, args, options = {}) =>
       clearTimeout(deadline);
       clearTimeout(killTimer);
       clearTimeout(drainTimer);
-      // Whatever the leader left behind in its group goes with it.
-      if (child.pid !== undefined) {
-        endGroup(child.pid, "SIGKILL", options.groupUser);
-        liveGroups.delete(child.pid);
-      }
-      resolve({
-        command: [file, ...args].join(" "),
-        code,
-        signal,
-        stdout,
-        stderr,
-        timedOut,
-        durationMs: performance.now() - started,
-      });
+      // Whatever the leader left behind in its group goes with it, before the run is over.
+      const leftovers =
+        child.pid === undefined ? Promise.resolve() : endGroup(child.pid, "SIGKILL", options.groupUser);
+      if (child.pid !== undefined) liveGroups.delete(child.pid);
+      void leftovers.then(() =>
+        resolve({
+          command: [file, ...args].join(" "),
+          code,
+          signal,
+          stdout,
+          stderr,
+          timedOut,
+          durationMs: performance.now() - started,
+        }),
+      );
     });
   });
 
