@@ -12,9 +12,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { bootNode, type BootedNode } from "../src/lab/booted-node.js";
-import { NodeCgroup } from "../src/lab/nspawn-cgroup.js";
-import { createTopology } from "../src/lab/topology.js";
+import { bootNode, type BootedNode } from "../src/harness/booted-node.js";
+import { NodeCgroup } from "../src/harness/nspawn-cgroup.js";
+import { createTopology } from "../src/harness/topology.js";
 import { authorizeKey, makeSshKey, pinHostKey, sshTo } from "../test/helpers/booted-node.js";
 
 const { values } = parseArgs({

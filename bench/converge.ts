@@ -13,9 +13,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { ConvergeReport } from "../src/converge/report.js";
-import { NodeCgroup } from "../src/lab/nspawn-cgroup.js";
+import { NodeCgroup } from "../src/harness/nspawn-cgroup.js";
 import { ensureRootfs } from "../test/helpers/booted-node.js";
-import { BUNDLE, checkBundle, createConvergeLab, writeInventory } from "../test/converge/booted.js";
+import { BUNDLE, checkBundle, createConvergeLab, writeInventory } from "../test/e2e/converge-nodes.js";
 
 const { values } = parseArgs({
   options: {

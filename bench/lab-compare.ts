@@ -19,8 +19,8 @@ import { parseArgs } from "node:util";
 import { getImpl, parseImplNames } from "../src/lab/impls/index.js";
 import { NodeRun } from "../src/lab/node-run.js";
 import { preflight } from "../src/lab/preflight.js";
-import { LAB_KEA_OPTIONS } from "../src/lab/server.js";
-import { createTopology } from "../src/lab/topology.js";
+import { LAB_KEA_OPTIONS } from "../src/harness/kea-options.js";
+import { createTopology } from "../src/harness/topology.js";
 import { run, runChecked } from "../src/util/exec.js";
 
 const { values } = parseArgs({

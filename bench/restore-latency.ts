@@ -18,7 +18,7 @@ import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { AGENT_NODE_OPTIONS } from "../src/agent/node-options.js";
-import { Netns } from "../src/lab/netns.js";
+import { Netns } from "../src/harness/netns.js";
 
 const { values } = parseArgs({
   options: {

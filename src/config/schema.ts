@@ -1,21 +1,14 @@
 import { z } from "zod";
 import { duration } from "./duration.js";
-
-// IFNAMSIZ is 16 including the trailing NUL, so an ifname is 1..15 characters.
-const IFNAMSIZ = 16;
-// Never starting with "-" (DHCP clients take the ifname as their last argv word, so "-k"
-// would be an option) or "." (so neither "." nor "..").
-const IFNAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-
-const got = (input: unknown): string => (input === undefined ? "nothing" : JSON.stringify(input));
+import { IFNAME_RULE, IFNAMSIZ, isValidIfname } from "../net/ifname.js";
+import { got } from "../util/got.js";
 
 export const ifname = z
   .string({
     error: (iss) => `expected an interface name (1-${IFNAMSIZ - 1} characters), got ${got(iss.input)}`,
   })
-  .refine((s) => s.length < IFNAMSIZ && IFNAME.test(s), {
-    error: (iss) =>
-      `expected an interface name of 1-${IFNAMSIZ - 1} characters from [A-Za-z0-9_.-], not starting with "-" or ".", got ${got(iss.input)}`,
+  .refine(isValidIfname, {
+    error: (iss) => `expected an interface name of ${IFNAME_RULE}, got ${got(iss.input)}`,
   });
 
 const IPV4_OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";

@@ -3,14 +3,13 @@ import { z } from "zod";
 import { readDocument, validate } from "../config/load.js";
 import { invalidInput } from "../errors.js";
 import { parseSpec, type Spec } from "../render/spec.js";
+import { got } from "../util/got.js";
 
 /**
  * The inventory of `holdfast converge` (design §4.7): which hosts, how to reach them, and
  * which render spec (§4.6) each one gets. A host's spec path is relative to the inventory
  * file; the host's name replaces the spec's `node.name`.
  */
-
-const got = (input: unknown): string => (input === undefined ? "nothing" : JSON.stringify(input));
 
 // Same rule as the render spec's node.name: the host name becomes node.name.
 const RFC1123_LABEL = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";

@@ -21,6 +21,7 @@ import {
 } from "./report.js";
 import type { SshOptions, SshTarget } from "./ssh.js";
 import { heldOf, verifyHost } from "./verify.js";
+import { mapPool } from "../util/pool.js";
 
 /**
  * `holdfast converge` (design §4.7): for every host of the inventory, at most
@@ -136,20 +137,6 @@ async function convergeHost(
   }
 }
 
-/** Runs `work` over items with at most `limit` at once; results in item order. */
-async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 /** Renders every host's desired state up front: a bad spec fails the run before any ssh. */
 function desiredStates(inventory: Inventory, bundle: Buffer | undefined): Map<string, Desired> {
   const states = new Map<string, Desired>();
@@ -166,7 +153,7 @@ export async function converge(options: ConvergeOptions): Promise<ConvergeReport
   const desired = desiredStates(inventory, options.bundle);
   const progress = options.progress ?? silentProgress;
   try {
-    const hosts = await pool(inventory.hosts, options.concurrency ?? DEFAULT_CONCURRENCY, (host) =>
+    const hosts = await mapPool(inventory.hosts, options.concurrency ?? DEFAULT_CONCURRENCY, (host) =>
       convergeHost(host, desired.get(host.name)!, options, progress).then((result) => {
         progress.update(host.name, { stage: "done", result });
         return result;

@@ -3,6 +3,7 @@ import { delimiter, join } from "node:path";
 import { run, type Runner } from "../util/exec.js";
 import { DiscoveryTimeout, type DiscoverOptions, type Lease } from "./lease.js";
 import { readHookLease, writeHook, type HookSpec } from "./hook.js";
+import { isValidIfname } from "../net/ifname.js";
 
 /** Injection points shared by every adapter (style: zx/execa options, not globals). */
 export interface AdapterOptions {
@@ -17,11 +18,6 @@ export interface AdapterOptions {
 /** How long the client gets to exit by itself before the deadline's SIGTERM/SIGKILL. */
 const EXIT_MARGIN_MS = 500;
 const KILL_GRACE_MS = 300;
-/**
- * IFNAMSIZ - 1; also keeps the name a single harmless argv word: never starting with "-",
- * since dhclient and dhcpcd take it as their last word, where "-k" would be an option.
- */
-const IFNAME = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,14}$/;
 
 export interface CommandContext {
   readonly iface: string;
@@ -60,7 +56,8 @@ export async function exchange(
   options: DiscoverOptions,
   spec: ExchangeSpec,
 ): Promise<Lease> {
-  if (!IFNAME.test(iface)) throw new Error(`${spec.client}: invalid interface name ${JSON.stringify(iface)}`);
+  if (!isValidIfname(iface))
+    throw new Error(`${spec.client}: invalid interface name ${JSON.stringify(iface)}`);
   const programs = await findPrograms(spec.programs);
   if ("missing" in programs) throw new Error(`${spec.client}: ${programs.missing} not found in ${SEARCHED}`);
   await mkdir(options.workDir, { recursive: true });

@@ -1,3 +1,4 @@
+import type { DhcpClientName } from "../config/schema.js";
 import type { RouteSpec } from "../net/backend.js";
 
 /** What one DHCP exchange reported; nothing of it has been applied to the system. */
@@ -24,7 +25,7 @@ export class DiscoveryTimeout extends Error {
 }
 
 export interface DhcpAdapter {
-  readonly name: "udhcpc" | "dhcpcd" | "dhclient";
+  readonly name: DhcpClientName;
   /** true when the client binary is installed */
   available(): Promise<boolean>;
   /**

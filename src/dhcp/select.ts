@@ -1,3 +1,4 @@
+import type { DhcpClientName } from "../config/schema.js";
 import { HoldfastError } from "../errors.js";
 import type { DhcpAdapter } from "./lease.js";
 import type { AdapterOptions } from "./exchange.js";
@@ -5,7 +6,7 @@ import { createDhclientAdapter } from "./dhclient.js";
 import { createDhcpcdAdapter } from "./dhcpcd.js";
 import { createUdhcpcAdapter } from "./udhcpc.js";
 
-export type DhcpClientName = DhcpAdapter["name"];
+export type { DhcpClientName };
 
 /** `auto` takes the first installed, in this order: smallest footprint first. */
 export const AUTO_ORDER: readonly DhcpClientName[] = ["udhcpc", "dhcpcd", "dhclient"];

@@ -1,14 +1,14 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { signalPid } from "../util/exec.js";
-import { AddressWatch } from "./address-watch.js";
+import { AddressWatch } from "../harness/address-watch.js";
 import type { Impl, ImplContext } from "./impls/types.js";
-import { spawnUpServer } from "./instruments.js";
-import type { NsProcess } from "./netns.js";
+import { spawnUpServer } from "../harness/instruments.js";
+import type { NsProcess } from "../harness/netns.js";
 import type { RunHandle } from "./scenarios/types.js";
-import { Supervisor } from "./supervisor.js";
+import { Supervisor } from "./impls/supervisor.js";
 import type { Mark, Timeline } from "./timeline.js";
-import type { LabNode } from "./topology.js";
+import type { LabNode } from "../harness/topology.js";
 
 /**
  * One implementation on one lab node: its directories, the /up server and the address

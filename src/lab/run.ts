@@ -6,17 +6,18 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { errorMessage } from "../errors.js";
 import { collectEnvironment, type Environment } from "./environment.js";
 import { getImpl } from "./impls/index.js";
-import { spawnProber, upUrl } from "./instruments.js";
+import { spawnProber, upUrl } from "../harness/instruments.js";
 import type { ImplName } from "./impls/types.js";
 import { measure } from "./metrics.js";
 import { NodeRun } from "./node-run.js";
-import { registerRun } from "./owner.js";
-import { readProbeLog } from "./probe.js";
+import { registerRun } from "../harness/run-registry.js";
+import { readProbeLog } from "../harness/probe.js";
 import { getScenario } from "./scenarios/index.js";
 import type { Scenario, ScenarioContext, ScenarioName } from "./scenarios/types.js";
-import { LAB_KEA_OPTIONS } from "./server.js";
+import { LAB_KEA_OPTIONS } from "../harness/kea-options.js";
 import type { Timeline } from "./timeline.js";
-import { createTopology, type Topology } from "./topology.js";
+import { createTopology, type Topology } from "../harness/topology.js";
+import { mapPool } from "../util/pool.js";
 
 /** Every namespace the lab makes starts with this; `holdfast lab --clean` removes exactly those. */
 export const LAB_NS_PREFIX = "hflab";
@@ -76,28 +77,19 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
   const runPrefix = `${options.prefix ?? LAB_NS_PREFIX}${id}`;
   const unregister = registerRun(runPrefix);
   const scenarios = options.scenarios.map(getScenario);
-  const runs: LabRun[][] = new Array<LabRun[]>(scenarios.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < scenarios.length) {
-      const index = next++;
-      const scenario = scenarios[index]!;
-      runs[index] = await runScenario(scenario, options.impls, {
+  let runs: LabRun[][] = [];
+  try {
+    // on a failure (Ctrl-C) the other scenarios are still tearing down; the owner file, the
+    // work dir and the caller's signal handlers must outlive them, which mapPool waits for
+    runs = await mapPool(scenarios, options.parallel ?? scenarios.length, (scenario, index) =>
+      runScenario(scenario, options.impls, {
         prefix: `${runPrefix}${index.toString(36)}`,
         dir: join(workDir, scenario.name),
         leaseSeconds,
         log,
         signal: options.signal,
-      });
-    }
-  };
-  try {
-    const parallel = Math.max(1, Math.min(options.parallel ?? scenarios.length, scenarios.length));
-    // allSettled: on a failure (Ctrl-C) the other scenarios are still tearing down; the
-    // owner file, the work dir and the caller's signal handlers must outlive them
-    const settled = await Promise.allSettled(Array.from({ length: parallel }, worker));
-    const failed = settled.find((r) => r.status === "rejected");
-    if (failed !== undefined) throw failed.reason;
+      }),
+    );
   } finally {
     unregister();
     if (!options.keepWorkDir && options.workDir === undefined)

@@ -3,21 +3,10 @@
  * from it. Pure: the recorders (address watch, probe) fill it, the report reads it.
  */
 
-/** Address presence changes of the node's PN address, as seen by the kernel's netlink stream. */
-export interface AddressSample {
-  /** epoch ms */
-  readonly t: number;
-  readonly present: boolean;
-}
+import type { AddressSample } from "../harness/address-watch.js";
+import type { ProbeSample } from "../harness/probe.js";
 
-/** One HTTP probe from the runner to the node's /up, by the time it was sent. */
-export interface ProbeSample {
-  readonly t: number;
-  readonly ok: boolean;
-  /** how long the probe took (until answer, error or timeout) */
-  readonly ms: number;
-  readonly error?: string;
-}
+export type { AddressSample, ProbeSample };
 
 /** A named moment the scenario marks: `start`, `fault`, `server-start`, `end`… */
 export interface Mark {

@@ -71,5 +71,7 @@ export interface NetEvent {
   readonly address?: string;
   /** for IPv4 address events: valid and preferred lifetimes are both forever */
   readonly permanent?: boolean;
+  /** epoch ms (with µs) when the line carried an `ip -ts` stamp */
+  readonly at?: number;
   readonly raw: string;
 }

@@ -3,13 +3,21 @@ import { createInterface } from "node:readline";
 import type { NetEvent, NetEventKind } from "./backend.js";
 
 // `ip -o monitor` prints "[Deleted ]<ifindex>: <ifname>[@peer]: …" for links and addresses,
-// and "… dev <ifname> …" for routes.
+// and "… dev <ifname> …" for routes. With `-ts` each line starts with "[<local time>.<µs>]";
+// run it with TZ=UTC so that time reads as UTC.
+const STAMP = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\]\s*/;
 const INDEXED = /^(Deleted )?\d+: ([^\s:@]+)/;
 const ROUTE_DEV = / dev ([^\s]+)/;
 
+/** One line of `ip -o [-ts] monitor`; undefined for a blank line. */
 export function parseMonitorLine(line: string): NetEvent | undefined {
-  const text = line.trimEnd();
+  let text = line.trimEnd();
+  const stamp = STAMP.exec(text);
+  // epoch ms with the µs the stamp carries, so sub-millisecond restores are not rounded away
+  const at = stamp ? Date.parse(`${stamp[1]}Z`) + Number(`0.${stamp[2] ?? "0"}`) * 1000 : undefined;
+  if (stamp) text = text.slice(stamp[0].length);
   if (text === "") return undefined;
+  const timed = at === undefined ? {} : { at };
   const indexed = INDEXED.exec(text);
   if (indexed) {
     const kind: NetEventKind = / inet6? /.test(text) ? "address" : "link";
@@ -19,11 +27,12 @@ export function parseMonitorLine(line: string): NetEvent | undefined {
       interface: indexed[2],
       deleted: indexed[1] !== undefined,
       ...(address ? { address, permanent: /valid_lft forever preferred_lft forever/.test(text) } : {}),
+      ...timed,
       raw: text,
     };
   }
   const dev = ROUTE_DEV.exec(text);
-  return { kind: "route", interface: dev?.[1], deleted: text.startsWith("Deleted "), raw: text };
+  return { kind: "route", interface: dev?.[1], deleted: text.startsWith("Deleted "), ...timed, raw: text };
 }
 
 export interface MonitorHandle {

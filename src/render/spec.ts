@@ -3,8 +3,7 @@ import { z } from "zod";
 import { configSchema } from "../config/schema.js";
 import { validate } from "../config/load.js";
 import { resolveRunAlias } from "./paths.js";
-
-const got = (input: unknown): string => (input === undefined ? "nothing" : JSON.stringify(input));
+import { got } from "../util/got.js";
 
 // RFC 1123 host name, lower case as Kubernetes node names are: dot-separated labels of
 // 1-63 characters from [a-z0-9-], not starting or ending with "-", at most 253 in all.

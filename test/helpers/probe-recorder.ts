@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Netns, NsProcess } from "../../src/lab/netns.js";
-import { readProbeLog, type ProbeTarget } from "../../src/lab/probe.js";
-import { spawnProber, spawnUpServer, upUrl } from "../../src/lab/instruments.js";
+import type { Netns, NsProcess } from "../../src/harness/netns.js";
+import { readProbeLog, type ProbeTarget } from "../../src/harness/probe.js";
+import { spawnProber, spawnUpServer, upUrl } from "../../src/harness/instruments.js";
 import type { ProbeSample } from "../../src/lab/timeline.js";
 
 /**
@@ -21,7 +21,7 @@ export interface ProbeRecorder {
 }
 
 /** Starts `lab-serve` on UP_PORT in the node namespace; ended with the namespace or kill(). */
-export function startUpServer(ns: Netns, logDir: string): NsProcess {
+export function spawnUpServerIn(ns: Netns, logDir: string): NsProcess {
   return spawnUpServer(ns, join(logDir, `up-${ns.name}.log`));
 }
 

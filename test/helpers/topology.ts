@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from "vitest";
-import { createTopology, type Topology, type TopologyOptions } from "../../src/lab/topology.js";
+import { createTopology, type Topology, type TopologyOptions } from "../../src/harness/topology.js";
 
 /**
  * A namespace-name prefix unique to this test file and process: `hf<tag><pid>`, so files

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { seedLoopScript } from "../../src/lab/impls/seed-loop.js";
 import { dhcpcdConfig } from "../../src/lab/impls/dhcpcd.js";
 import { networkdUnit } from "../../src/lab/impls/networkd.js";
-import { metadataRouteOption } from "../../src/lab/server.js";
+import { metadataRouteOption } from "../../src/harness/kea-options.js";
 
 /**
  * Fakes for one module's unit test: dhclient fails its first -1 attempt (IPAM lag), then

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { measure } from "../../src/lab/metrics.js";
 import { absentIntervals, addressLostMs, timeToRestore, type Timeline } from "../../src/lab/timeline.js";
-import { parseMonitorLine } from "../../src/lab/address-watch.js";
 
 const present = (t: number) => ({ t, present: true });
 const absent = (t: number) => ({ t, present: false });
@@ -54,24 +53,5 @@ describe("measure", () => {
   it("GIVEN restore from a mark THEN time to restore runs from that mark", () => {
     const t: Timeline = { ...timeline, marks: [...timeline.marks, { t: 1900, label: "boot" }] };
     expect(measure(t, "boot").timeToRestoreMs).toBe(104);
-  });
-});
-
-describe("parseMonitorLine", () => {
-  it("reads additions and deletions with their kernel-side timestamps (UTC)", () => {
-    expect(
-      parseMonitorLine(
-        "[2026-11-26T10:00:58.746322] Deleted 3: pn0    inet 198.18.0.10/22 scope global pn0\\       valid_lft forever preferred_lft forever",
-      ),
-    ).toEqual({ t: Date.parse("2026-11-26T10:00:58.746Z"), deleted: true, ifname: "pn0", ip: "198.18.0.10" });
-    expect(
-      parseMonitorLine("[2026-11-26T10:00:58.738116] 3: pn0    inet 198.18.0.10/22 scope global dynamic pn0"),
-    ).toMatchObject({
-      deleted: false,
-      ip: "198.18.0.10",
-    });
-    expect(
-      parseMonitorLine("[2026-11-26T10:00:58.738116] 3: pn0    inet6 fe80::1/64 scope link"),
-    ).toBeUndefined();
   });
 });

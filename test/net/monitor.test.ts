@@ -50,4 +50,24 @@ describe("parseMonitorLine", () => {
     expect(parseMonitorLine("")).toBeUndefined();
     expect(parseMonitorLine("Deleted 3: pn0    inet6 fe80::1/64 scope link")?.address).toBeUndefined();
   });
+
+  it("reads an `ip -ts` stamp as UTC epoch ms, keeping the microseconds", () => {
+    const event = parseMonitorLine(
+      "[2026-11-26T10:00:58.746322] Deleted 3: pn0    inet 198.18.0.10/22 scope global pn0\\       valid_lft forever preferred_lft forever",
+    );
+    expect(event).toMatchObject({
+      kind: "address",
+      interface: "pn0",
+      deleted: true,
+      address: "198.18.0.10/22",
+    });
+    expect(event?.at).toBeCloseTo(Date.parse("2026-11-26T10:00:58.746Z") + 0.322, 6);
+    const added = parseMonitorLine(
+      "[2026-11-26T10:00:58.738116] 3: pn0    inet 198.18.0.10/22 scope global dynamic pn0",
+    );
+    expect(added).toMatchObject({ deleted: false, address: "198.18.0.10/22", permanent: false });
+    expect(
+      parseMonitorLine("[2026-11-26T10:00:58.738116] 3: pn0    inet6 fe80::1/64 scope link")?.address,
+    ).toBeUndefined();
+  });
 });

@@ -3,7 +3,7 @@
  * (link.test.ts) check the exact operations everywhere; this proves them on a kernel.
  */
 import { describe, expect, it } from "vitest";
-import { Netns } from "../../src/lab/netns.js";
+import { Netns } from "../../src/harness/netns.js";
 import { isRoot, warnSkipped } from "../helpers/root.js";
 import { runAgent, waitFor } from "../helpers/agent-process.js";
 

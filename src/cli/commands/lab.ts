@@ -3,16 +3,16 @@ import { type Command, Option } from "commander";
 import { HoldfastError, invalidInput } from "../../errors.js";
 import { getImpl, parseImplNames } from "../../lab/impls/index.js";
 import { IMPL_NAMES, type ImplName } from "../../lab/impls/types.js";
-import { cleanLeftovers } from "../../lab/owner.js";
+import { cleanLeftovers } from "../../harness/run-registry.js";
 import { preflight } from "../../lab/preflight.js";
-import { runProbeLoop, type ProbeTarget } from "../../lab/probe.js";
+import { runProbeLoop, type ProbeTarget } from "../../harness/probe.js";
 import { renderHtml } from "../../lab/report/html.js";
 import { writeJsonReport } from "../../lab/report/json.js";
 import { renderTable } from "../../lab/report/table.js";
 import { LAB_NS_PREFIX, runLab } from "../../lab/run.js";
 import { parseScenarioNames } from "../../lab/scenarios/index.js";
 import { SCENARIO_NAMES, type ScenarioName } from "../../lab/scenarios/types.js";
-import { startUpServer } from "../../lab/up-server.js";
+import { serveUp } from "../../harness/up-server.js";
 import { writeFileAtomic } from "../../util/atomic-write.js";
 
 /** `holdfast lab` with no arguments: the incident and the two faults the write-up names, ≤ 3 minutes. */
@@ -150,7 +150,7 @@ export function registerLab(program: Command): void {
     .command("lab-serve", { hidden: true })
     .option("--port <port>", "", "8080")
     .action(async (o: { port: string }) => {
-      const server = await startUpServer(Number(o.port));
+      const server = await serveUp(Number(o.port));
       await new Promise<void>((resolve) => {
         const stop = (): void => void server.close(() => resolve());
         process.once("SIGTERM", stop);

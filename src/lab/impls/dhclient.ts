@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { dhclientCommand, prepareDhclientSandbox } from "../dhclient-sandbox.js";
+import { dhclientCommand, prepareDhclientSandbox } from "./dhclient-sandbox.js";
 import type { Impl } from "./types.js";
 
 /**

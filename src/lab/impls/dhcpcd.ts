@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { inPrivateMounts } from "../private-mounts.js";
+import { inPrivateMounts } from "./private-mounts.js";
 import type { Impl } from "./types.js";
 
 /** dhcpcd's compiled-in lease database (strings /usr/sbin/dhcpcd): per-run copies are bind-mounted here. */

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { AGENT_NODE_OPTIONS } from "../../agent/node-options.js";
 import type { ConfigInput } from "../../config/schema.js";
-import { selfCommand } from "../self.js";
+import { selfCommand } from "../../harness/bundle-path.js";
 import type { Impl, ImplContext } from "./types.js";
 
 /**

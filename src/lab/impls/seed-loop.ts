@@ -1,6 +1,6 @@
 import { chmod, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DHCLIENT_SCRIPT, prepareDhclientSandbox, sandboxed } from "../dhclient-sandbox.js";
+import { DHCLIENT_SCRIPT, prepareDhclientSandbox, sandboxed } from "./dhclient-sandbox.js";
 import type { Impl } from "./types.js";
 
 /** The write-up's re-assert period. */

@@ -1,5 +1,5 @@
-import type { Command } from "../supervisor.js";
-import type { LabNode } from "../topology.js";
+import type { Command } from "./supervisor.js";
+import type { LabNode } from "../../harness/topology.js";
 
 export const IMPL_NAMES = ["dhclient", "seed-loop", "dhcpcd", "networkd", "holdfast"] as const;
 export type ImplName = (typeof IMPL_NAMES)[number];

@@ -1,5 +1,5 @@
 import { run, runChecked } from "../../util/exec.js";
-import type { LabNode, Topology } from "../topology.js";
+import type { LabNode, Topology } from "../../harness/topology.js";
 
 const IP_TIMEOUT_MS = 10_000;
 

@@ -1,7 +1,7 @@
 import type { Impl } from "../impls/types.js";
-import type { LabNode, Topology } from "../topology.js";
-import type { AddressWatch } from "../address-watch.js";
-import type { Supervisor } from "../supervisor.js";
+import type { LabNode, Topology } from "../../harness/topology.js";
+import type { AddressWatch } from "../../harness/address-watch.js";
+import type { Supervisor } from "../impls/supervisor.js";
 import type { Timeline } from "../timeline.js";
 
 export const SCENARIO_NAMES = [

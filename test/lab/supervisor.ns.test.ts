@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
-import { Netns } from "../../src/lab/netns.js";
-import { Supervisor } from "../../src/lab/supervisor.js";
+import { Netns } from "../../src/harness/netns.js";
+import { Supervisor } from "../../src/lab/impls/supervisor.js";
 import { isRoot, warnSkipped } from "../helpers/root.js";
 import { uniquePrefix } from "../helpers/topology.js";
 

@@ -4,11 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AddressWatch } from "../../src/lab/address-watch.js";
-import { bootNode, type BootedNode } from "../../src/lab/booted-node.js";
-import type { NsProcess } from "../../src/lab/netns.js";
-import { metadataRouteOption } from "../../src/lab/server.js";
-import { createTopology, type LabNode, type Topology } from "../../src/lab/topology.js";
+import { AddressWatch } from "../../src/harness/address-watch.js";
+import { bootNode, type BootedNode } from "../../src/harness/booted-node.js";
+import type { NsProcess } from "../../src/harness/netns.js";
+import { metadataRouteOption } from "../../src/harness/kea-options.js";
+import { createTopology, type LabNode, type Topology } from "../../src/harness/topology.js";
 import type { RunResult } from "../../src/util/exec.js";
 import {
   authorizeKey,
@@ -20,9 +20,9 @@ import {
   rootfsFor,
   sshTo,
 } from "../helpers/booted-node.js";
-import { startProbes, startUpServer, upUrl, type ProbeRecorder } from "../helpers/probe-recorder.js";
+import { startProbes, spawnUpServerIn, upUrl, type ProbeRecorder } from "../helpers/probe-recorder.js";
 import { uniquePrefix } from "../helpers/topology.js";
-import { FIXTURES } from "./helpers.js";
+import { FIXTURES } from "../render/helpers.js";
 
 /*
  * The rendered bootstrap, proven end to end on a real systemd Debian booted in a lab node
@@ -117,7 +117,7 @@ describe.skipIf(skip !== undefined)("the rendered install script on a booted nod
       bootNode({ rootfs, ns: lab2.ns, name: PREFIX.name, workDir }),
     ]);
     // the instruments live in the node namespaces beside the containers, so they outlive reboots
-    for (const lab of [lab1, lab2]) upServers.push(startUpServer(lab.ns, workDir));
+    for (const lab of [lab1, lab2]) upServers.push(spawnUpServerIn(lab.ns, workDir));
     watch1 = new AddressWatch(lab1);
     watch2 = new AddressWatch(lab2);
     await Promise.all([watch1.start(), watch2.start()]);

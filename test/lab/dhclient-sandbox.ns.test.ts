@@ -8,8 +8,8 @@ import {
   labDhclientConf,
   prepareDhclientSandbox,
   sandboxed,
-} from "../../src/lab/dhclient-sandbox.js";
-import { LAB_KEA_OPTIONS } from "../../src/lab/server.js";
+} from "../../src/lab/impls/dhclient-sandbox.js";
+import { LAB_KEA_OPTIONS } from "../../src/harness/kea-options.js";
 import { isRoot, warnSkipped } from "../helpers/root.js";
 import { uniquePrefix, withTopology } from "../helpers/topology.js";
 

@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { listNamespaces, Netns } from "../../src/lab/netns.js";
-import { cleanLeftovers, liveRuns, processStartTime, registerRun } from "../../src/lab/owner.js";
+import { listNamespaces, Netns } from "../../src/harness/netns.js";
+import { cleanLeftovers, liveRuns, processStartTime, registerRun } from "../../src/harness/run-registry.js";
 import { isRoot, warnSkipped } from "../helpers/root.js";
 import { uniquePrefix } from "../helpers/topology.js";
 

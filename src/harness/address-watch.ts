@@ -1,23 +1,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
+import { parseMonitorLine } from "../net/monitor.js";
 import type { LabNode } from "./topology.js";
-import type { AddressSample } from "./timeline.js";
 
-/** `[2026-11-26T10:00:58.738116] Deleted 3: pn0    inet 198.18.0.10/22 …` (ip -o -ts monitor, TZ=UTC) */
-const EVENT =
-  /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})\d*\]\s+(Deleted\s+)?\d+:\s+(\S+)\s+inet\s+([\d.]+)\//;
-
-export interface AddressEvent {
+/** Address presence changes of the node's PN address, as seen by the kernel's netlink stream. */
+export interface AddressSample {
+  /** epoch ms */
   readonly t: number;
-  readonly deleted: boolean;
-  readonly ifname: string;
-  readonly ip: string;
-}
-
-export function parseMonitorLine(line: string): AddressEvent | undefined {
-  const match = EVENT.exec(line);
-  if (!match) return undefined;
-  return { t: Date.parse(`${match[1]}Z`), deleted: match[2] !== undefined, ifname: match[3]!, ip: match[4]! };
+  readonly present: boolean;
 }
 
 /**
@@ -101,8 +91,9 @@ export class AddressWatch {
 
   private onLine(line: string): void {
     const event = parseMonitorLine(line);
-    if (!event || event.ifname !== this.node.ifname || event.ip !== this.node.ip) return;
-    this.record(event.t, !event.deleted);
+    if (event?.kind !== "address" || event.at === undefined || event.interface !== this.node.ifname) return;
+    if (event.address?.split("/")[0] !== this.node.ip) return;
+    this.record(event.at, !event.deleted);
   }
 
   private record(t: number, present: boolean): void {

@@ -1,6 +1,6 @@
 import type { Netns, NsProcess } from "./netns.js";
 import type { ProbeTarget } from "./probe.js";
-import { selfCommand } from "./self.js";
+import { selfCommand } from "./bundle-path.js";
 import { UP_PORT } from "./up-server.js";
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { AddressWatch } from "../../src/lab/address-watch.js";
-import { Netns } from "../../src/lab/netns.js";
-import type { LabNode } from "../../src/lab/topology.js";
+import { AddressWatch } from "../../src/harness/address-watch.js";
+import { Netns } from "../../src/harness/netns.js";
+import type { LabNode } from "../../src/harness/topology.js";
 
 describe("AddressWatch", () => {
   it("GIVEN no ip on PATH WHEN the watch starts THEN it rejects with a plain error instead of an unheard 'error' event", async () => {

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { cleanStaleNodeCgroups } from "../../src/lab/nspawn-cgroup.js";
+import { cleanStaleNodeCgroups } from "../../src/harness/nspawn-cgroup.js";
 
 const root = mkdtempSync(join(tmpdir(), "hfcg-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bootNode, cleanStaleNodes, type BootedNode } from "../../src/lab/booted-node.js";
-import { cgroupRoots } from "../../src/lab/nspawn-cgroup.js";
-import { listNamespaces } from "../../src/lab/netns.js";
-import { createTopology, type Topology } from "../../src/lab/topology.js";
+import { bootNode, cleanStaleNodes, type BootedNode } from "../../src/harness/booted-node.js";
+import { cgroupRoots } from "../../src/harness/nspawn-cgroup.js";
+import { listNamespaces } from "../../src/harness/netns.js";
+import { createTopology, type Topology } from "../../src/harness/topology.js";
 import { authorizeKey, ensureRootfs, makeSshKey, pinHostKey, sshTo } from "../helpers/booted-node.js";
 import { uniquePrefix } from "../helpers/topology.js";
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Netns, NsProcess } from "./netns.js";
+import type { Netns, NsProcess } from "../../harness/netns.js";
 
 /** systemd's default RestartSec (systemd.service(5)). */
 export const RESTART_SEC_MS = 100;

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { createTopology } from "../../src/lab/topology.js";
-import { listNamespaces, type Netns } from "../../src/lab/netns.js";
+import { createTopology } from "../../src/harness/topology.js";
+import { listNamespaces, type Netns } from "../../src/harness/netns.js";
 import { isRoot, warnSkipped } from "../helpers/root.js";
 import { uniquePrefix } from "../helpers/topology.js";
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { listNamespaces, Netns } from "../../src/lab/netns.js";
+import { listNamespaces, Netns } from "../../src/harness/netns.js";
 import { isRoot, warnSkipped } from "../helpers/root.js";
 import { uniquePrefix } from "../helpers/topology.js";
 

@@ -5,12 +5,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseProbe } from "../../src/converge/probe.js";
 import { probeScript } from "../../src/converge/probe-script.js";
-import { AddressWatch } from "../../src/lab/address-watch.js";
-import { bootNode, type BootedNode } from "../../src/lab/booted-node.js";
-import { createTopology, type LabNode, type Topology } from "../../src/lab/topology.js";
-import type { NsProcess } from "../../src/lab/netns.js";
+import { AddressWatch } from "../../src/harness/address-watch.js";
+import { bootNode, type BootedNode } from "../../src/harness/booted-node.js";
+import { createTopology, type LabNode, type Topology } from "../../src/harness/topology.js";
+import type { NsProcess } from "../../src/harness/netns.js";
 import { firstAbsentAfter, pn0Spec, renderScript, rootfsFor } from "../helpers/booted-node.js";
-import { startProbes, startUpServer, upUrl, type ProbeRecorder } from "../helpers/probe-recorder.js";
+import { startProbes, spawnUpServerIn, upUrl, type ProbeRecorder } from "../helpers/probe-recorder.js";
 import { uniquePrefix } from "../helpers/topology.js";
 
 /*
@@ -122,7 +122,7 @@ describe.skipIf(skip !== undefined)("dhcpcd under the hardened unit on a booted 
     oldWatch = new AddressWatch(oldLab);
     ndWatch = new AddressWatch(ndLab);
     await Promise.all([watch.start(), oldWatch.start(), ndWatch.start()]);
-    upServers.push(startUpServer(oldLab.ns, workDir), startUpServer(ndLab.ns, workDir));
+    upServers.push(spawnUpServerIn(oldLab.ns, workDir), spawnUpServerIn(ndLab.ns, workDir));
     probes = startProbes(
       topo.runner,
       [

@@ -1,6 +1,14 @@
 import { createWriteStream, readFileSync } from "node:fs";
 import { request } from "node:http";
-import type { ProbeSample } from "./timeline.js";
+
+/** One HTTP probe from the runner to the node's /up, by the time it was sent. */
+export interface ProbeSample {
+  readonly t: number;
+  readonly ok: boolean;
+  /** how long the probe took (until answer, error or timeout) */
+  readonly ms: number;
+  readonly error?: string;
+}
 
 export const PROBE_INTERVAL_MS = 100;
 export const PROBE_TIMEOUT_MS = 300;

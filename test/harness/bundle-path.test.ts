@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { HoldfastError } from "../../src/errors.js";
-import { bundlePath, selfCommand } from "../../src/lab/self.js";
+import { bundlePath, selfCommand } from "../../src/harness/bundle-path.js";
 
 describe("lab self command", () => {
   it("GIVEN no bundle where render looks for it THEN it is a failure (exit 1) that says to build", () => {

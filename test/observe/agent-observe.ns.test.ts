@@ -2,9 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { NsProcess } from "../../src/lab/netns.js";
-import { bundlePath } from "../../src/lab/self.js";
-import type { LabNode } from "../../src/lab/topology.js";
+import type { NsProcess } from "../../src/harness/netns.js";
+import { bundlePath } from "../../src/harness/bundle-path.js";
+import type { LabNode } from "../../src/harness/topology.js";
 import { readStatus } from "../../src/observe/status-read.js";
 import type { RunResult } from "../../src/util/exec.js";
 import { isRoot, warnSkipped } from "../helpers/root.js";

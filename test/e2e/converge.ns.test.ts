@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConvergeReport } from "../../src/converge/report.js";
-import { readProbeLog } from "../../src/lab/probe.js";
-import { selfCommand } from "../../src/lab/self.js";
+import { readProbeLog } from "../../src/harness/probe.js";
+import { selfCommand } from "../../src/harness/bundle-path.js";
 import { ensureRootfs } from "../helpers/booted-node.js";
 import { uniquePrefix } from "../helpers/topology.js";
 import {
@@ -17,7 +17,7 @@ import {
   nodeIp,
   writeInventory,
   type ConvergeLab,
-} from "./booted.js";
+} from "./converge-nodes.js";
 
 const PACKAGE_VERSION = (
   JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
