@@ -11,6 +11,7 @@ import { renderFragmentFromSpec, renderScriptFromSpec } from "./fragment.js";
 import { renderLauncher } from "./launcher.js";
 import { NODE_PATHS } from "./paths.js";
 import { parseSpec, type Spec, type SpecInput } from "./spec.js";
+import { modulesLoad, waitOnlineUnit } from "./wait-online.js";
 
 export interface RenderOptions {
   /**
@@ -57,10 +58,13 @@ export function renderUnits(spec: SpecInput): RenderedFile[] {
 
 export function renderUnitsFromSpec(spec: Spec): RenderedFile[] {
   const config = spec.agent.config;
+  const modules = modulesLoad(config);
   return [
     { path: NODE_PATHS.unit, content: agentUnit(config).render(), mode: 0o644 },
     { path: NODE_PATHS.config, content: renderConfigFile(config), mode: 0o600 },
     { path: NODE_PATHS.launcher, content: renderLauncher(), mode: 0o755 },
+    { path: NODE_PATHS.waitOnlineUnit, content: waitOnlineUnit().render(), mode: 0o644 },
+    ...(modules === undefined ? [] : [{ path: NODE_PATHS.modulesLoad, content: modules, mode: 0o644 }]),
   ];
 }
 

@@ -149,6 +149,24 @@ holdfast_activate() {
   fi
 }
 
+# network-online.target waits for the hold (bounded), and 8021q loads at every boot; it
+# is loaded now too, so the agent (ProtectKernelModules=yes) finds it on this first boot.
+holdfast_boot_order() {
+  local before=$holdfast_changes
+  holdfast_put "$holdfast_path_wait_online" 0644 holdfast_content_wait_online || return 1
+  if [ -n "$holdfast_path_modules_load" ]; then
+    holdfast_put "$holdfast_path_modules_load" 0644 holdfast_content_modules_load || return 1
+    if [ ! -d /sys/module/8021q ]; then
+      holdfast_as_root modprobe 8021q 2>/dev/null || holdfast_log "8021q: not loaded now (no modprobe, or a container); it loads at boot"
+    fi
+  fi
+  [ "$holdfast_changes" = "$before" ] || holdfast_daemon_reload || return 1
+  if ! systemctl is-enabled --quiet "$holdfast_wait_online_unit" 2>/dev/null; then
+    holdfast_as_root systemctl enable --quiet "$holdfast_wait_online_unit" || return 1
+    holdfast_changed "$holdfast_wait_online_unit enabled"
+  fi
+}
+
 holdfast_status_js='${STATUS_JS}'
 
 holdfast_held_summary() {
@@ -192,6 +210,7 @@ holdfast_install_steps() {
   done
   holdfast_quiet_networkd || return 1
   holdfast_quiet_networkmanager || return 1
+  holdfast_boot_order || return 1
   holdfast_activate "$before" || return 1
   if [ ! -d /run/systemd/system ]; then
     printf 'holdfast: %s: installed, starts at boot (holdfast %s, %s)\\n' "$holdfast_node" "$holdfast_version" "$(holdfast_changes_text)"

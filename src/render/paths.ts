@@ -6,6 +6,10 @@ export const NODE_PATHS = {
   launcher: "/usr/local/bin/holdfast",
   config: "/etc/holdfast/holdfast.yaml",
   unit: "/etc/systemd/system/holdfast.service",
+  /** network-online.target waits for the hold (render/wait-online.ts) */
+  waitOnlineUnit: "/etc/systemd/system/holdfast-wait-online.service",
+  /** 8021q at every boot, for VLAN attachments */
+  modulesLoad: "/etc/modules-load.d/holdfast.conf",
   /** the install script cloud-init writes and runs (kept for re-runs) */
   installScript: "/usr/local/lib/holdfast/install.sh",
   /** tells systemd-networkd to leave the attachments' interfaces alone; "00-" so it matches first */
@@ -20,6 +24,7 @@ export function resolveRunAlias(path: string): string {
 }
 
 export const UNIT_NAME = "holdfast.service";
+export const WAIT_ONLINE_UNIT_NAME = "holdfast-wait-online.service";
 export const NPM_PACKAGE = "holdfast";
 
 /**

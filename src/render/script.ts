@@ -7,9 +7,10 @@ import { INSTALL_ACTIVATE_LIB } from "./install-activate.js";
 import { INSTALL_FILES_LIB } from "./install-lib.js";
 import { renderLauncher } from "./launcher.js";
 import { networkManagerDropIn, networkdDropIn, retireDropIn } from "./network-managers.js";
-import { NODE_PATHS, NPM_PACKAGE, UNIT_NAME, generatedMarker } from "./paths.js";
+import { NODE_PATHS, NPM_PACKAGE, UNIT_NAME, WAIT_ONLINE_UNIT_NAME, generatedMarker } from "./paths.js";
 import { quotedHeredoc, shellQuote } from "./shell.js";
 import type { Spec } from "./spec.js";
+import { modulesLoad, waitOnlineUnit } from "./wait-online.js";
 
 /**
  * Where the agent bundle comes from: `embedded` carries it base64-encoded, `npm` fetches
@@ -73,6 +74,10 @@ export class InstallScript {
       assign("holdfast_path_bundle", NODE_PATHS.bundle),
       assign("holdfast_path_config", NODE_PATHS.config),
       assign("holdfast_path_unit", NODE_PATHS.unit),
+      assign("holdfast_wait_online_unit", WAIT_ONLINE_UNIT_NAME),
+      assign("holdfast_path_wait_online", NODE_PATHS.waitOnlineUnit),
+      // empty: no VLAN attachment, no module to load
+      assign("holdfast_path_modules_load", modulesLoad(config) === undefined ? "" : NODE_PATHS.modulesLoad),
       assign("holdfast_path_networkd", NODE_PATHS.networkd),
       assign("holdfast_path_networkmanager", NODE_PATHS.networkManager),
       `holdfast_interfaces=(${interfaces})`,
@@ -93,6 +98,8 @@ export class InstallScript {
       contentFunction("holdfast_content_launcher", renderLauncher()),
       contentFunction("holdfast_content_config", renderConfigFile(config)),
       contentFunction("holdfast_content_unit", agentUnit(config).render()),
+      contentFunction("holdfast_content_wait_online", waitOnlineUnit().render()),
+      contentFunction("holdfast_content_modules_load", modulesLoad(config) ?? ""),
       contentFunction("holdfast_content_networkd", networkdDropIn(interfaces).render()),
       contentFunction("holdfast_content_networkmanager", networkManagerDropIn(interfaces).render()),
       contentFunction("holdfast_content_retire_dropin", retireDropIn().render()),

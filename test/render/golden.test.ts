@@ -5,6 +5,7 @@ import { renderConfigFile } from "../../src/render/config-file.js";
 import { renderFragmentFromSpec, renderScriptFromSpec } from "../../src/render/fragment.js";
 import { renderLauncher } from "../../src/render/launcher.js";
 import { MARKER_PREFIX } from "../../src/render/paths.js";
+import { modulesLoad, waitOnlineUnit } from "../../src/render/wait-online.js";
 import { expectGolden, fakeBundle, fixtureSpec } from "./helpers.js";
 
 describe("render goldens", () => {
@@ -19,6 +20,8 @@ describe("render goldens", () => {
     "kura-cache-7.cloud-init.yaml": renderCloudInitFromSpec(incident, bundle),
     "kura-cache-7.holdfast.service": agentUnit(incident.agent.config).render(),
     "kura-cache-7.holdfast.yaml": renderConfigFile(incident.agent.config),
+    "kura-cache-7.modules-load.conf": modulesLoad(incident.agent.config) ?? "",
+    "holdfast-wait-online.service": waitOnlineUnit().render(),
     "two-pns-static.script.sh": renderScriptFromSpec(twoPns, undefined),
     "two-pns-static.cloud-init.yaml": renderCloudInitFromSpec(twoPns, undefined),
     "two-pns-static.holdfast.service": agentUnit(twoPns.agent.config).render(),

@@ -56,14 +56,15 @@ systemctl() {
     [ -d /run/systemd/system ] || { echo "System has not been booted with systemd as init system (PID 1). Can't operate." >&2; return 1; } ;;
   esac
   case "$1" in
-    is-enabled) [ -e ${state}/enabled ] ;;
-    is-active) [ -e ${state}/active ] ;;
-    enable) touch ${state}/enabled; case " $* " in *" --now "*) touch ${state}/active ;; esac ;;
+    # state per unit (the last argument): holdfast.service and holdfast-wait-online.service
+    is-enabled) [ -e "${state}/enabled-\${*: -1}" ] ;;
+    is-active) [ -e "${state}/active-\${*: -1}" ] ;;
+    enable) touch "${state}/enabled-\${*: -1}"; case " $* " in *" --now "*) touch "${state}/active-\${*: -1}" ;; esac ;;
     show) printf '0\\n' ;;
     *) return 0 ;;
   esac
 }
-for hf_cmd in apt-get dnf yum zypper apk npm env networkctl nmcli; do
+for hf_cmd in apt-get dnf yum zypper apk npm env networkctl nmcli modprobe; do
   eval "$hf_cmd() { hf_log \\"$hf_cmd \\$*\\"; return 1; }"
 done
 ip() {
