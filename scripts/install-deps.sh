@@ -27,6 +27,10 @@ PACKAGES=(
   prometheus        # promtool: alert rule tests
   cloud-init        # cloud-init schema validation of rendered user-data
   chromium          # renders the lab's HTML report in tests
+  qemu-system-x86   # holdfast prove: VMs with their own kernel (TCG when KVM does not work)
+  e2fsprogs         # mkfs.ext4 -d: the prove image from a debootstrap tree
+  dosfstools        # mkfs.vfat: prove's NoCloud seed disk (label CIDATA)
+  mtools            # mcopy: user-data into the seed without mounting it
   curl
   ca-certificates
 )

@@ -16,6 +16,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   adopt: async () => (await import("./adopt.js")).registerAdopt,
   lab: async () => (await import("./lab.js")).registerLab,
   schema: async () => (await import("./schema.js")).registerSchema,
+  "wait-online": async () => (await import("./wait-online.js")).registerWaitOnline,
+  prove: async () => (await import("./prove.js")).registerProve,
 };
 
 /** Hidden helper commands live in the module of the command they serve. */

@@ -1,0 +1,173 @@
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { bundleFor, renderCloudInitFromSpec } from "../render/index.js";
+import type { Spec } from "../render/spec.js";
+import type { Mark } from "../lab/timeline.js";
+import type { AddressSample } from "../harness/address-watch.js";
+import type { ProbeSample } from "../harness/probe.js";
+import { chooseAccel } from "./accel.js";
+import { Fabric } from "./fabric.js";
+import { ensureImage, type VmImage } from "./image.js";
+import { dependentPart, preFixUserData } from "./node.js";
+import { multipartUserData, writeSeed } from "./seed.js";
+import { runSteps } from "./steps.js";
+import type { ProveTarget } from "./target.js";
+import type { ProveReport } from "./types.js";
+import { launchVm, stopVm, type Accel, type LinkEnd, type Vm } from "./vm.js";
+
+export const PROVE_RUN_ROOT = "/run/holdfast-prove";
+
+/** The lab's lease (design §5): short, so three lease times of silence take 30 s. */
+export const PROVE_LEASE_SECONDS = 10;
+
+/** MACs and reserved addresses (198.18.0.0/22, the lab's range). */
+export const NODE_MAC = "52:54:00:4e:00:01";
+export const PREFIX_MAC = "52:54:00:4e:00:02";
+export const NODE_IP = "198.18.0.10";
+export const PREFIX_IP = "198.18.0.11";
+
+export interface ProveOptions {
+  readonly spec: Spec;
+  readonly specPath: string;
+  readonly target: ProveTarget;
+  readonly log: (line: string) => void;
+  /** the user's --keep: VMs stay up after the run */
+  readonly keep?: boolean;
+}
+
+/** Everything one run made, so a failure or Ctrl-C removes exactly that (VMs by pid). */
+export class ProveResources {
+  readonly id = `${process.pid}-${randomBytes(3).toString("hex")}`;
+  readonly dir = join(PROVE_RUN_ROOT, this.id);
+  readonly vms: Vm[] = [];
+  private cleaned = false;
+
+  async cleanup(): Promise<void> {
+    if (this.cleaned) return;
+    this.cleaned = true;
+    await Promise.all(this.vms.map((vm) => stopVm(vm.pid)));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The VMs of a run and what talks to them. */
+export interface ProveVms {
+  readonly node: Vm;
+  readonly prefix: Vm;
+  readonly fabric: Fabric;
+  readonly fabricVm: Vm;
+}
+
+export interface Recorded {
+  readonly marks: Mark[];
+  nodeAddress: AddressSample[];
+  prefixAddress: AddressSample[];
+  nodeProbes: ProbeSample[];
+  prefixProbes: ProbeSample[];
+}
+
+function link(dir: string, name: string, mac: string): { vm: LinkEnd; fabric: LinkEnd } {
+  const vmSock = join(dir, `${name}.eth`);
+  const fabricSock = join(dir, `fabric-${name}.eth`);
+  return {
+    vm: { mac, local: vmSock, remote: fabricSock },
+    // the fabric's NIC MAC: the node's with the last octet flipped
+    fabric: { mac: `${mac.slice(0, 15)}f${mac.slice(16)}`, local: fabricSock, remote: vmSock },
+  };
+}
+
+async function launch(
+  image: VmImage,
+  accel: Accel,
+  resources: ProveResources,
+  options: ProveOptions,
+): Promise<ProveVms> {
+  const { dir } = resources;
+  const { target } = options;
+  const nodeLink = link(dir, "node", NODE_MAC);
+  const prefixLink = link(dir, "prefix", PREFIX_MAC);
+  const nodeSeed = await writeSeed(
+    dir,
+    "node",
+    multipartUserData([
+      renderCloudInitFromSpec(options.spec, bundleFor(options.spec, {})),
+      dependentPart(target.interface),
+    ]),
+    options.spec.node.name,
+  );
+  const prefixSeed = await writeSeed(
+    dir,
+    "prefix",
+    preFixUserData(target.interface, target.vlanId),
+    "pre-fix",
+  );
+  const common = { image, accel, dir };
+  const start = async (vm: Parameters<typeof launchVm>[0]) => {
+    const launched = await launchVm(vm);
+    resources.vms.push(launched);
+    options.log(`${vm.name}: qemu pid ${launched.pid} (${accel})`);
+    return launched;
+  };
+  const fabricVm = await start({
+    ...common,
+    name: "fabric",
+    memoryMb: 384,
+    links: [nodeLink.fabric, prefixLink.fabric],
+  });
+  const node = await start({ ...common, name: "node", memoryMb: 768, links: [nodeLink.vm], seed: nodeSeed });
+  const prefix = await start({
+    ...common,
+    name: "prefix",
+    memoryMb: 512,
+    links: [prefixLink.vm],
+    seed: prefixSeed,
+  });
+  const fabric = new Fabric(fabricVm.agent, {
+    vlanId: target.vlanId,
+    nics: ["eth0", "eth1"],
+    leaseSeconds: PROVE_LEASE_SECONDS,
+    reservations: [
+      { mac: NODE_MAC, ip: NODE_IP },
+      { mac: PREFIX_MAC, ip: PREFIX_IP },
+    ],
+  });
+  return { node, prefix, fabric, fabricVm };
+}
+
+/**
+ * `holdfast prove`: builds (or reuses) the image, boots the fabric, the node (the user's
+ * spec through cloud-init) and the pre-fix node (the seed's unit), runs the five steps.
+ * The caller owns `resources` and cleans up (also on Ctrl-C) unless --keep.
+ */
+export async function runProve(options: ProveOptions, resources: ProveResources): Promise<ProveReport> {
+  const started = Date.now();
+  const image = await ensureImage(options.log);
+  const { accel, why } = await chooseAccel(image);
+  options.log(`kernel ${image.kernelVersion}, ${accel} (${why})`);
+  mkdirSync(resources.dir, { recursive: true, mode: 0o700 });
+  const vms = await launch(image, accel, resources, options);
+  const { steps, figures, recorded } = await runSteps(vms, options);
+  const timelines = [
+    {
+      title: `node (holdfast, ${options.target.interface} VLAN ${options.target.vlanId})`,
+      timeline: { address: recorded.nodeAddress, probes: recorded.nodeProbes, marks: recorded.marks },
+    },
+    {
+      title: `pre-fix node (the seed's dhclient -d ${options.target.interface})`,
+      timeline: { address: recorded.prefixAddress, probes: recorded.prefixProbes, marks: recorded.marks },
+    },
+  ];
+  return {
+    spec: options.specPath,
+    kernel: image.kernelVersion,
+    accel,
+    accelWhy: why,
+    interface: options.target.interface,
+    vlanId: options.target.vlanId,
+    steps,
+    figures,
+    durationMs: Date.now() - started,
+    timelines,
+  };
+}

@@ -1,0 +1,273 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { errorMessage } from "../errors.js";
+import type { ProbeSample } from "../harness/probe.js";
+import { dependentUnit, NodeProbe, vlanOf, type UnitState } from "./node.js";
+import type { ProveOptions, ProveVms, Recorded } from "./run.js";
+import { NODE_IP, PREFIX_IP, PROVE_LEASE_SECONDS } from "./run.js";
+import type { ProveFigures, StepName, StepResult } from "./types.js";
+import { clockOffset, readAddressWatch, startAddressWatch } from "./watch.js";
+
+// TCG on a shared 2-CPU machine: a first boot with cloud-init has taken 30 s to 3 min.
+const BOOT_TIMEOUT_MS = 300_000;
+const CLOUD_INIT_TIMEOUT_MS = 480_000;
+const HELD_TIMEOUT_MS = 120_000;
+const SILENT_LEASES = 3;
+
+type Step = Omit<StepResult, "name">;
+
+async function step(
+  name: StepName,
+  log: (l: string) => void,
+  body: () => Promise<Step>,
+): Promise<StepResult> {
+  let result: Step;
+  try {
+    result = await body();
+  } catch (error) {
+    result = { pass: false, ms: 0, detail: `error: ${errorMessage(error).split("\n")[0]}` };
+  }
+  log(`${name}: ${result.pass ? "pass" : "FAIL"} (${result.ms} ms) ${result.detail}`);
+  return { name, ...result };
+}
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not after ${Math.round(timeoutMs / 1000)} s`);
+    await sleep(500);
+  }
+}
+
+/** What a boot of the holdfast node showed: the hold, the VLAN and the timings (guest monotonic ms). */
+interface BootFacts {
+  readonly cidr: string | null;
+  readonly origin: string | null;
+  readonly vlan: string | undefined;
+  readonly heldMonoMs: number;
+  readonly cloudInitMonoMs: number;
+  readonly dependent: UnitState;
+  readonly offset: number;
+}
+
+async function heldFacts(node: NodeProbe, ifname: string): Promise<Omit<BootFacts, "dependent" | "offset">> {
+  const attachment = await until(`${ifname} held`, HELD_TIMEOUT_MS, async () => {
+    const a = (await node.holdfastStatus())?.attachments.find((x) => x.interface === ifname);
+    return a?.state === "held" && a.heldSince ? a : undefined;
+  });
+  const bootEpoch = await node.bootEpochMs();
+  const cloudInit = await node.unit("cloud-init-local.service");
+  return {
+    cidr: attachment.cidr,
+    origin: attachment.origin,
+    vlan: vlanOf(await node.ipDetails(ifname)),
+    heldMonoMs: Math.round(Date.parse(attachment.heldSince!) - bootEpoch),
+    cloudInitMonoMs: Math.round(cloudInit.startedMonoUs / 1000),
+  };
+}
+
+function inWindow(probes: readonly ProbeSample[], from: number, to: number): ProbeSample[] {
+  return probes.filter((p) => p.t >= from && p.t <= to);
+}
+
+export async function runSteps(
+  vms: ProveVms,
+  options: ProveOptions,
+): Promise<{ steps: StepResult[]; figures: ProveFigures; recorded: Recorded }> {
+  const { log } = options;
+  const ifname = options.target.interface;
+  const vlanId = options.target.vlanId;
+  const wantVlan = `vlan protocol 802.1Q id ${vlanId}`;
+  const dependent = dependentUnit(ifname);
+  const recorded: Recorded = {
+    marks: [],
+    nodeAddress: [],
+    prefixAddress: [],
+    nodeProbes: [],
+    prefixProbes: [],
+  };
+  const mark = (label: string) => recorded.marks.push({ t: Date.now(), label });
+  const node = new NodeProbe(vms.node.agent);
+  const prefix = new NodeProbe(vms.prefix.agent);
+  const steps: StepResult[] = [];
+  const figures: { cloudInitToHeldMs: number | null; kernelToHeldMs: number | null } = {
+    cloudInitToHeldMs: null,
+    kernelToHeldMs: null,
+  };
+  mark("start");
+
+  await vms.fabricVm.agent.waitReady(BOOT_TIMEOUT_MS);
+  await vms.fabric.setUp();
+  await vms.fabric.startRunner([NODE_IP, PREFIX_IP]);
+  const fabricOffset = await clockOffset(vms.fabricVm.agent);
+  log(
+    `fabric: Kea on VLAN ${vlanId} at 169.254.169.254, lease ${PROVE_LEASE_SECONDS} s; runner probing :8080/up every 100 ms`,
+  );
+
+  // Both nodes boot at once; the pre-fix node only has to be up with its lease before the silence.
+  const prefixReady = (async () => {
+    await vms.prefix.agent.waitReady(BOOT_TIMEOUT_MS);
+    const offset = await clockOffset(vms.prefix.agent);
+    await startAddressWatch(vms.prefix.agent, ifname);
+    await prefix.cloudInitDone(CLOUD_INIT_TIMEOUT_MS);
+    const atBoot = await prefix.unit(dependent);
+    const said = await prefix.journal(dependent, 2);
+    await until(`pre-fix ${ifname} address`, HELD_TIMEOUT_MS, async () =>
+      (await prefix.ipv4(ifname)).length > 0 ? true : undefined,
+    );
+    // The stand-in must serve for the pre-fix timeline to show the loss: started by hand now.
+    if (atBoot.active !== "active") await vms.prefix.agent.sh(`systemctl restart ${dependent}`);
+    return { offset, atBoot, said };
+  })();
+
+  let first: BootFacts | undefined;
+  steps.push(
+    await step("first-boot", log, async () => {
+      await vms.node.agent.waitReady(BOOT_TIMEOUT_MS);
+      const offset = await clockOffset(vms.node.agent);
+      await startAddressWatch(vms.node.agent, ifname);
+      const ci = await node.cloudInitDone(CLOUD_INIT_TIMEOUT_MS);
+      if (!ci.ok)
+        return {
+          pass: false,
+          ms: 0,
+          detail: `cloud-init did not finish cleanly: ${ci.text.replace(/\n/g, "; ")}`,
+        };
+      const facts = await heldFacts(node, ifname);
+      first = { ...facts, dependent: await node.unit(dependent), offset };
+      const modules = await node.modules();
+      figures.cloudInitToHeldMs = facts.heldMonoMs - facts.cloudInitMonoMs;
+      const pass = facts.vlan === wantVlan && facts.origin === "dhcp" && facts.cidr === `${NODE_IP}/22`;
+      return {
+        pass,
+        ms: figures.cloudInitToHeldMs,
+        detail:
+          `cloud-init ran the user-data; ${ifname}: ${facts.vlan ?? "no VLAN"} (8021q ${modules ? "loaded" : "not loaded"}); ` +
+          `held ${facts.cidr ?? "nothing"} from ${facts.origin ?? "?"} (Kea on VLAN ${vlanId}); ` +
+          `cloud-init start → held ${figures.cloudInitToHeldMs} ms, kernel start → held ${facts.heldMonoMs} ms`,
+      };
+    }),
+  );
+  mark("held");
+  const pre = await prefixReady.catch((error: unknown) => error as Error);
+
+  let silenceFrom = 0;
+  let silenceTo = 0;
+  let prefixAfterSilence: string[] = [];
+  steps.push(
+    await step("silent-server", log, async () => {
+      mark("silence");
+      silenceFrom = Date.now();
+      await vms.fabric.silence();
+      await sleep(SILENT_LEASES * PROVE_LEASE_SECONDS * 1000);
+      silenceTo = Date.now();
+      mark(`+${SILENT_LEASES} leases`);
+      const [addresses, prefixAddresses, probes] = await Promise.all([
+        node.ipv4(ifname),
+        prefix.ipv4(ifname).catch(() => []),
+        vms.fabric.probes(NODE_IP),
+      ]);
+      prefixAfterSilence = prefixAddresses;
+      const window = inWindow(
+        probes.map((p) => ({ ...p, t: p.t - fabricOffset })),
+        silenceFrom,
+        silenceTo,
+      );
+      const failed = window.filter((p) => !p.ok).length;
+      const held = addresses.includes(`${NODE_IP}/22`);
+      return {
+        pass: held && failed === 0 && window.length > 0,
+        ms: silenceTo - silenceFrom,
+        detail: `Kea silent ${SILENT_LEASES} leases (${SILENT_LEASES * PROVE_LEASE_SECONDS} s): ${failed} of ${window.length} probes failed; ${ifname} ${held ? `still holds ${NODE_IP}/22` : `has ${addresses.join(", ") || "no address"}`}`,
+      };
+    }),
+  );
+
+  let after: BootFacts | undefined;
+  steps.push(
+    await step("reboot-silent", log, async () => {
+      if (first) recorded.nodeAddress.push(...(await readAddressWatch(vms.node.agent, first.offset)));
+      const oldBoot = await node.bootId();
+      mark("reboot");
+      await vms.node.agent.reboot();
+      await until("node back from reboot", BOOT_TIMEOUT_MS, async () => {
+        const id = await node.bootId();
+        return id !== oldBoot ? id : undefined;
+      });
+      const offset = await clockOffset(vms.node.agent);
+      await startAddressWatch(vms.node.agent, ifname);
+      const facts = await heldFacts(node, ifname);
+      mark("held again");
+      figures.kernelToHeldMs = facts.heldMonoMs;
+      const keaStopped = (
+        await vms.fabricVm.agent.sh("ps -o stat= -p $(systemctl show -p MainPID --value prove-kea.service)")
+      ).stdout
+        .trim()
+        .startsWith("T");
+      // the dependent comes up after the hold: give it the time a Node start takes under TCG
+      const dep = await until(`${dependent} after reboot`, 60_000, async () => {
+        const u = await node.unit(dependent);
+        return u.active === "active" || u.active === "failed" ? u : undefined;
+      });
+      after = { ...facts, dependent: dep, offset };
+      const pass =
+        facts.vlan === wantVlan && facts.origin === "cache" && facts.cidr === `${NODE_IP}/22` && keaStopped;
+      return {
+        pass,
+        ms: facts.heldMonoMs,
+        detail: `kernel restarted; ${ifname}: ${facts.vlan ?? "no VLAN"} re-created; held ${facts.cidr ?? "nothing"} from ${facts.origin ?? "?"} ${facts.heldMonoMs} ms after kernel start; Kea ${keaStopped ? "still silent" : "NOT silent"}`,
+      };
+    }),
+  );
+
+  steps.push(
+    await step("dependents", log, async () => {
+      if (!first || !after) return { pass: false, ms: 0, detail: "needs first-boot and reboot-silent" };
+      const wait = await node.unit("holdfast-wait-online.service");
+      const startedMs = Math.round(after.dependent.startedMonoUs / 1000);
+      const afterHold = startedMs >= after.heldMonoMs;
+      const pass = first.dependent.active === "active" && after.dependent.active === "active" && afterHold;
+      const seed =
+        pre instanceof Error
+          ? `pre-fix node: ${pre.message}`
+          : `pre-fix node: ${dependent} ${pre.atBoot.active === "active" ? "active" : `${pre.atBoot.result} (${pre.said.split("\n").pop() ?? ""})`} on its first boot`;
+      return {
+        pass,
+        ms: startedMs,
+        detail:
+          `node: ${dependent} ${first.dependent.active} on first boot, ${after.dependent.active} after reboot, started ${startedMs - after.heldMonoMs} ms after the hold ` +
+          `(holdfast-wait-online ${wait.result}); ${seed}`,
+      };
+    }),
+  );
+
+  steps.push(
+    await step("pre-fix", log, async () => {
+      if (pre instanceof Error) throw pre;
+      recorded.prefixAddress = await readAddressWatch(vms.prefix.agent, pre.offset);
+      const probes = (await vms.fabric.probes(PREFIX_IP)).map((p) => ({ ...p, t: p.t - fabricOffset }));
+      const window = inWindow(probes, silenceFrom, silenceTo);
+      const lostAt = recorded.prefixAddress.find((s) => !s.present && s.t >= silenceFrom)?.t;
+      const unit = await vms.prefix.agent.sh(
+        "systemctl show -p ActiveState -p NRestarts --value pn-dhclient.service",
+      );
+      const [active, restarts] = unit.stdout.trim().split("\n");
+      const lost = !prefixAfterSilence.some((c) => c.startsWith(`${PREFIX_IP}/`));
+      return {
+        pass: lost,
+        ms: lostAt === undefined ? 0 : Math.round(lostAt - silenceFrom),
+        detail: lost
+          ? `the seed's dhclient -d ${ifname} (Restart=always; ${active}, ${restarts} restarts) lost ${PREFIX_IP} ${lostAt === undefined ? "" : `${Math.round((lostAt - silenceFrom) / 1000)} s `}into the silence; ${window.filter((p) => !p.ok).length} of ${window.length} probes failed`
+          : `the seed's dhclient kept ${prefixAfterSilence.join(", ")}: the incident did not reproduce`,
+      };
+    }),
+  );
+  mark("end");
+
+  if (after)
+    recorded.nodeAddress.push(...(await readAddressWatch(vms.node.agent, after.offset).catch(() => [])));
+  recorded.nodeProbes = (await vms.fabric.probes(NODE_IP)).map((p) => ({ ...p, t: p.t - fabricOffset }));
+  recorded.prefixProbes = (await vms.fabric.probes(PREFIX_IP)).map((p) => ({ ...p, t: p.t - fabricOffset }));
+  return { steps, figures, recorded };
+}
