@@ -99,11 +99,13 @@ export class InstallScript {
       contentFunction("holdfast_content_config", renderConfigFile(config)),
       contentFunction("holdfast_content_unit", agentUnit(config).render()),
       contentFunction("holdfast_content_wait_online", waitOnlineUnit().render()),
-      contentFunction("holdfast_content_modules_load", modulesLoad(config) ?? ""),
       contentFunction("holdfast_content_networkd", networkdDropIn(interfaces).render()),
       contentFunction("holdfast_content_networkmanager", networkManagerDropIn(interfaces).render()),
       contentFunction("holdfast_content_retire_dropin", retireDropIn().render()),
     ];
+    // only called when holdfast_path_modules_load is set, i.e. for a VLAN attachment
+    const modules = modulesLoad(config);
+    if (modules !== undefined) parts.push(contentFunction("holdfast_content_modules_load", modules));
     if (source.kind === "embedded") {
       const base64 = wrap(source.bundle.content.toString("base64"), BASE64_LINE);
       parts.push(contentFunction("holdfast_content_bundle_base64", base64));

@@ -167,6 +167,10 @@ describe.skipIf(skip !== undefined)("the rendered install script on a booted nod
     );
     expect(first.code).toBe(0);
     expect((await n1.exec("systemctl", ["is-active", "holdfast.service"])).stdout).toBe("active\n");
+    // network-online.target waits for the hold from the next boot on
+    expect((await n1.exec("systemctl", ["is-enabled", "holdfast-wait-online.service"])).stdout).toBe(
+      "enabled\n",
+    );
     expect(await lab1.addresses()).toEqual([lab1.cidr]);
     const address = await n1.exec("ip", ["-4", "-o", "addr", "show", "dev", "pn0"]);
     expect(address.stdout).toContain("valid_lft forever preferred_lft forever");
@@ -282,6 +286,13 @@ describe.skipIf(skip !== undefined)("the rendered install script on a booted nod
     const held = (JSON.parse(status.stdout) as { attachments: { state: string; origin: string }[] })
       .attachments[0];
     expect(held).toMatchObject({ state: "held", origin: "cache" });
+    // the boot waited for the hold: wait-online succeeded before network-online.target
+    const waitUnit = async (property: string) =>
+      (await n1.exec("systemctl", ["show", "-P", property, "holdfast-wait-online.service"])).stdout;
+    expect(await waitUnit("ActiveState"), "holdfast-wait-online.service after the reboot").toBe("active\n");
+    expect(await waitUnit("Result"), "holdfast-wait-online.service after the reboot").toBe("success\n");
+    const order = await n1.exec("systemctl", ["show", "-P", "After", "network-online.target"]);
+    expect(order.stdout).toContain("holdfast-wait-online.service");
 
     numbers["reboot: poweroff + NIC reset ms"] = bootStart - down;
     numbers["reboot: container start to systemd running ms"] = booted - bootStart;
