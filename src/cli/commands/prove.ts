@@ -48,7 +48,8 @@ async function proveAction(flags: ProveFlags): Promise<void> {
   };
   process.on("SIGINT", interrupt);
   process.on("SIGTERM", interrupt);
-  let keep = false;
+  // --keep also after a failure: that is when the VMs are most worth a look
+  const keep = flags.keep === true;
   try {
     const report = await runProve(
       { spec, specPath: flags.spec, target, log: (line) => process.stderr.write(`prove: ${line}\n`) },
@@ -58,8 +59,6 @@ async function proveAction(flags: ProveFlags): Promise<void> {
     if (flags.json) writeFileAtomic(flags.json, renderProveJson(report));
     if (flags.html) writeFileAtomic(flags.html, renderProveHtml(report));
     if (report.steps.some((s) => !s.pass)) process.exitCode = 1;
-    keep = flags.keep === true;
-    if (keep) process.stderr.write(keepText(resources));
   } catch (error) {
     if (error instanceof HoldfastError) throw error;
     throw new HoldfastError("prove failed", {
@@ -70,7 +69,8 @@ async function proveAction(flags: ProveFlags): Promise<void> {
   } finally {
     process.off("SIGINT", interrupt);
     process.off("SIGTERM", interrupt);
-    if (!keep) await resources.cleanup();
+    if (keep) process.stderr.write(keepText(resources));
+    else await resources.cleanup();
   }
 }
 
