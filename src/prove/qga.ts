@@ -21,6 +21,9 @@ interface QgaReply {
 
 // The guest agent's status poll; a command under TCG takes tens of ms at best.
 const POLL_MS = 100;
+// One answer of the guest agent: instant on an idle host, seconds for a TCG guest that gets
+// a tenth of a CPU.
+const REPLY_MS = 60_000;
 
 class Connection {
   private buffer = "";
@@ -113,27 +116,27 @@ export class GuestAgent {
   async waitReady(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (await this.ping(Math.min(3000, Math.max(500, deadline - Date.now())))) return;
+      if (await this.ping(Math.min(15_000, Math.max(500, deadline - Date.now())))) return;
       await sleep(500);
     }
     throw new Error(`guest agent at ${this.socketPath} not up after ${Math.round(timeoutMs / 1000)} s`);
   }
 
   /** `sh -c script` in the guest as root; output captured. */
-  async sh(script: string, timeoutMs = 60_000): Promise<ExecResult> {
-    const connection = await open(this.socketPath, 10_000);
+  async sh(script: string, timeoutMs = 600_000): Promise<ExecResult> {
+    const connection = await open(this.socketPath, REPLY_MS);
     try {
       connection.send({
         execute: "guest-exec",
         arguments: { path: "/bin/sh", arg: ["-c", script], "capture-output": true },
       });
-      const started = await connection.reply(10_000);
+      const started = await connection.reply(REPLY_MS);
       if (started.error) throw new Error(`guest-exec: ${started.error.desc ?? "refused"}`);
       const pid = (started.return as { pid: number }).pid;
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         connection.send({ execute: "guest-exec-status", arguments: { pid } });
-        const status = (await connection.reply(10_000)).return as {
+        const status = (await connection.reply(REPLY_MS)).return as {
           exited: boolean;
           exitcode?: number;
           signal?: number;
@@ -168,7 +171,7 @@ export class GuestAgent {
 
   /** Asks the guest to reboot (the kernel really restarts; qemu keeps the disk). */
   async reboot(): Promise<void> {
-    const connection = await open(this.socketPath, 10_000);
+    const connection = await open(this.socketPath, REPLY_MS);
     try {
       connection.send({ execute: "guest-shutdown", arguments: { mode: "reboot" } });
     } finally {
