@@ -14,7 +14,7 @@ const DESIGN = "docs/design.md";
 /** where citations are looked for */
 const TREES = ["src", "test", "bench", "scripts", "docs"];
 const FILES = ["README.md"];
-const CITATION = /design §(\d+(?:\.\d+)*)/g;
+const CITATION = /design §(\d+(?:\.\d+)*)/gi;
 const NUMBERED_HEADING = /^#{1,6}\s+(\d+(?:\.\d+)*)\.?\s+\S/;
 /**
  * What the code means by the numbers it cites. A heading that is renumbered must take its
