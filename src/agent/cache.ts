@@ -4,6 +4,9 @@ import { z } from "zod";
 import { cidr, ifname, isIpv4, type Attachment } from "../config/schema.js";
 import type { LinkInfo } from "../net/backend.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
+import { normalizeDst } from "../net/route.js";
+import { HoldfastError } from "../errors.js";
+import { issueLines } from "../config/load.js";
 
 /**
  * The address cache, `<stateDir>/<interface>.json` (design §4.3). It is untrusted input
@@ -31,7 +34,11 @@ export function identityOf(attachment: Attachment, link: LinkInfo, parent: LinkI
 }
 
 const routeSchema = z.strictObject({
-  dst: z.union([z.literal("default"), cidr]),
+  // what `ip -j route` prints (a bare host address, "0.0.0.0/0") is read in the one spelling
+  dst: z.preprocess(
+    (dst) => (typeof dst === "string" ? normalizeDst(dst) : dst),
+    z.union([z.literal("default"), cidr]),
+  ),
   via: z.string().refine(isIpv4).optional(),
   metric: z.number().int().min(0).optional(),
 });
@@ -100,9 +107,17 @@ export function loadCache(stateDir: string, iface: string, identity: Identity, n
 }
 
 export function writeCache(stateDir: string, entry: CacheEntry): void {
-  writeFileAtomic(
-    cachePath(stateDir, entry.interface),
-    `${JSON.stringify(cacheEntrySchema.parse(entry), null, 2)}\n`,
-    0o600,
-  );
+  const path = cachePath(stateDir, entry.interface);
+  const checked = cacheEntrySchema.safeParse(entry);
+  // what we were about to write came from a lease or the kernel, not the user: exit 1, each
+  // problem on its own line, and the file as it was
+  if (!checked.success) {
+    throw new HoldfastError("refusing to write an invalid cache entry", {
+      code: "failure",
+      subject: path,
+      details: issueLines(checked.error),
+      cause: checked.error,
+    });
+  }
+  writeFileAtomic(path, `${JSON.stringify(checked.data, null, 2)}\n`, 0o600);
 }

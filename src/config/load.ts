@@ -23,6 +23,11 @@ function issueLine(issue: z.core.$ZodIssue): string {
   return `${formatPath(issue.path)}: ${issue.message}`;
 }
 
+/** One readable line per problem (`field.path: expected …, got …`), never zod's raw dump. */
+export function issueLines(error: { readonly issues: readonly z.core.$ZodIssue[] }): string[] {
+  return error.issues.flatMap((issue) => issueLine(issue).split("\n"));
+}
+
 /** Reads YAML or JSON text (JSON is YAML), or fails naming the file and the line. */
 export function parseDocument(text: string, file: string): unknown {
   try {
@@ -59,8 +64,7 @@ export function validate<S extends z.ZodType>(
 ): z.output<S> {
   const result = schema.safeParse(document);
   if (result.success) return result.data;
-  const details = result.error.issues.flatMap((issue) => issueLine(issue).split("\n"));
-  throw invalidInput(`invalid ${what}`, file, details);
+  throw invalidInput(`invalid ${what}`, file, issueLines(result.error));
 }
 
 export function parseConfig(document: unknown, file = "<config>"): Config {

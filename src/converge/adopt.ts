@@ -47,15 +47,16 @@ async function adoptOne(attachment: Attachment, config: Config, deps: AdoptDeps)
     return { interface: name, kind: "cached", cidr: cached.entry.cidr };
   }
   if (!address) return { interface: name, kind: "skipped", why: "no address to adopt" };
-  // routes the lease installed through this interface (gateways), so the agent keeps them too
-  const routes: RouteSpec[] = (await deps.backend.listRoutes(name)).filter((r) => r.via !== undefined);
+  // the routes the lease installed through this interface (listRoutes leaves out the kernel's
+  // own prefix route), so the agent keeps them too
+  const routes: readonly RouteSpec[] = await deps.backend.listRoutes(name);
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
   writeCache(config.stateDir, {
     version: 1,
     interface: name,
     identity,
     cidr: address.cidr,
-    routes,
+    routes: [...routes],
     source: "dhcp",
     server: null,
     leaseSeconds: null,

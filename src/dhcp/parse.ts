@@ -1,5 +1,6 @@
 import type { RouteSpec } from "../net/backend.js";
 import type { Lease } from "./lease.js";
+import { normalizeDst } from "../net/route.js";
 
 /**
  * Routes from a lease get a high metric so they never beat the node's own (public NIC)
@@ -27,7 +28,7 @@ export function prefixFromMask(mask: string): number | undefined {
 }
 
 function routeTo(dst: string, gateway: string): RouteSpec {
-  const route: RouteSpec = { dst: dst === "0.0.0.0/0" ? "default" : dst, metric: LEASE_ROUTE_METRIC };
+  const route: RouteSpec = { dst: normalizeDst(dst), metric: LEASE_ROUTE_METRIC };
   // RFC 3442 §3: router 0.0.0.0 means the destination is on-link
   return gateway === "0.0.0.0" ? route : { ...route, via: gateway };
 }
