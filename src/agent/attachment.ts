@@ -2,27 +2,24 @@ import type { Attachment } from "../config/schema.js";
 import type { Lease } from "../dhcp/lease.js";
 import { errorMessage } from "../errors.js";
 import type { NetBackend } from "../net/backend.js";
-import { ensureLink } from "../net/link.js";
-import { ensureRoutes } from "../net/route.js";
-import { identityOf, loadCache, sameIdentity, type Identity } from "./cache.js";
+import { identityOf, type Identity } from "./cache.js";
 import { backoffDelay } from "./backoff.js";
 import { Discovery, type HeldAddress } from "./discovery.js";
-import type { AgentObserver, AttachmentState, AttachmentStatus, ReassertReason } from "./events.js";
+import type { AgentObserver, AttachmentState, AttachmentStatus } from "./events.js";
 import type { Logger } from "./log.js";
+import {
+  addressStep,
+  holdStep,
+  keepIfSameIdentity,
+  linkStep,
+  restoreEarly,
+  routesStep,
+  staticOrCached,
+  type Asserted,
+  type PassResult,
+} from "./reconcile.js";
 import type { Scheduler } from "./scheduler.js";
-
-/** Why a reconcile runs. Events, timers and startup only schedule; reconcile alone changes things. */
-export type Trigger = "startup" | "event" | "periodic" | "discovered" | "retry";
-
-/** What the event that triggered a reconcile said; only a hint, the kernel's state decides. */
-export interface Hint {
-  /** performance.now() when the event arrived, for the re-assert latency */
-  readonly eventAt?: number;
-  /** an address the event reported deleted */
-  readonly deletedCidr?: string;
-  /** an address the event reported present with infinite lifetimes (our own hold, echoed) */
-  readonly permanentCidr?: string;
-}
+import { coalesce, isEchoOfHold, type Hint, type PendingPass, type Trigger } from "./trigger.js";
 
 export interface AttachmentDeps {
   readonly backend: NetBackend;
@@ -46,7 +43,7 @@ export class AttachmentController {
   private status: AttachmentStatus;
   private held: HeldAddress | undefined;
   private running = false;
-  private pending: { trigger: Trigger; hint: Hint } | undefined;
+  private pending: PendingPass | undefined;
   private readonly discovery: Discovery;
   /** consecutive failed passes, for the retry backoff */
   private failures = 0;
@@ -96,33 +93,17 @@ export class AttachmentController {
     return this.attachment.interface;
   }
 
-  /** Schedules a reconcile; calls during a running one coalesce into one more pass. */
   /** After stop, events and timers that were already under way change nothing. */
   stop(): void {
     this.stopped = true;
   }
 
+  /** Schedules a reconcile; calls during a running one coalesce into one more pass. */
   trigger(trigger: Trigger, hint: Hint = {}): void {
     if (this.stopped) return;
-    // The kernel echoing the hold we asked for says nothing is left to fix for that address;
-    // skipping it halves the `ip` calls of a deletion storm. Every other event reconciles.
-    if (
-      hint.permanentCidr !== undefined &&
-      hint.permanentCidr === this.held?.cidr &&
-      this.status.state === "held"
-    ) {
-      return;
-    }
+    if (isEchoOfHold(hint, this.held?.cidr, this.status.state === "held")) return;
     if (this.running) {
-      const before = this.pending?.hint ?? {};
-      const merged: Trigger = this.pending?.trigger === "event" || trigger === "event" ? "event" : trigger;
-      this.pending = {
-        trigger: merged,
-        hint: {
-          eventAt: before.eventAt ?? hint.eventAt,
-          deletedCidr: before.deletedCidr ?? hint.deletedCidr,
-        },
-      };
+      this.pending = coalesce(this.pending, trigger, hint);
       return;
     }
     void this.loop(trigger, hint);
@@ -130,7 +111,7 @@ export class AttachmentController {
 
   private async loop(trigger: Trigger, hint: Hint): Promise<void> {
     this.running = true;
-    let next: { trigger: Trigger; hint: Hint } | undefined = { trigger, hint };
+    let next: PendingPass | undefined = { trigger, hint };
     while (next) {
       this.pending = undefined;
       await this.reconcileOnce(next.trigger, next.hint);
@@ -163,83 +144,84 @@ export class AttachmentController {
     this.deps.observer.reconciled?.(this.status, this.deps.allStatus());
   }
 
-  private async reconcile(trigger: Trigger, hint: Hint): Promise<void> {
+  /**
+   * One pass, as its named steps (reconcile.ts). Later steps that act on a fresh hold (a DHCP
+   * confirm, an ARP announce) belong between hold and routes, fed the hold step's `asserted`.
+   */
+  private async reconcile(trigger: Trigger, hint: Hint): Promise<PassResult> {
     const { backend, pnInterfaces } = this.deps;
-    // Fast path: the event named our address as deleted, so put it back at once, through the
-    // backend's long-lived batch process when it has one (no fork), before reading anything.
-    // `replace` is idempotent; the full pass below reads the real state and fixes the rest.
-    let restoredEarly = false;
-    if (this.held && hint.deletedCidr === this.held.cidr) {
-      try {
-        if (!backend.replaceAddressSoon?.(this.name, this.held.cidr)) {
-          await backend.replaceAddress(this.name, this.held.cidr);
-        }
-        restoredEarly = true;
-      } catch {
-        // the link itself is gone (deleting a link deletes its addresses first): the full pass waits for it
-      }
-    }
-    const link = await ensureLink(this.name, this.attachment.link, { backend, pnInterfaces });
+    const restoredEarly = await restoreEarly(backend, this.name, this.held, hint);
+
+    const link = await linkStep(
+      this.name,
+      this.attachment.link,
+      { backend, pnInterfaces },
+      this.lastLinkIndex,
+    );
     if (link.kind === "waiting") {
       this.update({ state: "waiting-link", lastError: null }, `waiting for link (${link.why})`);
-      return;
+      return { kind: "waiting-link", why: link.why };
     }
-    const { state, created, parent } = link;
-    const recreated =
-      created || (this.lastLinkIndex !== undefined && this.lastLinkIndex !== state.link.index);
+    this.noteLink(link.created, link.recreated, link.state.link, link.parent?.name);
+
+    const held = this.identify(identityOf(this.attachment, link.state.link, link.parent));
+    if (!held) return { kind: "discovering" };
+
+    const { present, stale } = addressStep(link.state, held.cidr);
+    const asserted = await holdStep(backend, this.name, held, {
+      present,
+      stale,
+      restoredEarly,
+      everHeld: this.everHeld,
+      recreated: link.recreated,
+      trigger,
+      eventAt: hint.eventAt,
+    });
+    if (asserted) this.reportAsserted(asserted);
+
+    this.routeError = await routesStep(backend, this.name, held.routes);
+    this.reportHeld(held);
+    return { kind: "held", held, asserted };
+  }
+
+  /** Link step's bookkeeping: the log line for a VLAN we created, the metric for a re-created one. */
+  private noteLink(
+    created: boolean,
+    recreated: boolean,
+    link: { readonly index: number; readonly vlanId: number | undefined },
+    parent: string | undefined,
+  ): void {
     if (recreated && this.lastLinkIndex !== undefined) this.deps.observer.linkRecreated?.(this.name);
-    if (created)
-      this.deps.log(this.name, `created VLAN ${state.link.vlanId ?? ""} on ${parent?.name ?? "?"}`.trim());
-    this.lastLinkIndex = state.link.index;
+    if (created) this.deps.log(this.name, `created VLAN ${link.vlanId ?? ""} on ${parent ?? "?"}`.trim());
+    this.lastLinkIndex = link.index;
+  }
 
-    const identity = identityOf(this.attachment, state.link, parent);
-    if (this.held && !sameIdentity(this.held.identity, identity)) {
+  /** Identity step: the address to hold for this link, or undefined while it is being discovered. */
+  private identify(identity: Identity): HeldAddress | undefined {
+    const kept = keepIfSameIdentity(this.held, identity);
+    if (kept.changed)
       this.deps.log(this.name, `identity changed (${JSON.stringify(identity)}), rediscovering`);
-      this.held = undefined;
-    }
-    this.held ??= this.fromCacheOrStatic(identity);
-    if (!this.held) {
-      this.startDiscovery(identity);
-      return;
-    }
+    this.held =
+      kept.held ?? staticOrCached(this.attachment, identity, this.deps.stateDir, this.now(), this.deps.log);
+    if (!this.held) this.startDiscovery(identity);
+    return this.held;
+  }
 
-    const held = this.held;
-    const present = state.addresses.find((a) => a.cidr === held.cidr);
-    const stale = !present || present.validLft !== "forever" || present.preferredLft !== "forever";
-    if (stale || restoredEarly) {
-      const started = hint.eventAt ?? performance.now();
-      if (stale) await backend.replaceAddress(this.name, held.cidr);
-      const reason: ReassertReason = !this.everHeld
-        ? "startup"
-        : recreated
-          ? "link-recreated"
-          : trigger === "periodic"
-            ? "periodic"
-            : "deleted";
-      const latencyMs = Math.round((performance.now() - started) * 10) / 10;
-      this.deps.observer.reasserted?.(this.name, reason, latencyMs);
-      this.status = { ...this.status, reasserts: this.status.reasserts + 1 };
-      if (this.everHeld) {
-        const what =
-          present && !restoredEarly
-            ? "address lifetime changed"
-            : reason === "link-recreated"
-              ? "link re-created"
-              : "address deleted";
-        this.deps.log(this.name, `${what}, re-asserted ${held.cidr} in ${latencyMs} ms`, {
-          reason,
-          latencyMs,
-        });
-      }
+  /** Report step, for a put-back address: the metric always, the log line once it had been held. */
+  private reportAsserted(asserted: Asserted): void {
+    const { reason, latencyMs } = asserted;
+    this.deps.observer.reasserted?.(this.name, reason, latencyMs);
+    this.status = { ...this.status, reasserts: this.status.reasserts + 1 };
+    if (this.everHeld) {
+      this.deps.log(this.name, `${asserted.what}, re-asserted ${asserted.cidr} in ${latencyMs} ms`, {
+        reason,
+        latencyMs,
+      });
     }
-    try {
-      await ensureRoutes(backend, this.name, held.routes);
-      this.routeError = null;
-    } catch (error) {
-      // The address is held; a lease route the kernel refuses is reported, not a reason to
-      // call the attachment failed (the next pass tries the route again).
-      this.routeError = `route: ${errorMessage(error)}`;
-    }
+  }
+
+  /** Report step: the attachment is held (one log line when that is news). */
+  private reportHeld(held: HeldAddress): void {
     this.everHeld = true;
     if (this.status.state !== "held" || this.status.cidr !== held.cidr) {
       this.update(
@@ -253,22 +235,6 @@ export class AttachmentController {
         `held ${held.cidr} (from ${held.origin})`,
       );
     }
-  }
-
-  private fromCacheOrStatic(identity: Identity): HeldAddress | undefined {
-    const { address } = this.attachment;
-    if (address.source === "static") {
-      return { cidr: address.cidr, routes: [], origin: "static", identity };
-    }
-    const loaded = loadCache(this.deps.stateDir, this.name, identity, this.now());
-    if (loaded.kind === "set-aside") {
-      this.deps.log(this.name, `cache set aside: ${loaded.reason}; moved to ${loaded.movedTo}`, {
-        movedTo: loaded.movedTo,
-      });
-      return undefined;
-    }
-    if (loaded.kind === "miss") return undefined;
-    return { cidr: loaded.entry.cidr, routes: loaded.entry.routes, origin: "cache", identity };
   }
 
   private startDiscovery(identity: Identity): void {

@@ -34,7 +34,12 @@ export function parseDocument(text: string, file: string): unknown {
     return parseYaml(text, { prettyErrors: true, uniqueKeys: true });
   } catch (error) {
     const detail = error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
-    throw invalidInput("not valid YAML or JSON", file, [detail]);
+    throw new HoldfastError("not valid YAML or JSON", {
+      code: "invalid-input",
+      subject: file,
+      details: [detail],
+      cause: error,
+    });
   }
 }
 

@@ -1,5 +1,12 @@
 import { probeScript } from "./probe-script.js";
-import { lastErrorLine, runRemoteScript, type SshOptions, type SshTarget } from "./ssh.js";
+import { HoldfastError } from "../errors.js";
+import {
+  lastErrorLine,
+  RemoteCommandError,
+  runRemoteScript,
+  type SshOptions,
+  type SshTarget,
+} from "./ssh.js";
 
 /** What currently keeps an interface's address (or that nothing does). */
 export type Holder =
@@ -236,7 +243,13 @@ export async function probeHost(
 ): Promise<Probe> {
   const result = await runRemoteScript(target, probeScript(interfaces), options);
   if (result.code !== 0) {
-    throw new Error(`${result.sshFailed ? "unreachable" : "probe failed"}: ${lastErrorLine(result)}`);
+    throw new HoldfastError(
+      `${result.sshFailed ? "unreachable" : "probe failed"}: ${lastErrorLine(result)}`,
+      {
+        code: "failure",
+        cause: new RemoteCommandError(result),
+      },
+    );
   }
   return parseProbe(result.stdout, interfaces);
 }

@@ -45,7 +45,13 @@ export interface Liveness {
 
 export type StatusReading =
   | { readonly kind: "missing"; readonly file: string }
-  | { readonly kind: "unreadable"; readonly file: string; readonly detail: string }
+  | {
+      readonly kind: "unreadable";
+      readonly file: string;
+      readonly detail: string;
+      /** the read or parse error, for whoever turns this into an error */
+      readonly cause?: unknown;
+    }
   | {
       readonly kind: "ok";
       readonly file: string;
@@ -83,7 +89,7 @@ export function parseStatusDocument(text: string): StatusDocument {
   try {
     document = JSON.parse(text);
   } catch (error) {
-    throw new Error(`not JSON: ${(error as Error).message}`);
+    throw new Error(`not JSON: ${(error as Error).message}`, { cause: error });
   }
   const result = statusDocumentSchema.safeParse(document);
   if (!result.success) {
@@ -102,13 +108,18 @@ export function readStatus(runDir: string, options: ReadStatusOptions = {}): Sta
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return { kind: "missing", file };
-    return { kind: "unreadable", file, detail: code === "EACCES" ? "permission denied" : String(code) };
+    return {
+      kind: "unreadable",
+      file,
+      detail: code === "EACCES" ? "permission denied" : String(code),
+      cause: error,
+    };
   }
   let status: StatusDocument;
   try {
     status = parseStatusDocument(text);
   } catch (error) {
-    return { kind: "unreadable", file, detail: (error as Error).message };
+    return { kind: "unreadable", file, detail: (error as Error).message, cause: error };
   }
   return { kind: "ok", file, status, liveness: assessLiveness(status, options) };
 }

@@ -161,3 +161,39 @@ describe("parent-flap: never lost, probes back soon after carrier", () => {
     ]);
   });
 });
+
+describe("address-flush: a flush that deletes in rounds is one fault", () => {
+  // `ip addr flush` deletes, dumps again, deletes what it finds: a restore 1 ms after the
+  // first deletion is deleted again by the same command, which returns 3 ms after it began.
+  const rounds = [present(1000), absent(FAULT), present(FAULT + 1), absent(FAULT + 2), present(FAULT + 3)];
+
+  it("GIVEN a restore deleted again within the flush command THEN it passes, measured from the last deletion", () => {
+    const timeline = { address: rounds, probes: [], marks: marks(mark(FAULT + 2.5, "fault-end")) };
+    const measured = measure(timeline, "loss");
+    expect(measured.timeToRestoreMs, "from the second deletion (t+2) to the restore (t+3)").toBe(1);
+    expect(measured.restoredAt).toBe(FAULT + 3);
+    expect(measured.addressLostMs, "both rounds' absences").toBe(2);
+    expect(judge("address-flush", timeline)).toEqual({ pass: true, notes: [] });
+  });
+
+  it("GIVEN the same deletion after the flush command returned THEN it counts as a relapse and fails", () => {
+    const timeline = { address: rounds, probes: [], marks: marks(mark(FAULT + 1.5, "fault-end")) };
+    expect(measure(timeline, "loss").timeToRestoreMs).toBe(1);
+    expect(judge("address-flush", timeline)).toEqual({
+      pass: false,
+      notes: ["address lost again 1× after the restore"],
+    });
+  });
+
+  it("GIVEN a loss long after the flush ended THEN it still fails", () => {
+    const timeline = {
+      address: [...rounds, absent(40_000), present(40_010)],
+      probes: [],
+      marks: marks(mark(FAULT + 2.5, "fault-end")),
+    };
+    expect(judge("address-flush", timeline)).toEqual({
+      pass: false,
+      notes: ["address lost again 1× after the restore"],
+    });
+  });
+});

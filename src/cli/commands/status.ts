@@ -29,6 +29,7 @@ export function registerStatus(program: Command): void {
           code: "failure",
           subject: reading.file,
           details: [reading.detail],
+          cause: reading.cause,
         });
       }
       const { status, liveness } = reading;

@@ -93,7 +93,13 @@ const SCENARIOS: readonly Scenario[] = [
     async run(ctx) {
       await settle(ctx);
       ctx.mark("fault");
-      await Promise.all(ctx.runs.map((r) => flushAddress(r.node)));
+      // each run's own fault-end: what its flush deleted, in however many rounds, is the fault
+      await Promise.all(
+        ctx.runs.map(async (r) => {
+          await flushAddress(r.node);
+          r.mark("fault-end");
+        }),
+      );
       await ctx.sleep(PERIODIC_WINDOW_MS);
       ctx.mark("end");
     },
@@ -109,7 +115,12 @@ const SCENARIOS: readonly Scenario[] = [
     async run(ctx) {
       await settle(ctx);
       ctx.mark("fault");
-      await Promise.all(ctx.runs.map((r) => r.node.recreateLink()));
+      await Promise.all(
+        ctx.runs.map(async (r) => {
+          await r.node.recreateLink();
+          r.mark("fault-end");
+        }),
+      );
       ctx.mark("link-back");
       await ctx.sleep(PERIODIC_WINDOW_MS);
       ctx.mark("end");

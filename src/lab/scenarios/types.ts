@@ -74,7 +74,10 @@ export interface Scenario {
   readonly restoreFrom: "loss" | string;
   /** upper bound of the scenario's own timeline, for planning and the user's patience */
   estimateMs(leaseMs: number): number;
-  /** drives the fault; must mark `fault` and `end` */
+  /**
+   * drives the fault; must mark `fault` and `end`, and `fault-end` once a fault command
+   * returned, so that the deletions it made (in however many rounds) count as one fault
+   */
   run(ctx: ScenarioContext): Promise<void>;
   judge(timeline: Timeline, measured: Measured): Verdict;
 }
