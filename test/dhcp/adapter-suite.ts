@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { AdapterOptions } from "../../src/dhcp/exchange.js";
 import { DiscoveryTimeout, type DhcpAdapter } from "../../src/dhcp/lease.js";
-import { isRoot, warnSkipped } from "../helpers/root.js";
+import { skipUnlessRoot } from "../helpers/root.js";
 import { uniquePrefix, useTopology } from "../helpers/topology.js";
 
 /** Option 121 as Kea 2.2 takes it (binary): 10.0.0.0/8 via 198.18.0.1, 192.168.0.0/16 via 198.18.0.2 */
@@ -17,13 +17,18 @@ const EXPECTED_ROUTES = [
 
 /**
  * The same real-world checks for every adapter: real Kea (10 s leases, reservations by MAC),
- * the real client binary, inside a node namespace.
+ * the real client binary, inside a node namespace. `file` is the calling test file's
+ * `import.meta.url` (a root-only `.ns.test.ts`).
  */
-export function describeAdapter(tag: string, create: (options?: AdapterOptions) => DhcpAdapter): void {
+export function describeAdapter(
+  file: string,
+  tag: string,
+  create: (options?: AdapterOptions) => DhcpAdapter,
+): void {
   const name = create().name;
-  if (!isRoot) warnSkipped(`test/dhcp/${name}.test.ts`);
+  const skip = skipUnlessRoot(file, `${name} against Kea in namespaces`);
 
-  describe.skipIf(!isRoot)(`${name} adapter against Kea`, () => {
+  describe.skipIf(skip)(`${name} adapter against Kea`, () => {
     const topo = useTopology({
       prefix: uniquePrefix(tag),
       leaseSeconds: 10,

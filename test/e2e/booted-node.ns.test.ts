@@ -8,12 +8,10 @@ import { bootNode, cleanStaleNodes, type BootedNode } from "../../src/harness/bo
 import { cgroupRoots } from "../../src/harness/nspawn-cgroup.js";
 import { listNamespaces } from "../../src/harness/netns.js";
 import { createTopology, type Topology } from "../../src/harness/topology.js";
-import { authorizeKey, ensureRootfs, makeSshKey, pinHostKey, sshTo } from "../helpers/booted-node.js";
+import { authorizeKey, rootfsFor, makeSshKey, pinHostKey, sshTo } from "../helpers/booted-node.js";
 import { uniquePrefix } from "../helpers/topology.js";
 
-const built = await ensureRootfs();
-const skip = "skip" in built ? built.skip : undefined;
-if (skip !== undefined) console.warn(`\n*** SKIPPED: test/lab/booted-node.test.ts: ${skip} ***\n`);
+const rootfs = (await rootfsFor(import.meta.url)) ?? "";
 
 const NODE_IP = "198.18.0.10";
 
@@ -25,8 +23,7 @@ function alive(pid: number): boolean {
   }
 }
 
-describe.skipIf(skip !== undefined)("booted node (systemd-nspawn in a lab node namespace)", () => {
-  const rootfs = "rootfs" in built ? built.rootfs : "";
+describe.skipIf(rootfs === "")("booted node (systemd-nspawn in a lab node namespace)", () => {
   let topo: Topology;
   let workDir: string;
   let node: BootedNode;

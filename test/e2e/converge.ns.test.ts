@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConvergeReport } from "../../src/converge/report.js";
 import { readProbeLog } from "../../src/harness/probe.js";
 import { selfCommand } from "../../src/harness/bundle-path.js";
-import { ensureRootfs } from "../helpers/booted-node.js";
+import { rootfsFor } from "../helpers/booted-node.js";
 import { uniquePrefix } from "../helpers/topology.js";
 import {
   BUNDLE,
@@ -23,9 +23,7 @@ const PACKAGE_VERSION = (
   JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
 ).version;
 
-const built = await ensureRootfs();
-const skip = "skip" in built ? built.skip : await checkBundle();
-if (skip !== undefined) console.warn(`\n*** SKIPPED: test/converge/converge.ns.test.ts: ${skip} ***\n`);
+const rootfs = (await rootfsFor(import.meta.url, checkBundle)) ?? "";
 
 // n1..n5 converge together; n6 is the incident's node (dhclient -d unit) for adoption
 const NODES = 6;
@@ -47,8 +45,7 @@ const UP_SERVER = `require("http").createServer((q, s) => { s.setHeader("connect
 const outcomes = (report: ConvergeReport): Record<string, string> =>
   Object.fromEntries(report.hosts.map((h) => [h.name, h.outcome]));
 
-describe.skipIf(skip !== undefined)("holdfast converge on booted nodes over real ssh", () => {
-  const rootfs = "rootfs" in built ? built.rootfs : "";
+describe.skipIf(rootfs === "")("holdfast converge on booted nodes over real ssh", () => {
   let lab: ConvergeLab;
   let workDir: string;
   let bundle: string;

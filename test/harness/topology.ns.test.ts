@@ -2,10 +2,10 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { createTopology } from "../../src/harness/topology.js";
 import { listNamespaces, type Netns } from "../../src/harness/netns.js";
-import { isRoot, warnSkipped } from "../helpers/root.js";
+import { skipUnlessRoot } from "../helpers/root.js";
 import { uniquePrefix } from "../helpers/topology.js";
 
-if (!isRoot) warnSkipped("test/lab/topology.test.ts");
+const skip = skipUnlessRoot(import.meta.url, "namespaces, Kea");
 
 /** gone, or a zombie waiting for init to reap it */
 function alive(pid: number): boolean {
@@ -36,7 +36,7 @@ async function probeDhcp(ns: Netns, timeoutSeconds: number): Promise<string> {
   return result.stderr;
 }
 
-describe.skipIf(!isRoot)("lab topology", () => {
+describe.skipIf(skip)("lab topology", () => {
   it("GIVEN a two-node topology WHEN built THEN Kea answers each node with its reservation and destroy leaves nothing", async () => {
     const prefix = uniquePrefix("t");
     const topo = await createTopology({

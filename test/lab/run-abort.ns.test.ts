@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { runLab } from "../../src/lab/run.js";
-import { isRoot, warnSkipped } from "../helpers/root.js";
+import { skipUnlessRoot } from "../helpers/root.js";
 
 const BUNDLE = new URL("../../dist/holdfast.mjs", import.meta.url).pathname;
 const PREFIX = `hflabab${process.pid % 10000}`;
@@ -13,9 +13,9 @@ function leftovers(): string[] {
     .filter((line) => line.startsWith(PREFIX));
 }
 
-if (!isRoot) warnSkipped("test/lab/run-abort.test.ts (lab interrupted mid-run)");
+const skip = skipUnlessRoot(import.meta.url, "the lab in namespaces");
 
-describe.skipIf(!isRoot)("runLab interrupted", () => {
+describe.skipIf(skip)("runLab interrupted", () => {
   it("GIVEN two scenarios running in parallel WHEN the run is aborted THEN runLab rejects only after both topologies are gone", async () => {
     expect(existsSync(BUNDLE), "the lab runs its helpers from the bundle: npm run build").toBe(true);
     const controller = new AbortController();

@@ -5,15 +5,15 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { Netns } from "../../src/harness/netns.js";
 import { Supervisor } from "../../src/lab/impls/supervisor.js";
-import { isRoot, warnSkipped } from "../helpers/root.js";
+import { skipUnlessRoot } from "../helpers/root.js";
 import { uniquePrefix } from "../helpers/topology.js";
 
-if (!isRoot) warnSkipped("test/lab/supervisor.test.ts");
+const skip = skipUnlessRoot(import.meta.url, "processes in namespaces");
 
 const dir = mkdtempSync(join(tmpdir(), "hfsup-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe.skipIf(!isRoot)("Supervisor", () => {
+describe.skipIf(skip)("Supervisor", () => {
   it("GIVEN a supervised process WHEN it exits THEN it is started again after RestartSec", async () => {
     const ns = await Netns.create(`${uniquePrefix("sup")}-a`);
     const supervisor = new Supervisor(ns, join(dir, "a.log"));

