@@ -92,7 +92,7 @@ describe.skipIf(rootfs === "")("booted node (systemd-nspawn in a lab node namesp
     }
   });
 
-  it("GIVEN sshd in the node WHEN the runner connects with a pinned host key and an authorized key THEN it is ubuntu with passwordless sudo", async () => {
+  it("lets the runner in over ssh as ubuntu with passwordless sudo", async () => {
     await node.exec("ip", ["addr", "add", `${NODE_IP}/22`, "dev", "pn0"]);
     const key = await makeSshKey(workDir);
     await authorizeKey(node, "ubuntu", key.publicKey);
@@ -101,8 +101,8 @@ describe.skipIf(rootfs === "")("booted node (systemd-nspawn in a lab node namesp
     const ssh = sshTo({ from: topo.runner, address: NODE_IP, user: "ubuntu", key, knownHosts });
 
     const who = await ssh("id -un && sudo -n id -u");
-    expect(who.stderr).toBe("");
-    expect(who.stdout).toBe("ubuntu\n0\n");
+    expect(who.stderr, "pinned host key and authorized key: no prompt, no warning").toBe("");
+    expect(who.stdout, "ubuntu, and root through sudo -n").toBe("ubuntu\n0\n");
     // a bootstrap arrives like this: the script on stdin of a remote shell
     const piped = await ssh(
       "sudo -n bash -s",
@@ -132,28 +132,32 @@ describe.skipIf(rootfs === "")("booted node (systemd-nspawn in a lab node namesp
     expect((await node.exec("cat", ["/var/lib/holdfast/survives"])).stdout).toBe("kept\n");
   });
 
-  it("GIVEN a node whose run died before destroy WHEN cleaning stale nodes by prefix THEN its processes and cgroups go", async () => {
+  it("cleans a dead run's node by prefix: processes and cgroups", async () => {
     const orphan = await bootNode({ rootfs, ns: topo.nodes[1]!.ns, name: "n2", workDir });
     const leader = orphan.leaderPid;
     expect(await cleanStaleNodes(`${topo.prefix}-n2`)).toEqual([orphan.machine]);
-    expect(alive(leader)).toBe(false);
-    expect(await topo.nodes[1]!.ns.pids()).toEqual([]);
+    expect(alive(leader), "the stale node's leader").toBe(false);
+    expect(await topo.nodes[1]!.ns.pids(), "the stale node's processes").toEqual([]);
     for (const root of cgroupRoots())
-      expect(existsSync(join(root, "holdfast-lab", orphan.machine))).toBe(false);
+      expect(existsSync(join(root, "holdfast-lab", orphan.machine)), `its cgroup in ${root}`).toBe(false);
     expect(node.leaderPid).toBeGreaterThan(0); // the other node is untouched
     await orphan.destroy();
   });
 
-  it("GIVEN a node WHEN destroyed THEN no process, cgroup or directory of it is left, and the topology goes cleanly", async () => {
+  it("destroy leaves no process, cgroup or directory, and the topology goes", async () => {
     const leader = node.leaderPid;
     const machine = node.machine;
     await node.destroy();
     await node.destroy(); // twice is fine
-    expect(alive(leader)).toBe(false);
-    expect(await topo.nodes[0]!.ns.pids()).toEqual([]);
-    expect(existsSync(node.dir)).toBe(false);
-    for (const root of cgroupRoots()) expect(existsSync(join(root, "holdfast-lab", machine))).toBe(false);
+    expect(alive(leader), "the node's leader").toBe(false);
+    expect(await topo.nodes[0]!.ns.pids(), "the node's processes").toEqual([]);
+    expect(existsSync(node.dir), "the node's directory").toBe(false);
+    for (const root of cgroupRoots())
+      expect(existsSync(join(root, "holdfast-lab", machine)), `its cgroup in ${root}`).toBe(false);
     await topo.destroy();
-    expect((await listNamespaces()).filter((name) => name.startsWith(topo.prefix))).toEqual([]);
+    expect(
+      (await listNamespaces()).filter((name) => name.startsWith(topo.prefix)),
+      "the topology's namespaces",
+    ).toEqual([]);
   });
 });

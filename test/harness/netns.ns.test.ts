@@ -30,7 +30,7 @@ describe.skipIf(skip)("Netns", () => {
     expect(existsSync(`/etc/netns/${ns.name}`)).toBe(false);
   });
 
-  it("GIVEN processes that fork and leave their group WHEN destroy runs THEN every one is gone and so is the namespace", async () => {
+  it("destroy ends every process, even those that left the group, and the namespace", async () => {
     const ns = await Netns.create(`${uniquePrefix("n")}-b`);
     // a child in the group, a grandchild that escaped into its own session, and a stopped leader
     const proc = ns.spawn("sh", ["-c", "sleep 300 & setsid sleep 301 & wait"]);
@@ -41,9 +41,9 @@ describe.skipIf(skip)("Netns", () => {
     proc.kill("SIGSTOP");
     await ns.destroy();
     // gone, or a zombie waiting for init to reap it: nothing runs any more
-    for (const pid of pids) expect(running(pid)).toBe(false);
+    for (const pid of pids) expect(running(pid), `pid ${pid} still runs after destroy`).toBe(false);
     expect(await proc.exited).toEqual({ code: null, signal: expect.stringMatching(/SIGTERM|SIGKILL/) });
-    expect(await listNamespaces()).not.toContain(ns.name);
+    expect(await listNamespaces(), "the namespace is gone").not.toContain(ns.name);
     await ns.destroy(); // idempotent
     expect(() => ns.spawn("true", [])).toThrow(/destroyed/);
   });

@@ -20,7 +20,7 @@ function deadPid(): number {
 }
 
 describe.skipIf(skip)("holdfast lab --clean (cleanLeftovers)", () => {
-  it("GIVEN namespaces of a live run, of a dead run and a stray /etc/netns dir WHEN cleaning THEN only the dead run's go, processes included", async () => {
+  it("cleans only a dead run's namespaces, processes and stray /etc/netns dirs", async () => {
     const ownerDir = join(dir, "clean");
     const lab = uniquePrefix("cl");
     const undo = registerRun(`${lab}a`, ownerDir);

@@ -16,19 +16,19 @@ function deadPid(): number {
 }
 
 describe("lab owner files", () => {
-  it("GIVEN this process WHEN it registers a run THEN the file holds its pid and start time and the run counts as live until undone", () => {
+  it("registers a run with pid and start time, live until undone", () => {
     const ownerDir = join(dir, "a");
     const undo = registerRun("hfown-live", ownerDir);
     const started = processStartTime(process.pid);
     expect(started).toMatch(/^\d+$/);
     expect(readFileSync(join(ownerDir, "hfown-live"), "utf8")).toBe(`${process.pid} ${started}\n`);
     // a vitest worker's command line says nothing about "lab": only pid + start time decide
-    expect(liveRuns(ownerDir)).toEqual(["hfown-live"]);
+    expect(liveRuns(ownerDir), "live while registered").toEqual(["hfown-live"]);
     undo();
-    expect(liveRuns(ownerDir)).toEqual([]);
+    expect(liveRuns(ownerDir), "not live once undone").toEqual([]);
   });
 
-  it("GIVEN owner files of a dead run, of a recycled pid and in an old format THEN none counts as live and their files are removed", () => {
+  it("drops owner files of dead runs, recycled pids and the old format", () => {
     const ownerDir = join(dir, "b");
     registerRun("hfown-live", ownerDir);
     const started = Number(processStartTime(process.pid));
@@ -38,7 +38,7 @@ describe("lab owner files", () => {
     writeFileSync(join(ownerDir, "hfown-pidonly"), `${process.pid}\n`);
     expect(liveRuns(ownerDir)).toEqual(["hfown-live"]);
     for (const name of ["hfown-dead", "hfown-reused", "hfown-pidonly"])
-      expect(existsSync(join(ownerDir, name))).toBe(false);
+      expect(existsSync(join(ownerDir, name)), `${name} is not live: its file is removed`).toBe(false);
   });
 
   it("GIVEN an exited process THEN it has no start time", () => {

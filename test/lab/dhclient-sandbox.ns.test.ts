@@ -31,7 +31,7 @@ function hostDhcpState(): string {
 }
 
 describe.skipIf(skip)("dhclient sandbox in a namespace", () => {
-  it("GIVEN a sandboxed shell THEN it sees only the lab's hooks, config and lease dir, and the host's stay as they were", async () => {
+  it("shows a sandboxed shell only the lab's dhclient files, the host's untouched", async () => {
     const sandbox = await prepareDhclientSandbox(join(dir, "look"), join(dir, "look-state"));
     const before = hostDhcpState();
     await withTopology({ prefix: uniquePrefix("sbx"), nodes: [], startKea: false }, async (topo) => {
@@ -43,7 +43,7 @@ describe.skipIf(skip)("dhclient sandbox in a namespace", () => {
       ]);
       const result = await topo.runner.exec(look.file, look.args, { timeoutMs: 10_000 });
       expect(result.stderr).toBe("");
-      expect(result.stdout.split("--\n")).toEqual([
+      expect(result.stdout.split("--\n"), "only the lab's hooks, config and lease dir").toEqual([
         "dhclient-enter-hooks.d\ndhclient-exit-hooks.d\ndhclient.conf\n",
         "rfc3442-classless-routes\n",
         "",
@@ -51,10 +51,10 @@ describe.skipIf(skip)("dhclient sandbox in a namespace", () => {
         "# holdfast lab: dhclient's configuration (the host's /etc/dhcp is never read)\n",
       ]);
     });
-    expect(hostDhcpState()).toBe(before);
+    expect(hostDhcpState(), "the host's dhclient files stay as they were").toBe(before);
   });
 
-  it("GIVEN Kea handing out the metadata route WHEN dhclient binds and is stopped in the sandbox THEN the lab hook set the route, the address expires with the lease, and nothing of the host's was written", async () => {
+  it("runs dhclient in the sandbox: the lab hook sets the route, the host's files stay", async () => {
     const sandbox = await prepareDhclientSandbox(join(dir, "run"), join(dir, "run-state"));
     const before = hostDhcpState();
     await withTopology(
@@ -81,11 +81,13 @@ describe.skipIf(skip)("dhclient sandbox in a namespace", () => {
         expect(bound.code, bound.stderr).toBe(0);
 
         const routes = await node.ns.exec("ip", ["-4", "route", "show", "169.254.169.254"]);
-        expect(routes.stdout.trim()).toBe("169.254.169.254 via 198.18.0.1 dev pn0");
+        expect(routes.stdout.trim(), "the lab's hook set the metadata route").toBe(
+          "169.254.169.254 via 198.18.0.1 dev pn0",
+        );
         const addr = await node.ns.exec("ip", ["-j", "-4", "addr", "show", "dev", "pn0"]);
         const info = JSON.parse(addr.stdout)[0].addr_info[0] as { local: string; valid_life_time: number };
         expect(info.local).toBe("198.18.0.40");
-        expect(info.valid_life_time).toBeLessThanOrEqual(30);
+        expect(info.valid_life_time, "the address expires with the lease").toBeLessThanOrEqual(30);
 
         // -x without -lf, as the seed loop stops it: the default lease db is the sandbox's
         const stop = dhclientCommand(sandbox, ["-x", "-pf", pidFile, "pn0"]);
@@ -93,7 +95,7 @@ describe.skipIf(skip)("dhclient sandbox in a namespace", () => {
         expect(readdirSync(sandbox.varDir)).toContain("dhclient.leases");
       },
     );
-    expect(hostDhcpState()).toBe(before);
+    expect(hostDhcpState(), "nothing of the host's was written").toBe(before);
     expect(readFileSync(join(sandbox.etcDir, "dhclient.conf"), "utf8")).toBe(labDhclientConf());
   }, 60_000);
 });

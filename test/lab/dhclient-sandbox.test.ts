@@ -14,15 +14,15 @@ const dir = mkdtempSync(join(tmpdir(), "hfsbx-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("dhclient sandbox", () => {
-  it("GIVEN a sandbox WHEN dhclient's command is built THEN it binds the lab's dirs over /etc/dhcp and /var/lib/dhcp and names the lab's config and Debian's script", async () => {
+  it("builds dhclient's command over the lab's dirs, config and Debian's script", async () => {
     const sandbox = await prepareDhclientSandbox(join(dir, "cfg"), join(dir, "state"));
     const cmd = dhclientCommand(sandbox, ["-d", "pn0"]);
     expect(cmd.file).toBe("unshare");
     expect(cmd.args.slice(0, 6)).toEqual(["--mount", "--uts", "--propagation", "private", "sh", "-c"]);
-    expect(cmd.args[6]).toBe(
+    expect(cmd.args[6], "the lab's dirs bound over /etc/dhcp and /var/lib/dhcp").toBe(
       'mount --bind "$1" /etc/dhcp && mount --bind "$2" /var/lib/dhcp && shift 2 && exec "$@"',
     );
-    expect(cmd.args.slice(7)).toEqual([
+    expect(cmd.args.slice(7), "the lab's config and Debian's script").toEqual([
       "dhclient-sandbox",
       sandbox.etcDir,
       sandbox.varDir,

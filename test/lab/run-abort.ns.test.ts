@@ -16,7 +16,7 @@ function leftovers(): string[] {
 const skip = skipUnlessRoot(import.meta.url, "the lab in namespaces");
 
 describe.skipIf(skip)("runLab interrupted", () => {
-  it("GIVEN two scenarios running in parallel WHEN the run is aborted THEN runLab rejects only after both topologies are gone", async () => {
+  it("rejects an aborted run only after both parallel scenarios' topologies are gone", async () => {
     expect(existsSync(BUNDLE), "the lab runs its helpers from the bundle: npm run build").toBe(true);
     const controller = new AbortController();
     let started = 0;
@@ -35,6 +35,6 @@ describe.skipIf(skip)("runLab interrupted", () => {
     await expect(run).rejects.toThrow("test interrupt");
     expect(started).toBe(2);
     // the first scenario's rejection must not end runLab while the other still tears down
-    expect(leftovers()).toEqual([]);
+    expect(leftovers(), "namespaces left when runLab rejected").toEqual([]);
   }, 120_000);
 });

@@ -210,14 +210,14 @@ describe.skipIf(skip)("observe against a real agent in a namespace", () => {
     await until(check, (c) => c.code === 0, 10_000, "check to pass again");
   });
 
-  it("GIVEN the interface removed for good THEN within one reconcile interval: waiting-link, metric 0, check 1", async () => {
+  it("reports a removed interface as waiting-link within one reconcile interval", async () => {
     const started = Date.now();
     await node.deleteLink();
     await until(state, (s) => s === "waiting-link", 10_000, "waiting-link");
-    expect(Date.now() - started).toBeLessThanOrEqual(RECONCILE_MS);
+    expect(Date.now() - started, "within one reconcile interval").toBeLessThanOrEqual(RECONCILE_MS);
 
-    expect(await check()).toEqual({ code: 1, line: "problem: pn0 waiting-link\n" });
-    expect(sample(await scrape(), 'holdfast_address_held{interface="pn0"}')).toBe(0);
+    expect(await check(), "check exits 1").toEqual({ code: 1, line: "problem: pn0 waiting-link\n" });
+    expect(sample(await scrape(), 'holdfast_address_held{interface="pn0"}'), "the held metric").toBe(0);
     const status = await holdfast(["status"]);
     expect(status.stdout).toMatch(/^pn0 +waiting-link +/m);
   });

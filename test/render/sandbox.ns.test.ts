@@ -16,7 +16,7 @@ describe.skipIf(skip)("the install script, run in a sandbox", () => {
   });
   afterEach(() => sandbox.dispose());
 
-  it("installs, starts, waits for held and prints one result line; a second run changes nothing and says so", () => {
+  it("installs, starts and reports held; a second run changes nothing and says so", () => {
     // WHEN the script runs on a fresh node
     const first = sandbox.run(script);
     // THEN it installs the files, enables and starts the unit, and reports the held address

@@ -29,11 +29,11 @@ function running(pid: number): boolean {
 }
 
 describe.skipIf(skip)("run without CAP_KILL (the hardened unit)", () => {
-  it("GIVEN a group member that switched to another user WHEN the deadline passes THEN groupUser ends it too", () => {
+  it("ends a group member that switched users at the deadline, with groupUser", () => {
     const { member, timedOut } = runWithoutCapKill("with");
     expect(timedOut).toBe(true);
     expect(member).toBeGreaterThan(0);
-    expect(running(member)).toBe(false);
+    expect(running(member), "the member that switched to another user ended at the deadline").toBe(false);
   }, 40_000);
 
   it("without groupUser the same member outlives the run (why the option exists)", () => {

@@ -33,12 +33,12 @@ describe("run", () => {
 });
 
 describe("signalGroup / signalPid", () => {
-  it("GIVEN a detached leader with a child WHEN its group is signalled THEN both end; a gone group or pid reports false", async () => {
+  it("signals a whole group; a gone group or pid reports false", async () => {
     const leader = spawn("sh", ["-c", "sleep 30 & wait"], { detached: true, stdio: "ignore" });
     const exited = new Promise((resolve) => leader.once("exit", (_code, signal) => resolve(signal)));
     const pid = leader.pid!;
     expect(signalGroup(pid, "SIGTERM")).toBe(true);
-    expect(await exited).toBe("SIGTERM");
+    expect(await exited, "the detached leader ended").toBe("SIGTERM");
     // the sleeper went with the group: nothing is left to signal
     const groupExists = (): boolean => {
       try {
@@ -49,7 +49,8 @@ describe("signalGroup / signalPid", () => {
       }
     };
     for (let i = 0; i < 250 && groupExists(); i++) await sleep(20); // up to 5 s on a busy machine
-    expect(signalGroup(pid, "SIGKILL")).toBe(false);
-    expect(signalPid(pid, "SIGKILL")).toBe(false);
+    expect(groupExists(), "the leader's child ended with it").toBe(false);
+    expect(signalGroup(pid, "SIGKILL"), "a gone group").toBe(false);
+    expect(signalPid(pid, "SIGKILL"), "a gone pid").toBe(false);
   });
 });
