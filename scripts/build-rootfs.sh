@@ -31,7 +31,11 @@ die() {
 }
 
 [[ $(id -u) -eq 0 ]] || die "needs root (debootstrap and chroot)"
-command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get install debootstrap)"
+# What builds the tree (debootstrap, chroot, flock) and what boots and reaches its nodes
+# (systemd-nspawn, nsenter, ssh-keygen): a missing one is named here, not deep in a test.
+for tool in debootstrap chroot flock systemd-nspawn nsenter ssh-keygen; do
+  command -v "$tool" >/dev/null || die "$tool is not installed (bash scripts/install-deps.sh --apt-only installs it)"
+done
 
 # Use the mirror this machine's apt already uses: CI and the sandbox only reach that one.
 find_mirror() {
@@ -65,7 +69,7 @@ include=$(
   echo "${PACKAGES[*]}"
 )
 debootstrap --variant=minbase --include="$include" "$SUITE" "$STAGING" "$MIRROR" >&2 ||
-  die "debootstrap failed (see its output above; log in $STAGING/debootstrap/debootstrap.log)"
+  die "debootstrap of $SUITE from mirror $MIRROR failed (its output is above; log in $STAGING/debootstrap/debootstrap.log; HOLDFAST_MIRROR picks another mirror)"
 
 in_root() { chroot "$STAGING" "$@"; }
 

@@ -7,8 +7,11 @@ const desired = desiredFor("cache-a");
 const plan = (f: ProbeFixture) => planHost(parseProbe(probeOutput(f), ["pn0"]), desired);
 
 describe("plan", () => {
-  it("GIVEN a node with nothing of holdfast and the old dhclient holding pn0 THEN install, adopting the lease", () => {
-    expect(plan({ addr: LEASE_ADDR, dhclient: "312:dhclient-pn0.service" })).toEqual({
+  it("installs on a dhclient node, adopting its lease", () => {
+    expect(
+      plan({ addr: LEASE_ADDR, dhclient: "312:dhclient-pn0.service" }),
+      "nothing of holdfast, the old dhclient holding pn0: install and adopt the lease",
+    ).toEqual({
       kind: "install",
       reasons: [
         `holdfast not installed: install ${desired.version}`,

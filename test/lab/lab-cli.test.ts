@@ -1,11 +1,8 @@
-import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { DEFAULT_IMPLS, DEFAULT_SCENARIOS, resolveSelection } from "../../src/cli/commands/lab.js";
 import { preflight } from "../../src/lab/preflight.js";
 import type { Impl } from "../../src/lab/impls/types.js";
-import { isRoot } from "../helpers/root.js";
 
 async function runCli(args: string[]): Promise<{ code: number; stderr: string }> {
   let stderr = "";
@@ -86,29 +83,5 @@ describe("preflight", () => {
         ].join("\n"),
       );
     }
-  });
-});
-
-const BUNDLE = new URL("../../dist/holdfast.mjs", import.meta.url).pathname;
-
-describe.skipIf(!isRoot || !existsSync(BUNDLE))("holdfast lab as an unprivileged user", () => {
-  it("refuses with exit 2 and leaves no namespace behind", () => {
-    // only the lab's own prefix: other test files make namespaces at the same time
-    const labNamespaces = (): string[] =>
-      spawnSync("ip", ["netns", "list"], { encoding: "utf8" })
-        .stdout.split("\n")
-        .filter((l) => l.startsWith("hflab"));
-    const before = labNamespaces();
-    const r = spawnSync(
-      "setpriv",
-      ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, BUNDLE, "lab"],
-      {
-        encoding: "utf8",
-        timeout: 30_000,
-      },
-    );
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain("the lab needs root");
-    expect(labNamespaces()).toEqual(before);
   });
 });

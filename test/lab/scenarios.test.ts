@@ -82,7 +82,7 @@ describe("address-flush and link-recreate: restored promptly and held", () => {
     });
   });
 
-  it("GIVEN a prompt restore and then a relapse (a client's expiry takes it again) THEN it fails on the relapse", () => {
+  it("fails a prompt restore that relapses (a client's expiry takes it again)", () => {
     const timeline = {
       address: [present(1000), absent(FAULT), present(FAULT + 200), absent(40_000), present(40_010)],
       probes: [],
