@@ -167,7 +167,7 @@ describe("address-flush: a flush that deletes in rounds is one fault", () => {
   // first deletion is deleted again by the same command, which returns 3 ms after it began.
   const rounds = [present(1000), absent(FAULT), present(FAULT + 1), absent(FAULT + 2), present(FAULT + 3)];
 
-  it("GIVEN a restore deleted again within the flush command THEN it passes, measured from the last deletion", () => {
+  it("passes a restore deleted again within the flush, timed from the last deletion", () => {
     const timeline = { address: rounds, probes: [], marks: marks(mark(FAULT + 2.5, "fault-end")) };
     const measured = measure(timeline, "loss");
     expect(measured.timeToRestoreMs, "from the second deletion (t+2) to the restore (t+3)").toBe(1);

@@ -45,7 +45,7 @@ describe("ensureRoutes", () => {
 });
 
 describe("routes as the kernel reports them", () => {
-  it("reads a host route, the default route and a link-scope route, and leaves out the kernel's prefix route", () => {
+  it("reads host, default and link-scope routes, not the kernel's prefix route", () => {
     expect(IP_J_ROUTE.map(fromKernelRoute)).toEqual([
       { dst: "default", via: "198.18.0.1", metric: 1024 },
       { dst: "169.254.169.254/32", via: "198.18.0.1", metric: 1024 },
