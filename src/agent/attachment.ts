@@ -4,15 +4,16 @@ import { errorMessage } from "../errors.js";
 import type { NetBackend } from "../net/backend.js";
 import { ensureLink } from "../net/link.js";
 import { ensureRoutes } from "../net/route.js";
-import { identityOf, loadCache, sameIdentity, type Identity } from "./cache.js";
+import { identityOf, loadCache, sameIdentity, writeCache, type Identity } from "./cache.js";
 import { backoffDelay } from "./backoff.js";
-import { Discovery, type HeldAddress } from "./discovery.js";
+import { Confirmer, type ConfirmExchange, type ConfirmOutcome, type ConfirmRequest } from "./confirm.js";
+import { cacheEntryOf, Discovery, type HeldAddress, type LeaseRecord } from "./discovery.js";
 import type { AgentObserver, AttachmentState, AttachmentStatus, ReassertReason } from "./events.js";
 import type { Logger } from "./log.js";
 import type { Scheduler } from "./scheduler.js";
 
 /** Why a reconcile runs. Events, timers and startup only schedule; reconcile alone changes things. */
-export type Trigger = "startup" | "event" | "periodic" | "discovered" | "retry";
+export type Trigger = "startup" | "event" | "periodic" | "discovered" | "retry" | "reassigned";
 
 /** What the event that triggered a reconcile said; only a hint, the kernel's state decides. */
 export interface Hint {
@@ -33,6 +34,8 @@ export interface AttachmentDeps {
   readonly pnInterfaces: readonly string[];
   /** one DHCP exchange; reports a lease, configures nothing */
   readonly discover: (attachment: Attachment) => Promise<Lease & { client: string }>;
+  /** one confirm exchange (design §3 step 6); without it the attachment never confirms */
+  readonly confirm?: ConfirmExchange;
   /** all attachments' status, for observers that write the whole file */
   readonly allStatus: () => readonly AttachmentStatus[];
   readonly now?: () => Date;
@@ -58,6 +61,11 @@ export class AttachmentController {
   /** the initial state is an assumption until the first pass has logged what it found */
   private announced = false;
   private readonly now: () => Date;
+  private readonly confirmer: Confirmer;
+  /** the address a reassignment moved away from: removed by the pass that holds the new one */
+  private retiring: { readonly cidr: string; readonly server: string | null } | undefined;
+  /** what the server said that the holder should see (a NAK, a reassignment held against it) */
+  private confirmNote: string | null = null;
 
   constructor(
     readonly attachment: Attachment,
@@ -73,7 +81,15 @@ export class AttachmentController {
       lastReconcileAt: null,
       reasserts: 0,
       lastError: null,
+      lastConfirmedAt: null,
+      confirmedBy: null,
+      reassignment: null,
     };
+    this.confirmer = new Confirmer(
+      attachment,
+      { ...deps, exchange: deps.confirm, now: this.now },
+      (request, outcome) => this.confirmed(request, outcome),
+    );
     this.discovery = new Discovery(
       attachment,
       { ...deps, now: this.now },
@@ -146,7 +162,8 @@ export class AttachmentController {
     try {
       await this.reconcile(trigger, hint);
       // discovery reports its own errors; otherwise the pass's outcome is the error to show
-      const lastError = this.status.state === "discovering" ? this.status.lastError : this.routeError;
+      const lastError =
+        this.status.state === "discovering" ? this.status.lastError : (this.routeError ?? this.confirmNote);
       if (this.status.lastError !== lastError) this.update({ lastError });
       this.failures = 0;
     } catch (error) {
@@ -196,6 +213,8 @@ export class AttachmentController {
     if (this.held && !sameIdentity(this.held.identity, identity)) {
       this.deps.log(this.name, `identity changed (${JSON.stringify(identity)}), rediscovering`);
       this.held = undefined;
+      this.retiring = undefined;
+      this.confirmer.cancel();
     }
     this.held ??= this.fromCacheOrStatic(identity);
     if (!this.held) {
@@ -206,7 +225,10 @@ export class AttachmentController {
     const held = this.held;
     const present = state.addresses.find((a) => a.cidr === held.cidr);
     const stale = !present || present.validLft !== "forever" || present.preferredLft !== "forever";
-    if (stale || restoredEarly) {
+    if (stale && this.retiring !== undefined) {
+      // make-before-break: the new address first, with infinite lifetimes; not a re-assert
+      await backend.replaceAddress(this.name, held.cidr);
+    } else if (stale || restoredEarly) {
       const started = hint.eventAt ?? performance.now();
       if (stale) await backend.replaceAddress(this.name, held.cidr);
       const reason: ReassertReason = !this.everHeld
@@ -240,6 +262,7 @@ export class AttachmentController {
       // call the attachment failed (the next pass tries the route again).
       this.routeError = `route: ${errorMessage(error)}`;
     }
+    await this.finishMove(held);
     this.everHeld = true;
     if (this.status.state !== "held" || this.status.cidr !== held.cidr) {
       this.update(
@@ -253,6 +276,113 @@ export class AttachmentController {
         `held ${held.cidr} (from ${held.origin})`,
       );
     }
+    this.keepConfirming(held);
+  }
+
+  /**
+   * Reassignment, step 2 (design §3 step 6, make-before-break): the new address is held (the
+   * hold step above), so cache it atomically, and only then remove the old one.
+   */
+  private async finishMove(held: HeldAddress): Promise<void> {
+    const from = this.retiring;
+    if (from === undefined) return;
+    if (held.lease !== undefined) {
+      try {
+        writeCache(this.deps.stateDir, cacheEntryOf(this.name, { ...held, lease: held.lease }));
+      } catch (error) {
+        this.deps.log(this.name, `cache not written (${errorMessage(error)}); holding anyway`);
+      }
+    }
+    await this.deps.backend.removeAddress(this.name, from.cidr);
+    this.retiring = undefined;
+    this.deps.observer.reassigned?.(this.name, from.cidr, held.cidr);
+    this.update(
+      { state: "held", cidr: held.cidr, origin: held.origin, heldSince: this.now().toISOString() },
+      `reassigned ${from.cidr} -> ${held.cidr} by ${held.lease?.server ?? from.server ?? "the DHCP server"}`,
+    );
+  }
+
+  /** Confirm (design §3 step 6): arms the next exchange for a DHCP or cached address. */
+  private keepConfirming(held: HeldAddress): void {
+    if (held.lease === undefined) return;
+    this.confirmer.keep(
+      { cidr: held.cidr, server: held.lease.server },
+      {
+        leaseSeconds: held.lease.leaseSeconds,
+        renewalSeconds: held.lease.renewalSeconds,
+        answeredAt: new Date(held.lease.confirmedAt ?? held.lease.discoveredAt),
+      },
+    );
+  }
+
+  /** What the server said about the held address. Only decides; the next pass acts. */
+  private confirmed(request: ConfirmRequest, outcome: ConfirmOutcome): void {
+    const held = this.held;
+    if (this.stopped || held?.lease === undefined || held.cidr !== request.cidr) return;
+    const at = this.now().toISOString();
+    if (outcome.kind === "silent") return; // the incident: a non-event, the address stays held
+    if (outcome.kind === "nak") {
+      // RFC 2131 says start over; we hold on: only an address a server ACKs moves the hold
+      this.noteFromServer(`confirm: NAK from ${outcome.server ?? "the DHCP server"}, no address ACKed`, null);
+      return;
+    }
+    const { lease } = outcome;
+    const record: LeaseRecord = {
+      server: lease.server ?? held.lease.server,
+      leaseSeconds: lease.leaseSeconds ?? held.lease.leaseSeconds,
+      renewalSeconds: lease.renewalSeconds ?? null,
+      discoveredAt: outcome.kind === "ack" ? held.lease.discoveredAt : at,
+      confirmedAt: at,
+    };
+    const confirmedBy = { lastConfirmedAt: at, confirmedBy: record.server };
+    if (outcome.kind === "ack") {
+      this.held = { ...held, routes: lease.routes, lease: record };
+      try {
+        writeCache(this.deps.stateDir, cacheEntryOf(this.name, { ...this.held, lease: record }));
+      } catch (error) {
+        this.deps.log(this.name, `cache not written (${errorMessage(error)}); holding anyway`);
+      }
+      this.noteFromServer(null, null, confirmedBy);
+      return;
+    }
+    if (this.attachment.address.source === "dhcp" && this.attachment.address.onReassign === "hold") {
+      const since = this.status.reassignment?.cidr === lease.cidr ? this.status.reassignment.since : at;
+      if (since === at)
+        this.deps.log(
+          this.name,
+          `server gives ${lease.cidr} (by ${record.server ?? "?"}); holding ${held.cidr} (onReassign: hold)`,
+        );
+      this.noteFromServer(
+        `reassigned to ${lease.cidr} by ${record.server ?? "the DHCP server"}; holding ${held.cidr} (onReassign: hold)`,
+        { cidr: lease.cidr, server: record.server, since },
+      );
+      return;
+    }
+    // follow: the next pass holds the new address, caches it, then removes the old one
+    this.confirmer.cancel();
+    this.retiring = { cidr: held.cidr, server: record.server };
+    this.held = {
+      cidr: lease.cidr,
+      routes: lease.routes,
+      origin: "dhcp",
+      identity: held.identity,
+      lease: record,
+    };
+    this.confirmNote = null;
+    this.status = { ...this.status, ...confirmedBy, reassignment: null };
+    this.trigger("reassigned");
+  }
+
+  private noteFromServer(
+    note: string | null,
+    reassignment: AttachmentStatus["reassignment"],
+    change: Partial<AttachmentStatus> = {},
+  ): void {
+    this.confirmNote = note;
+    const lastError = this.routeError ?? note;
+    this.update({ ...change, reassignment, lastError });
+    if (change.lastConfirmedAt !== undefined)
+      this.deps.observer.statusChanged?.(this.status, this.deps.allStatus());
   }
 
   private fromCacheOrStatic(identity: Identity): HeldAddress | undefined {
@@ -268,7 +398,22 @@ export class AttachmentController {
       return undefined;
     }
     if (loaded.kind === "miss") return undefined;
-    return { cidr: loaded.entry.cidr, routes: loaded.entry.routes, origin: "cache", identity };
+    const { entry } = loaded;
+    if (entry.confirmedAt)
+      this.status = { ...this.status, lastConfirmedAt: entry.confirmedAt, confirmedBy: entry.server };
+    return {
+      cidr: entry.cidr,
+      routes: entry.routes,
+      origin: "cache",
+      identity,
+      lease: {
+        server: entry.server,
+        leaseSeconds: entry.leaseSeconds,
+        renewalSeconds: null,
+        discoveredAt: entry.discoveredAt,
+        confirmedAt: entry.confirmedAt ?? null,
+      },
+    };
   }
 
   private startDiscovery(identity: Identity): void {

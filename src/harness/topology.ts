@@ -180,7 +180,9 @@ class LabTopology implements Topology {
       subnet: LAB_SUBNET,
       pool: this.keaExtra.pool ?? DHCP_POOL,
       reservations:
-        (this.keaExtra.reserveNodes ?? true) ? this.nodes.map((node) => ({ mac: node.mac, ip: node.ip })) : [],
+        (this.keaExtra.reserveNodes ?? true)
+          ? this.nodes.map((node) => ({ mac: node.mac, ip: node.ip }))
+          : [],
       ...(this.keaExtra.authoritative === undefined ? {} : { authoritative: this.keaExtra.authoritative }),
       workDir: join(this.workDir, "kea"),
       optionData: this.keaOptionData,

@@ -139,6 +139,12 @@ export class Iproute2Backend implements NetBackend {
     await this.ip$(holdArgs(name, cidr));
   }
 
+  async removeAddress(name: string, cidr: string): Promise<void> {
+    const state = await this.readInterface(name);
+    if (!state?.addresses.some((a) => a.cidr === cidr)) return;
+    await this.ip$(["addr", "del", cidr, "dev", name]);
+  }
+
   async listRoutes(name: string): Promise<readonly RouteSpec[]> {
     return parseJson<IpRoute>(await this.ip$(["-j", "-4", "route", "show", "dev", name])).map((r) => ({
       dst: r.dst,
