@@ -66,6 +66,8 @@ export class AttachmentController {
   private retiring: { readonly cidr: string; readonly server: string | null } | undefined;
   /** what the server said that the holder should see (a NAK, a reassignment held against it) */
   private confirmNote: string | null = null;
+  /** the new address the kernel may delete (as a secondary) during a move: not a fault */
+  private moveEcho: string | undefined;
 
   constructor(
     readonly attachment: Attachment,
@@ -120,6 +122,11 @@ export class AttachmentController {
 
   trigger(trigger: Trigger, hint: Hint = {}): void {
     if (this.stopped) return;
+    if (hint.deletedCidr !== undefined && hint.deletedCidr === this.moveEcho) {
+      // our own move deleted it and put it back: reconcile, but do not count a re-assert
+      this.moveEcho = undefined;
+      hint = { ...hint, deletedCidr: undefined };
+    }
     // The kernel echoing the hold we asked for says nothing is left to fix for that address;
     // skipping it halves the `ip` calls of a deletion storm. Every other event reconciles.
     if (
@@ -293,13 +300,29 @@ export class AttachmentController {
         this.deps.log(this.name, `cache not written (${errorMessage(error)}); holding anyway`);
       }
     }
-    await this.deps.backend.removeAddress(this.name, from.cidr);
+    await this.removeKeeping(from.cidr, held.cidr);
     this.retiring = undefined;
     this.deps.observer.reassigned?.(this.name, from.cidr, held.cidr);
     this.update(
       { state: "held", cidr: held.cidr, origin: held.origin, heldSince: this.now().toISOString() },
       `reassigned ${from.cidr} -> ${held.cidr} by ${held.lease?.server ?? from.server ?? "the DHCP server"}`,
     );
+  }
+
+  /**
+   * Removes `old` without the new address ever being absent. With promote_secondaries off
+   * (the kernel default), deleting a primary address deletes its secondaries too, and the new
+   * address in the same prefix is one: a /32 of it keeps it on the interface meanwhile, and
+   * the prefix is held again at once (no sysctl needed, which the hardened unit forbids).
+   */
+  private async removeKeeping(old: string, keep: string): Promise<void> {
+    const { backend } = this.deps;
+    const bridge = `${keep.split("/")[0] ?? ""}/32`;
+    if (bridge !== keep) await backend.replaceAddress(this.name, bridge);
+    this.moveEcho = keep;
+    await backend.removeAddress(this.name, old);
+    await backend.replaceAddress(this.name, keep);
+    if (bridge !== keep) await backend.removeAddress(this.name, bridge);
   }
 
   /** Confirm (design §3 step 6): arms the next exchange for a DHCP or cached address. */
