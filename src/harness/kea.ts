@@ -38,7 +38,23 @@ export interface KeaOptions {
    * lease record for (RFC 2131 §4.3.2; Kea's default drops those silently). @default false
    */
   readonly authoritative?: boolean;
+  /**
+   * One-address pools, each only for the clients of one class (matched by MAC): every lab
+   * node gets a pool of its own that a second client may ask for. Replaces `pool` when set.
+   */
+  readonly classPools?: readonly ClassPool[];
 }
+
+export interface ClassPool {
+  /** class name, e.g. the node's name */
+  readonly name: string;
+  readonly macs: readonly string[];
+  readonly ip: string;
+}
+
+/** Kea's expression for "the client's MAC is one of these". */
+const macTest = (macs: readonly string[]): string =>
+  macs.map((mac) => `pkt4.mac == 0x${mac.replace(/:/g, "")}`).join(" or ");
 
 /** What a running Kea can be reconfigured with (IPAM moving a reservation, a pool change). */
 export type KeaChange = Partial<Pick<KeaOptions, "reservations" | "pool" | "leaseSeconds" | "authoritative">>;
@@ -95,6 +111,9 @@ export function renderKeaConfig(options: KeaOptions): object {
       authoritative: options.authoritative ?? false,
       "renew-timer": Math.max(1, Math.floor(lease * 0.5)),
       "rebind-timer": Math.max(1, Math.floor(lease * 0.875)),
+      ...(options.classPools === undefined
+        ? {}
+        : { "client-classes": options.classPools.map((c) => ({ name: c.name, test: macTest(c.macs) })) }),
       "expired-leases-processing": { "reclaim-timer-wait-time": 1, "hold-reclaimed-time": 0 },
       subnet4: [
         {
@@ -102,7 +121,12 @@ export function renderKeaConfig(options: KeaOptions): object {
           subnet: options.subnet,
           // selects the subnet by interface: the server's interface carries two addresses
           interface: options.interface,
-          pools: options.pool === "" ? [] : [{ pool: options.pool }],
+          pools:
+            options.classPools !== undefined
+              ? options.classPools.map((c) => ({ pool: `${c.ip} - ${c.ip}`, "client-class": c.name }))
+              : options.pool === ""
+                ? []
+                : [{ pool: options.pool }],
           "option-data": [
             { name: "dhcp-server-identifier", data: options.serverId ?? "169.254.169.254" },
             ...(options.optionData ?? []),

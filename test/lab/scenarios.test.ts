@@ -17,7 +17,7 @@ function probes(from: number, to: number, fails: (t: number) => boolean = () => 
 /** The lab's judging path: the scenario's metrics over its reference, then its rule. */
 function judge(name: ScenarioName, timeline: Timeline): Verdict {
   const scenario = getScenario(name);
-  return scenario.judge(timeline, measure(timeline, scenario.restoreFrom));
+  return scenario.judge(timeline, measure(timeline, scenario.restoreFrom), new Map());
 }
 
 // The fault at 10 s, the end at 80 s: every timeline below is epoch-free milliseconds.
