@@ -176,7 +176,7 @@ try {
   );
   console.log(
     `  per hour, 1 h lease (T1 30 min: 2 exchanges): 2 exchanges, ` +
-      `${f(off.cpuS * perHour + 2 * perExchange)} CPU-s (idle ${f(off.cpuS * perHour)} + 2 × exchange), ` +
+      `${f(off.cpuS * perHour + 2 * perExchange)} CPU-s (without confirmations ${f(off.cpuS * perHour)} + 2 × exchange), ` +
       `peak RSS ${f(Math.max(off.peakRssMb, on.peakRssMb))} MB`,
   );
 } finally {

@@ -77,6 +77,10 @@ const confirmDuration = duration(1000, 86_400_000);
 /** How often the held address is confirmed with the server: `auto` (lease T1), `off`, or ms. */
 export const confirmInterval = z
   .string({ error: (iss) => `expected ${CONFIRM_HINT}, got ${got(iss.input)}` })
+  // also the JSON Schema's pattern; the bounds are checked below
+  .regex(/^(auto|off|\d+(\.\d+)?(ms|s|m|h))$/, {
+    error: (iss) => `expected ${CONFIRM_HINT}, got ${got(iss.input)}`,
+  })
   .transform((text, ctx): "auto" | "off" | number => {
     if (text === "auto" || text === "off") return text;
     const parsed = confirmDuration.safeParse(text);
@@ -92,7 +96,7 @@ const dhcpAddress = z.strictObject({
       error: (iss) => `expected one of auto, ${DHCP_CLIENTS.join(", ")}, got ${got(iss.input)}`,
     })
     .default("auto"),
-  confirmInterval: confirmInterval.default("auto"),
+  confirmInterval: confirmInterval.prefault("auto"),
   onReassign: z
     .enum(["follow", "hold"], {
       error: (iss) => `expected "follow" or "hold", got ${got(iss.input)}`,
