@@ -20,6 +20,9 @@ export function movedAddress(ip: string): string {
 const POLL_MS = 100;
 const PROBES = 5;
 const PROBE_GAP_MS = 200;
+const PROBE_SCRIPT =
+  "fetch(process.argv[1], { signal: AbortSignal.timeout(1000) })" +
+  ".then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))";
 
 const watchers = new WeakMap<RunHandle, { stop: () => void }>();
 
@@ -61,8 +64,9 @@ export async function probeNewAddress(ctx: ScenarioContext, run: RunHandle): Pro
   const url = upUrl(movedAddress(run.node.ip));
   let ok = 0;
   for (let i = 0; i < PROBES; i++) {
-    const result = await ctx.topo.runner.exec("curl", ["-fsS", "-m", "1", "-o", "/dev/null", url], {
-      timeoutMs: 3000,
+    // this Node, from the runner's namespace: no HTTP client beyond what the lab already needs
+    const result = await ctx.topo.runner.exec(process.execPath, ["-e", PROBE_SCRIPT, url], {
+      timeoutMs: 5000,
     });
     if (result.code === 0) ok++;
     await new Promise((resolve) => setTimeout(resolve, PROBE_GAP_MS));
