@@ -15,9 +15,9 @@ function probes(from: number, to: number, fails: (t: number) => boolean = () => 
 }
 
 /** The lab's judging path: the scenario's metrics over its reference, then its rule. */
-function judge(name: ScenarioName, timeline: Timeline): Verdict {
+function judge(name: ScenarioName, timeline: Timeline, findings = new Map<string, string>()): Verdict {
   const scenario = getScenario(name);
-  return scenario.judge(timeline, measure(timeline, scenario.restoreFrom), new Map());
+  return scenario.judge(timeline, measure(timeline, scenario.restoreFrom), findings);
 }
 
 // The fault at 10 s, the end at 80 s: every timeline below is epoch-free milliseconds.
@@ -159,5 +159,50 @@ describe("parent-flap: never lost, probes back soon after carrier", () => {
       "650 probes failed later than 2.0 s after carrier return",
       "address absent at the end",
     ]);
+  });
+});
+
+describe("ipam-change and pool-reuse: the server speaks", () => {
+  const held = { address: [present(1000)], probes: probes(0, END), marks: marks() };
+
+  it("GIVEN the new address held alone within T1 plus one exchange and probed THEN ipam-change passes, saying when", () => {
+    const findings = new Map([
+      ["rule-ms", "10000"],
+      ["moved-ms", "6100"],
+      ["old-gone", "yes"],
+      ["probes", "ok"],
+    ]);
+    expect(judge("ipam-change", held, findings)).toEqual({
+      pass: true,
+      notes: ["moved to the new address in 6.1 s"],
+    });
+  });
+
+  it("GIVEN the stale address held to the end THEN ipam-change fails naming what pn0 holds", () => {
+    const findings = new Map([
+      ["rule-ms", "10000"],
+      ["addresses", "198.18.0.11/22"],
+      ["old-gone", "no"],
+      ["probes", "0 of 5 succeeded"],
+    ]);
+    expect(judge("ipam-change", held, findings)).toEqual({
+      pass: false,
+      notes: [
+        "never held the new address alone (at the end: 198.18.0.11/22)",
+        "old address still on pn0 at the end",
+        "probes to the new address: 0 of 5 succeeded",
+      ],
+    });
+  });
+
+  it("GIVEN a second client given the held address THEN pool-reuse fails even though the address never left", () => {
+    expect(judge("pool-reuse", held, new Map([["second-client", "198.18.0.11/22"]]))).toEqual({
+      pass: false,
+      notes: ["the second client got 198.18.0.11/22: the server's lease had lapsed"],
+    });
+    expect(judge("pool-reuse", held, new Map([["second-client", "refused"]]))).toEqual({
+      pass: true,
+      notes: [],
+    });
   });
 });
