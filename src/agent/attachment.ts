@@ -2,9 +2,10 @@ import type { Attachment } from "../config/schema.js";
 import type { Lease } from "../dhcp/lease.js";
 import { errorMessage } from "../errors.js";
 import type { NetBackend } from "../net/backend.js";
-import { identityOf, type Identity } from "./cache.js";
+import { identityOf, writeCache, type Identity } from "./cache.js";
 import { backoffDelay } from "./backoff.js";
-import { Discovery, type HeldAddress } from "./discovery.js";
+import { Confirmer, type ConfirmExchange, type ConfirmOutcome, type ConfirmRequest } from "./confirm.js";
+import { cacheEntryOf, Discovery, type HeldAddress, type LeaseRecord } from "./discovery.js";
 import type { AgentObserver, AttachmentState, AttachmentStatus } from "./events.js";
 import type { Logger } from "./log.js";
 import {
@@ -30,6 +31,8 @@ export interface AttachmentDeps {
   readonly pnInterfaces: readonly string[];
   /** one DHCP exchange; reports a lease, configures nothing */
   readonly discover: (attachment: Attachment) => Promise<Lease & { client: string }>;
+  /** one confirm exchange (design §3 step 6); without it the attachment never confirms */
+  readonly confirm?: ConfirmExchange;
   /** all attachments' status, for observers that write the whole file */
   readonly allStatus: () => readonly AttachmentStatus[];
   readonly now?: () => Date;
@@ -55,6 +58,13 @@ export class AttachmentController {
   /** the initial state is an assumption until the first pass has logged what it found */
   private announced = false;
   private readonly now: () => Date;
+  private readonly confirmer: Confirmer;
+  /** the address a reassignment moved away from: removed by the pass that holds the new one */
+  private retiring: { readonly cidr: string; readonly server: string | null } | undefined;
+  /** what the server said that the holder should see (a NAK, a reassignment held against it) */
+  private confirmNote: string | null = null;
+  /** the new address the kernel may delete (as a secondary) during a move: not a fault */
+  private moveEcho: string | undefined;
 
   constructor(
     readonly attachment: Attachment,
@@ -70,7 +80,15 @@ export class AttachmentController {
       lastReconcileAt: null,
       reasserts: 0,
       lastError: null,
+      lastConfirmedAt: null,
+      confirmedBy: null,
+      reassignment: null,
     };
+    this.confirmer = new Confirmer(
+      attachment,
+      { ...deps, exchange: deps.confirm, now: this.now },
+      (request, outcome) => this.confirmed(request, outcome),
+    );
     this.discovery = new Discovery(
       attachment,
       { ...deps, now: this.now },
@@ -101,6 +119,11 @@ export class AttachmentController {
   /** Schedules a reconcile; calls during a running one coalesce into one more pass. */
   trigger(trigger: Trigger, hint: Hint = {}): void {
     if (this.stopped) return;
+    if (hint.deletedCidr !== undefined && hint.deletedCidr === this.moveEcho) {
+      // our own move deleted it and put it back: reconcile, but do not count a re-assert
+      this.moveEcho = undefined;
+      hint = { ...hint, deletedCidr: undefined };
+    }
     if (isEchoOfHold(hint, this.held?.cidr, this.status.state === "held")) return;
     if (this.running) {
       this.pending = coalesce(this.pending, trigger, hint);
@@ -127,7 +150,8 @@ export class AttachmentController {
     try {
       await this.reconcile(trigger, hint);
       // discovery reports its own errors; otherwise the pass's outcome is the error to show
-      const lastError = this.status.state === "discovering" ? this.status.lastError : this.routeError;
+      const lastError =
+        this.status.state === "discovering" ? this.status.lastError : (this.routeError ?? this.confirmNote);
       if (this.status.lastError !== lastError) this.update({ lastError });
       this.failures = 0;
     } catch (error) {
@@ -176,11 +200,14 @@ export class AttachmentController {
       recreated: link.recreated,
       trigger,
       eventAt: hint.eventAt,
+      moving: this.retiring !== undefined,
     });
     if (asserted) this.reportAsserted(asserted);
 
     this.routeError = await routesStep(backend, this.name, held.routes);
+    await this.finishMove(held);
     this.reportHeld(held);
+    this.keepConfirming(held);
     return { kind: "held", held, asserted };
   }
 
@@ -199,10 +226,18 @@ export class AttachmentController {
   /** Identity step: the address to hold for this link, or undefined while it is being discovered. */
   private identify(identity: Identity): HeldAddress | undefined {
     const kept = keepIfSameIdentity(this.held, identity);
-    if (kept.changed)
+    if (kept.changed) {
       this.deps.log(this.name, `identity changed (${JSON.stringify(identity)}), rediscovering`);
-    this.held =
-      kept.held ?? staticOrCached(this.attachment, identity, this.deps.stateDir, this.now(), this.deps.log);
+      this.retiring = undefined;
+      this.confirmer.cancel();
+    }
+    if (!kept.held) {
+      const found = staticOrCached(this.attachment, identity, this.deps.stateDir, this.now(), this.deps.log);
+      const confirmedAt = found?.lease?.confirmedAt;
+      if (confirmedAt)
+        this.status = { ...this.status, lastConfirmedAt: confirmedAt, confirmedBy: found.lease?.server ?? null };
+      this.held = found;
+    } else this.held = kept.held;
     if (!this.held) this.startDiscovery(identity);
     return this.held;
   }
@@ -235,6 +270,128 @@ export class AttachmentController {
         `held ${held.cidr} (from ${held.origin})`,
       );
     }
+  }
+
+  /**
+   * Reassignment, step 2 (design §3 step 6, make-before-break): the new address is held (the
+   * hold step above), so cache it atomically, and only then remove the old one.
+   */
+  private async finishMove(held: HeldAddress): Promise<void> {
+    const from = this.retiring;
+    if (from === undefined) return;
+    if (held.lease !== undefined) {
+      try {
+        writeCache(this.deps.stateDir, cacheEntryOf(this.name, { ...held, lease: held.lease }));
+      } catch (error) {
+        this.deps.log(this.name, `cache not written (${errorMessage(error)}); holding anyway`);
+      }
+    }
+    await this.removeKeeping(from.cidr, held.cidr);
+    this.retiring = undefined;
+    this.deps.observer.reassigned?.(this.name, from.cidr, held.cidr);
+    this.update(
+      { state: "held", cidr: held.cidr, origin: held.origin, heldSince: this.now().toISOString() },
+      `reassigned ${from.cidr} -> ${held.cidr} by ${held.lease?.server ?? from.server ?? "the DHCP server"}`,
+    );
+  }
+
+  /**
+   * Removes `old` without the new address ever being absent. With promote_secondaries off
+   * (the kernel default), deleting a primary address deletes its secondaries too, and the new
+   * address in the same prefix is one: a /32 of it keeps it on the interface meanwhile, and
+   * the prefix is held again at once (no sysctl needed, which the hardened unit forbids).
+   */
+  private async removeKeeping(old: string, keep: string): Promise<void> {
+    const { backend } = this.deps;
+    const bridge = `${keep.split("/")[0] ?? ""}/32`;
+    if (bridge !== keep) await backend.replaceAddress(this.name, bridge);
+    this.moveEcho = keep;
+    await backend.removeAddress(this.name, old);
+    await backend.replaceAddress(this.name, keep);
+    if (bridge !== keep) await backend.removeAddress(this.name, bridge);
+  }
+
+  /** Confirm (design §3 step 6): arms the next exchange for a DHCP or cached address. */
+  private keepConfirming(held: HeldAddress): void {
+    if (held.lease === undefined) return;
+    this.confirmer.keep(
+      { cidr: held.cidr, server: held.lease.server },
+      {
+        leaseSeconds: held.lease.leaseSeconds,
+        renewalSeconds: held.lease.renewalSeconds,
+        answeredAt: new Date(held.lease.confirmedAt ?? held.lease.discoveredAt),
+      },
+    );
+  }
+
+  /** What the server said about the held address. Only decides; the next pass acts. */
+  private confirmed(request: ConfirmRequest, outcome: ConfirmOutcome): void {
+    const held = this.held;
+    if (this.stopped || held?.lease === undefined || held.cidr !== request.cidr) return;
+    const at = this.now().toISOString();
+    if (outcome.kind === "silent") return; // the incident: a non-event, the address stays held
+    if (outcome.kind === "nak") {
+      // RFC 2131 says start over; we hold on: only an address a server ACKs moves the hold
+      this.noteFromServer(`confirm: NAK from ${outcome.server ?? "the DHCP server"}, no address ACKed`, null);
+      return;
+    }
+    const { lease } = outcome;
+    const record: LeaseRecord = {
+      server: lease.server ?? held.lease.server,
+      leaseSeconds: lease.leaseSeconds ?? held.lease.leaseSeconds,
+      renewalSeconds: lease.renewalSeconds ?? null,
+      discoveredAt: outcome.kind === "ack" ? held.lease.discoveredAt : at,
+      confirmedAt: at,
+    };
+    const confirmedBy = { lastConfirmedAt: at, confirmedBy: record.server };
+    if (outcome.kind === "ack") {
+      this.held = { ...held, routes: lease.routes, lease: record };
+      try {
+        writeCache(this.deps.stateDir, cacheEntryOf(this.name, { ...this.held, lease: record }));
+      } catch (error) {
+        this.deps.log(this.name, `cache not written (${errorMessage(error)}); holding anyway`);
+      }
+      this.noteFromServer(null, null, confirmedBy);
+      return;
+    }
+    if (this.attachment.address.source === "dhcp" && this.attachment.address.onReassign === "hold") {
+      const since = this.status.reassignment?.cidr === lease.cidr ? this.status.reassignment.since : at;
+      if (since === at)
+        this.deps.log(
+          this.name,
+          `server gives ${lease.cidr} (by ${record.server ?? "?"}); holding ${held.cidr} (onReassign: hold)`,
+        );
+      this.noteFromServer(
+        `reassigned to ${lease.cidr} by ${record.server ?? "the DHCP server"}; holding ${held.cidr} (onReassign: hold)`,
+        { cidr: lease.cidr, server: record.server, since },
+      );
+      return;
+    }
+    // follow: the next pass holds the new address, caches it, then removes the old one
+    this.confirmer.cancel();
+    this.retiring = { cidr: held.cidr, server: record.server };
+    this.held = {
+      cidr: lease.cidr,
+      routes: lease.routes,
+      origin: "dhcp",
+      identity: held.identity,
+      lease: record,
+    };
+    this.confirmNote = null;
+    this.status = { ...this.status, ...confirmedBy, reassignment: null };
+    this.trigger("reassigned");
+  }
+
+  private noteFromServer(
+    note: string | null,
+    reassignment: AttachmentStatus["reassignment"],
+    change: Partial<AttachmentStatus> = {},
+  ): void {
+    this.confirmNote = note;
+    const lastError = this.routeError ?? note;
+    this.update({ ...change, reassignment, lastError });
+    if (change.lastConfirmedAt !== undefined)
+      this.deps.observer.statusChanged?.(this.status, this.deps.allStatus());
   }
 
   private startDiscovery(identity: Identity): void {

@@ -53,6 +53,8 @@ export const cacheEntrySchema = z.strictObject({
   server: z.string().nullable(),
   leaseSeconds: z.number().int().min(0).nullable(),
   discoveredAt: z.iso.datetime(),
+  /** the server last ACKed the held address (design §3 step 6); absent in older files */
+  confirmedAt: z.iso.datetime().nullable().optional(),
 });
 export type CacheEntry = z.infer<typeof cacheEntrySchema>;
 

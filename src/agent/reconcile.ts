@@ -120,7 +120,20 @@ export function staticOrCached(
     return undefined;
   }
   if (loaded.kind === "miss") return undefined;
-  return { cidr: loaded.entry.cidr, routes: loaded.entry.routes, origin: "cache", identity };
+  const { entry } = loaded;
+  return {
+    cidr: entry.cidr,
+    routes: entry.routes,
+    origin: "cache",
+    identity,
+    lease: {
+      server: entry.server,
+      leaseSeconds: entry.leaseSeconds,
+      renewalSeconds: null,
+      discoveredAt: entry.discoveredAt,
+      confirmedAt: entry.confirmedAt ?? null,
+    },
+  };
 }
 
 /** Address: how the held address looks in the state the link step read (no read of its own). */
@@ -176,8 +189,15 @@ export async function holdStep(
     readonly trigger: Trigger;
     /** performance.now() of the event, when an event started the pass */
     readonly eventAt: number | undefined;
+    /** a reassignment is under way: the new address goes in first, and that is no re-assert */
+    readonly moving?: boolean;
   },
 ): Promise<Asserted | undefined> {
+  if (facts.moving) {
+    // make-before-break (design §3 step 6): the new address first, with infinite lifetimes
+    if (facts.stale) await backend.replaceAddress(name, held.cidr);
+    return undefined;
+  }
   if (!facts.stale && !facts.restoredEarly) return undefined;
   const started = facts.eventAt ?? performance.now();
   if (facts.stale) await backend.replaceAddress(name, held.cidr);

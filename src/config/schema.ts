@@ -70,6 +70,25 @@ const link = z.discriminatedUnion("kind", [vlanLink, existingLink], {
 
 export const DHCP_CLIENTS = ["udhcpc", "dhcpcd", "dhclient"] as const;
 
+// RFC 2131 §4.4.5: a client renews at T1; `auto` follows the server's T1 (option 58).
+const CONFIRM_HINT = `"auto", "off" or a duration like "30s", "10m" or "1h", between 1s and 24h`;
+const confirmDuration = duration(1000, 86_400_000);
+
+/** How often the held address is confirmed with the server: `auto` (lease T1), `off`, or ms. */
+export const confirmInterval = z
+  .string({ error: (iss) => `expected ${CONFIRM_HINT}, got ${got(iss.input)}` })
+  // also the JSON Schema's pattern; the bounds are checked below
+  .regex(/^(auto|off|\d+(\.\d+)?(ms|s|m|h))$/, {
+    error: (iss) => `expected ${CONFIRM_HINT}, got ${got(iss.input)}`,
+  })
+  .transform((text, ctx): "auto" | "off" | number => {
+    if (text === "auto" || text === "off") return text;
+    const parsed = confirmDuration.safeParse(text);
+    if (parsed.success) return parsed.data;
+    ctx.addIssue({ code: "custom", message: `expected ${CONFIRM_HINT}, got ${JSON.stringify(text)}` });
+    return z.NEVER;
+  });
+
 const dhcpAddress = z.strictObject({
   source: z.literal("dhcp"),
   dhcpClient: z
@@ -77,9 +96,24 @@ const dhcpAddress = z.strictObject({
       error: (iss) => `expected one of auto, ${DHCP_CLIENTS.join(", ")}, got ${got(iss.input)}`,
     })
     .default("auto"),
+  confirmInterval: confirmInterval.prefault("auto"),
+  onReassign: z
+    .enum(["follow", "hold"], {
+      error: (iss) => `expected "follow" or "hold", got ${got(iss.input)}`,
+    })
+    .default("follow"),
 });
 
-const staticAddress = z.strictObject({ source: z.literal("static"), cidr });
+/** A field that only a DHCP attachment may carry; a static one names it instead of "unknown field". */
+const dhcpOnly = (why: string) =>
+  z.never({ error: (iss) => `only for source: dhcp (${why}), got ${got(iss.input)}` }).optional();
+
+const staticAddress = z.strictObject({
+  source: z.literal("static"),
+  cidr,
+  confirmInterval: dhcpOnly("a static address has no server to confirm it with"),
+  onReassign: dhcpOnly("a static address has no server that could reassign it"),
+});
 
 const address = z.discriminatedUnion("source", [dhcpAddress, staticAddress], {
   error: (iss) =>
@@ -94,7 +128,7 @@ const discovery = z.strictObject({
 export const attachmentSchema = z.strictObject({
   interface: ifname,
   link: link.prefault({ kind: "existing" }),
-  address: address.prefault({ source: "dhcp", dhcpClient: "auto" }),
+  address: address.prefault({ source: "dhcp" }),
   discovery: discovery.prefault({}),
   reconcileInterval: duration(100, 3_600_000).prefault("30s"),
 });
@@ -145,3 +179,5 @@ export type Attachment = Readonly<z.output<typeof attachmentSchema>>;
 export type LinkSpec = Attachment["link"];
 export type AddressSpec = Attachment["address"];
 export type DhcpClientName = (typeof DHCP_CLIENTS)[number];
+export type ConfirmInterval = Extract<AddressSpec, { source: "dhcp" }>["confirmInterval"];
+export type OnReassign = Extract<AddressSpec, { source: "dhcp" }>["onReassign"];

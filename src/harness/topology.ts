@@ -38,6 +38,18 @@ export interface TopologyOptions {
   readonly keepWorkDir?: boolean;
   /** extra Kea subnet options (routers, classless static routes) @default none */
   readonly keaOptionData?: readonly KeaOptionData[];
+  /** Kea's dynamic pool ("" for none) @default DHCP_POOL */
+  readonly pool?: string;
+  /** reserve each node's ip for its MAC (IPAM) @default true */
+  readonly reserveNodes?: boolean;
+  /** Kea NAKs requests for addresses it does not give the client @default false */
+  readonly authoritative?: boolean;
+  /** a one-address pool per class of nodes (by name), instead of `pool` @default none */
+  readonly classPools?: readonly {
+    readonly name: string;
+    readonly nodes: readonly string[];
+    readonly ip: string;
+  }[];
 }
 
 export interface Topology {
@@ -85,6 +97,10 @@ class LabTopology implements Topology {
     readonly workDir: string,
     private readonly leaseSeconds: number,
     private readonly keaOptionData: readonly KeaOptionData[],
+    private readonly keaExtra: Pick<
+      TopologyOptions,
+      "pool" | "reserveNodes" | "authoritative" | "classPools"
+    >,
     /** set when destroy() should remove workDir (we made it and nobody asked to keep it) */
     private readonly ownsWorkDir: boolean,
   ) {}
@@ -171,8 +187,23 @@ class LabTopology implements Topology {
       interface: DHCP_IFNAME,
       leaseSeconds: this.leaseSeconds,
       subnet: LAB_SUBNET,
-      pool: DHCP_POOL,
-      reservations: this.nodes.map((node) => ({ mac: node.mac, ip: node.ip })),
+      pool: this.keaExtra.pool ?? DHCP_POOL,
+      reservations:
+        (this.keaExtra.reserveNodes ?? true)
+          ? this.nodes.map((node) => ({ mac: node.mac, ip: node.ip }))
+          : [],
+      ...(this.keaExtra.authoritative === undefined ? {} : { authoritative: this.keaExtra.authoritative }),
+      ...(this.keaExtra.classPools === undefined
+        ? {}
+        : {
+            classPools: this.keaExtra.classPools.map((c) => ({
+              name: c.name,
+              ip: c.ip,
+              macs: this.nodes
+                .filter((n) => c.nodes.includes(n.ns.name.slice(this.prefix.length + 1)))
+                .map((n) => n.mac),
+            })),
+          }),
       workDir: join(this.workDir, "kea"),
       optionData: this.keaOptionData,
     });
@@ -243,6 +274,12 @@ export async function createTopology(options: TopologyOptions): Promise<Topology
     workDir,
     options.leaseSeconds ?? 10,
     options.keaOptionData ?? [],
+    {
+      pool: options.pool,
+      reserveNodes: options.reserveNodes,
+      authoritative: options.authoritative,
+      classPools: options.classPools,
+    },
     ownsWorkDir,
   );
   try {

@@ -136,6 +136,12 @@ export class Iproute2Backend implements NetBackend {
     await this.ip$(holdArgs(name, cidr));
   }
 
+  async removeAddress(name: string, cidr: string): Promise<void> {
+    const state = await this.readInterface(name);
+    if (!state?.addresses.some((a) => a.cidr === cidr)) return;
+    await this.ip$(["addr", "del", cidr, "dev", name]);
+  }
+
   async listRoutes(name: string): Promise<readonly RouteSpec[]> {
     const routes = parseJson<IpRoute>(await this.ip$(["-j", "-4", "route", "show", "dev", name]));
     return routes.map(fromKernelRoute).filter((r): r is RouteSpec => r !== undefined);

@@ -50,8 +50,13 @@ export function evaluateCheck(interfaces: readonly string[], reading: StatusRead
   const byInterface = new Map(reading.status.attachments.map((a) => [a.interface, a]));
   const problems = interfaces
     .map((iface) => ({ iface, status: byInterface.get(iface) }))
-    .filter(({ status }) => status?.state !== "held")
-    .map(({ iface, status }) => describeProblem(iface, status));
+    .filter(({ status }) => status?.state !== "held" || status.reassignment !== null)
+    .map(({ iface, status }) =>
+      status?.state === "held" && status.reassignment !== null
+        ? // onReassign: hold — the node holds an address the server now gives to no one or another
+          `${iface} holds ${status.cidr ?? "?"}, server gives ${status.reassignment.cidr}`
+        : describeProblem(iface, status),
+    );
   if (problems.length > 0) return result(CHECK_EXIT.problem, `problem: ${problems.join(", ")}`);
 
   const held = interfaces.map((iface) => `${iface} held ${byInterface.get(iface)?.cidr ?? "?"}`);

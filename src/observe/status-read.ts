@@ -20,6 +20,13 @@ const attachmentStatus = z.strictObject({
   lastReconcileAt: isoTime.nullable(),
   reasserts: z.number().int().min(0),
   lastError: z.string().nullable(),
+  // an agent from before confirming wrote none of these: read as "never confirmed"
+  lastConfirmedAt: isoTime.nullable().default(null),
+  confirmedBy: z.string().nullable().default(null),
+  reassignment: z
+    .strictObject({ cidr: z.string(), server: z.string().nullable(), since: isoTime })
+    .nullable()
+    .default(null),
 });
 
 export const statusDocumentSchema = z.strictObject({

@@ -9,6 +9,7 @@ const COLUMNS = [
   "HELD-SINCE",
   "LAST-RECONCILE",
   "REASSERTS",
+  "CONFIRMED",
   "ERROR",
 ] as const;
 
@@ -34,6 +35,9 @@ function row(a: AttachmentStatus, now: number): string[] {
     time(a.heldSince),
     ago(a.lastReconcileAt, now),
     String(a.reasserts),
+    a.lastConfirmedAt === null
+      ? "-"
+      : `${ago(a.lastConfirmedAt, now)}${a.confirmedBy === null ? "" : ` by ${a.confirmedBy}`}`,
     a.lastError ?? "-",
   ];
 }
@@ -66,7 +70,9 @@ export function renderStatusTable(
   const rows = [
     [...COLUMNS],
     ...status.attachments.map((a) => row(a, now)),
-    ...interfaces.filter((i) => !reported.has(i)).map((i) => [i, "not-reported", "-", "-", "-", "-", "-"]),
+    ...interfaces
+      .filter((i) => !reported.has(i))
+      .map((i) => [i, "not-reported", "-", "-", "-", "-", "-", "-"]),
   ];
   return `${[headline, "", ...table(rows)].join("\n")}\n`;
 }

@@ -29,7 +29,7 @@ describe("config", () => {
         {
           interface: "pn0",
           link: { kind: "existing" },
-          address: { source: "dhcp", dhcpClient: "auto" },
+          address: { source: "dhcp", dhcpClient: "auto", confirmInterval: "auto", onReassign: "follow" },
           discovery: { attemptTimeout: 15_000, maxBackoff: 30_000 },
           reconcileInterval: 30_000,
         },
@@ -52,6 +52,17 @@ describe("config", () => {
       ],
     });
     expect(config.attachments[0]?.link).toEqual({ kind: "vlan", parent: "auto", vlanId: 3250 });
+  });
+
+  it("takes confirmInterval as auto, off or a duration", () => {
+    const interval = (confirmInterval: string) =>
+      parseConfig({
+        version: 1,
+        attachments: [{ interface: "pn0", address: { source: "dhcp", confirmInterval } }],
+      }).attachments[0]!.address;
+    expect(interval("auto")).toMatchObject({ confirmInterval: "auto" });
+    expect(interval("off")).toMatchObject({ confirmInterval: "off" });
+    expect(interval("10m")).toMatchObject({ confirmInterval: 600_000 });
   });
 
   it.each([
@@ -88,6 +99,35 @@ describe("config", () => {
     [
       { version: 1, attachments: [{ interface: "pn0", address: { source: "dhcp", dhcpClient: "pump" } }] },
       'attachments[0].address.dhcpClient: expected one of auto, udhcpc, dhcpcd, dhclient, got "pump"',
+    ],
+    [
+      {
+        version: 1,
+        attachments: [
+          { interface: "pn0", address: { source: "static", cidr: "172.16.0.2/22", confirmInterval: "1h" } },
+        ],
+      },
+      'attachments[0].address.confirmInterval: only for source: dhcp (a static address has no server to confirm it with), got "1h"',
+    ],
+    [
+      {
+        version: 1,
+        attachments: [
+          { interface: "pn0", address: { source: "static", cidr: "172.16.0.2/22", onReassign: "hold" } },
+        ],
+      },
+      'attachments[0].address.onReassign: only for source: dhcp (a static address has no server that could reassign it), got "hold"',
+    ],
+    [
+      {
+        version: 1,
+        attachments: [{ interface: "pn0", address: { source: "dhcp", confirmInterval: "often" } }],
+      },
+      'attachments[0].address.confirmInterval: expected "auto", "off" or a duration like "30s", "10m" or "1h", between 1s and 24h, got "often"',
+    ],
+    [
+      { version: 1, attachments: [{ interface: "pn0", address: { source: "dhcp", onReassign: "ignore" } }] },
+      'attachments[0].address.onReassign: expected "follow" or "hold", got "ignore"',
     ],
     [
       { version: 1, attachments: [{ interface: "pn0", reconcileInterval: "soon" }] },

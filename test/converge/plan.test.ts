@@ -39,6 +39,17 @@ describe("plan", () => {
         `bundle 000000000000 → ${desired.bundleSha256!.slice(0, 12)} (same version ${desired.version})`,
       ],
     });
+    // a node confirming every 10 minutes, or holding against the server, is another config
+    for (const address of [{ confirmInterval: "10m" }, { onReassign: "hold" }, { confirmInterval: "off" }]) {
+      const installed = desiredFor("cache-a", "30s", address);
+      expect(
+        plan({ installed, addr: STATIC_ADDR, held: "172.16.0.2/22" }),
+        JSON.stringify(address),
+      ).toMatchObject({
+        kind: "reconfigure",
+        reasons: ["config differs"],
+      });
+    }
     const otherConfig = desiredFor("cache-a", "20s");
     expect(plan({ installed: otherConfig, addr: STATIC_ADDR, held: "172.16.0.2/22" })).toMatchObject({
       kind: "reconfigure",

@@ -62,6 +62,8 @@ export function describeAdapter(
         leaseSeconds: 10,
         // RFC 3442: option 121 present, so the router option is ignored
         routes: EXPECTED_ROUTES,
+        // T1 (option 58), where the client reports it: Kea sends half the lease
+        ...(lease.renewalSeconds === undefined ? {} : { renewalSeconds: 5 }),
       });
       // the client configured nothing: no address, no route, resolver untouched
       expect(await node.addresses(), "no address configured").toEqual([]);
@@ -129,6 +131,60 @@ export function describeAdapter(
     it("GIVEN a lease was discovered WHEN discovering again THEN the same reservation comes back", async () => {
       const lease = await adapterIn().discover("pn0", { timeoutMs: 8000, workDir: await scratch() });
       expect(lease.cidr).toBe("198.18.0.41/22");
+    });
+
+    describe("confirm (ask for the held address)", () => {
+      if (create().confirm === undefined) {
+        it("GIVEN a client that cannot end an exchange with the server's ACK THEN it offers no confirm", () => {
+          // dhcpcd --test stops at the OFFER: the server's lease would never be renewed (README)
+          expect(name).toBe("dhcpcd");
+        });
+        return;
+      }
+      const confirm = (cidr: string, timeoutMs = 8000) =>
+        scratch().then((workDir) =>
+          adapterIn().confirm!("pn0", { cidr, server: "169.254.169.254", timeoutMs, workDir }),
+        );
+
+      it("confirms the reserved address: ACKed, lease renewed, nothing configured", async () => {
+        const node = topo.current.nodes[0]!;
+        const kea = topo.current.kea!;
+        await adapterIn().discover("pn0", { timeoutMs: 8000, workDir: await scratch() });
+        await confirm("198.18.0.41/22");
+        const before = (await kea.leases("198.18.0.41")).at(-1)?.expire ?? 0;
+        await new Promise((r) => setTimeout(r, 1100));
+
+        const answer = await confirm("198.18.0.41/22");
+
+        expect(answer).toMatchObject({
+          kind: "ack",
+          lease: { cidr: "198.18.0.41/22", server: "169.254.169.254", leaseSeconds: 10 },
+        });
+        const after = (await kea.leases("198.18.0.41")).at(-1);
+        expect(after?.expire, `Kea's lease for .41 (expire before: ${before})`).toBeGreaterThan(before);
+        expect(after?.hwaddr).toBe(node.mac);
+        expect(await node.addresses()).toEqual([]);
+        expect(await node.ns.pids()).toEqual([]);
+      });
+
+      it("reports the new address the server ACKs after IPAM moved it", async () => {
+        const answer = await confirm("198.18.0.77/22");
+        expect(answer).toMatchObject({ kind: "ack", lease: { cidr: "198.18.0.41/22" } });
+        expect(await topo.current.nodes[0]!.ns.pids()).toEqual([]);
+      });
+
+      it("GIVEN Kea silenced WHEN confirming THEN DiscoveryTimeout within the deadline and no process is left", async () => {
+        const kea = topo.current.kea!;
+        kea.silence();
+        try {
+          const started = performance.now();
+          await expect(confirm("198.18.0.41/22", 2500)).rejects.toBeInstanceOf(DiscoveryTimeout);
+          expect(performance.now() - started).toBeLessThan(2500 + 1000);
+          expect(await topo.current.nodes[0]!.ns.pids()).toEqual([]);
+        } finally {
+          kea.resume();
+        }
+      });
     });
   });
 }

@@ -27,7 +27,7 @@ describe("holdfast lab: usage errors exit 2 before anything is made", () => {
     expect(code).toBe(2);
     expect(stderr).toBe(
       'holdfast: unknown scenario "silent-servr": --scenario\n' +
-        "  valid scenarios: silent-server, address-flush, link-recreate, reboot-silent, ipam-lag, agent-kill, parent-flap\n",
+        "  valid scenarios: silent-server, address-flush, link-recreate, reboot-silent, ipam-lag, agent-kill, parent-flap, ipam-change, pool-reuse\n",
     );
   });
 
@@ -44,12 +44,19 @@ describe("holdfast lab: usage errors exit 2 before anything is made", () => {
     expect(stderr).toContain('expected an integer 2-3600, got "0": --lease');
   });
 
-  it("GIVEN no arguments THEN the default set is 3 scenarios × 4 implementations; --all is everything", () => {
+  it("GIVEN no arguments THEN the default set is 5 scenarios × 4 implementations; --all is everything", () => {
     expect(resolveSelection({ scenario: [], impl: [] })).toEqual({
       scenarios: DEFAULT_SCENARIOS,
       impls: DEFAULT_IMPLS,
     });
-    expect(resolveSelection({ scenario: [], impl: [], all: true }).scenarios).toHaveLength(7);
+    expect(DEFAULT_SCENARIOS).toEqual([
+      "silent-server",
+      "address-flush",
+      "reboot-silent",
+      "ipam-change",
+      "pool-reuse",
+    ]);
+    expect(resolveSelection({ scenario: [], impl: [], all: true }).scenarios).toHaveLength(9);
     expect(resolveSelection({ scenario: [], impl: [], all: true }).impls).toHaveLength(5);
   });
 });

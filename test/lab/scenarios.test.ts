@@ -15,9 +15,9 @@ function probes(from: number, to: number, fails: (t: number) => boolean = () => 
 }
 
 /** The lab's judging path: the scenario's metrics over its reference, then its rule. */
-function judge(name: ScenarioName, timeline: Timeline): Verdict {
+function judge(name: ScenarioName, timeline: Timeline, findings = new Map<string, string>()): Verdict {
   const scenario = getScenario(name);
-  return scenario.judge(timeline, measure(timeline, scenario.restoreFrom));
+  return scenario.judge(timeline, measure(timeline, scenario.restoreFrom), findings);
 }
 
 // The fault at 10 s, the end at 80 s: every timeline below is epoch-free milliseconds.
@@ -194,6 +194,51 @@ describe("address-flush: a flush that deletes in rounds is one fault", () => {
     expect(judge("address-flush", timeline)).toEqual({
       pass: false,
       notes: ["address lost again 1× after the restore"],
+    });
+  });
+});
+
+describe("ipam-change and pool-reuse: the server speaks", () => {
+  const held = { address: [present(1000)], probes: probes(0, END), marks: marks() };
+
+  it("passes ipam-change when the new address is held and probed in time", () => {
+    const findings = new Map([
+      ["rule-ms", "10000"],
+      ["moved-ms", "6100"],
+      ["old-gone", "yes"],
+      ["probes", "ok"],
+    ]);
+    expect(judge("ipam-change", held, findings)).toEqual({
+      pass: true,
+      notes: ["moved to the new address in 6.1 s"],
+    });
+  });
+
+  it("GIVEN the stale address held to the end THEN ipam-change fails naming what pn0 holds", () => {
+    const findings = new Map([
+      ["rule-ms", "10000"],
+      ["addresses", "198.18.0.11/22"],
+      ["old-gone", "no"],
+      ["probes", "0 of 5 succeeded"],
+    ]);
+    expect(judge("ipam-change", held, findings)).toEqual({
+      pass: false,
+      notes: [
+        "never held the new address alone (at the end: 198.18.0.11/22)",
+        "old address still on pn0 at the end",
+        "probes to the new address: 0 of 5 succeeded",
+      ],
+    });
+  });
+
+  it("fails pool-reuse when a second client gets the held address", () => {
+    expect(judge("pool-reuse", held, new Map([["second-client", "198.18.0.11/22"]]))).toEqual({
+      pass: false,
+      notes: ["the second client got 198.18.0.11/22: the server's lease had lapsed"],
+    });
+    expect(judge("pool-reuse", held, new Map([["second-client", "refused"]]))).toEqual({
+      pass: true,
+      notes: [],
     });
   });
 });

@@ -29,7 +29,15 @@ function freePort(): Promise<number> {
 }
 
 function feed(observer: AgentObserver): void {
-  const held = attachment({ lastReconcileAt: "2026-06-04T10:05:00.000Z" });
+  const held = attachment({
+    lastReconcileAt: "2026-06-04T10:05:00.000Z",
+    lastConfirmedAt: "2026-06-04T10:04:30.000Z",
+  });
+  observer.confirmInterval?.("pn0", 5);
+  observer.confirmAttempt?.("pn0", "ack");
+  observer.confirmAttempt?.("pn0", "timeout");
+  observer.confirmAttempt?.("pn0", "reassigned");
+  observer.reassigned?.("pn0", "198.18.0.9/22", "198.18.0.10/22");
   observer.statusChanged?.(held, [held]);
   observer.reasserted?.("pn0", "startup", 3);
   observer.reasserted?.("pn0", "deleted", 4);
@@ -73,6 +81,22 @@ describe("metrics over HTTP", () => {
       'holdfast_link_recreations_total{interface="pn0"} 1',
       'holdfast_link_recreations_total{interface="pn1"} 0',
       'holdfast_last_reconcile_timestamp_seconds{interface="pn0"} 1780567500',
+      'holdfast_confirm_attempts_total{interface="pn0",result="ack"} 1',
+      'holdfast_confirm_attempts_total{interface="pn0",result="reassigned"} 1',
+      'holdfast_confirm_attempts_total{interface="pn0",result="nak"} 0',
+      'holdfast_confirm_attempts_total{interface="pn0",result="timeout"} 1',
+      'holdfast_confirm_attempts_total{interface="pn0",result="error"} 0',
+      'holdfast_confirm_attempts_total{interface="pn1",result="ack"} 0',
+      'holdfast_confirm_attempts_total{interface="pn1",result="reassigned"} 0',
+      'holdfast_confirm_attempts_total{interface="pn1",result="nak"} 0',
+      'holdfast_confirm_attempts_total{interface="pn1",result="timeout"} 0',
+      'holdfast_confirm_attempts_total{interface="pn1",result="error"} 0',
+      'holdfast_last_confirmed_timestamp_seconds{interface="pn0"} 1780567470',
+      'holdfast_last_confirmed_timestamp_seconds{interface="pn1"} 0',
+      'holdfast_confirm_interval_seconds{interface="pn0"} 5',
+      'holdfast_confirm_interval_seconds{interface="pn1"} 0',
+      'holdfast_reassignments_total{interface="pn0"} 1',
+      'holdfast_reassignments_total{interface="pn1"} 0',
       'holdfast_info{version="0.1.0"} 1',
     ]);
     expect(body).toMatch(/^holdfast_process_resident_memory_bytes \d+/m);

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { setFlagsFromString } from "node:v8";
 import { startAgent, type RunningAgent } from "../../agent/agent.js";
 import { acquireLock } from "../../agent/lock.js";
+import { confirmWith } from "../../agent/confirm.js";
 import { discoverWith } from "../../agent/discovery.js";
 import { jsonLogger } from "../../agent/log.js";
 import { DEFAULT_CONFIG_PATH, loadConfig } from "../../config/load.js";
@@ -28,7 +29,14 @@ export function registerAgent(program: Command): void {
         const observers = await createObservers(config, {
           onError: (what, error) => log("agent", `${what}: ${errorMessage(error)}`),
         });
-        agent = startAgent({ config, lock, observers, log, discover: discoverWith(config.runDir) });
+        agent = startAgent({
+          config,
+          lock,
+          observers,
+          log,
+          discover: discoverWith(config.runDir),
+          confirm: confirmWith(config.runDir),
+        });
       } catch (error) {
         lock.release();
         throw error;

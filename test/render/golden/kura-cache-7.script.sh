@@ -93,6 +93,8 @@ attachments:
     address:
       source: dhcp
       dhcpClient: auto
+      confirmInterval: auto
+      onReassign: follow
     discovery:
       attemptTimeout: 15s
       maxBackoff: 30s

@@ -105,6 +105,8 @@ attachments:
     address:
       source: dhcp
       dhcpClient: udhcpc
+      confirmInterval: auto
+      onReassign: follow
     discovery:
       attemptTimeout: 15s
       maxBackoff: 30s
