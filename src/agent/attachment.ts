@@ -262,9 +262,8 @@ export class AttachmentController {
     }
     const loaded = loadCache(this.deps.stateDir, this.name, identity, this.now());
     if (loaded.kind === "set-aside") {
-      this.deps.log(this.name, `cache set aside: ${loaded.reason}; moved to ${loaded.movedTo}`, {
-        movedTo: loaded.movedTo,
-      });
+      const where = loaded.movedTo === null ? "" : `; moved to ${loaded.movedTo}`;
+      this.deps.log(this.name, `cache set aside: ${loaded.reason}${where}`, { movedTo: loaded.movedTo });
       return undefined;
     }
     if (loaded.kind === "miss") return undefined;
