@@ -1,7 +1,7 @@
 import { lstatSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { cidr, ifname, isIpv4, type Attachment } from "../config/schema.js";
+import { cidr, hostCidr, ifname, isIpv4, type Attachment } from "../config/schema.js";
 import type { LinkInfo } from "../net/backend.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { ReadFileError, readRegularFile } from "../util/read-file.js";
@@ -44,7 +44,8 @@ export const cacheEntrySchema = z.strictObject({
   version: z.literal(1),
   interface: ifname,
   identity: identitySchema,
-  cidr,
+  // a cache holding an address the kernel would not hold is set aside like any invalid one
+  cidr: hostCidr,
   routes: z.array(routeSchema).max(64),
   source: z.enum(["dhcp", "static"]),
   server: z.string().nullable(),
