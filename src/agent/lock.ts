@@ -43,7 +43,8 @@ function flockNonBlocking(fd: number): "locked" | "busy" | string {
     stdio: ["ignore", "ignore", "pipe", fd],
     timeout: 10_000,
   });
-  if (result.error) return `flock(1) could not run (${(result.error as NodeJS.ErrnoException).code ?? "error"})`;
+  if (result.error)
+    return `flock(1) could not run (${(result.error as NodeJS.ErrnoException).code ?? "error"})`;
   if (result.status === 0) return "locked";
   if (result.status === FLOCK_BUSY) return "busy";
   return `flock(1) failed (exit ${String(result.status)})`;
@@ -179,7 +180,11 @@ export function acquireLock(runDir: string): AgentLock {
   }
   if (outcome !== "locked") {
     closeSync(fd);
-    return { path, problem: `runDir: ${file.failed}; ${outcome}: running without the one-agent lock`, release() {} };
+    return {
+      path,
+      problem: `runDir: ${file.failed}; ${outcome}: running without the one-agent lock`,
+      release() {},
+    };
   }
   const dirFd = fd;
   return {

@@ -1,5 +1,5 @@
-// first: the agent's early SIGTERM handling must be in place before anything else loads
-import "./early-signals.js";
+import { installEarlyExit } from "./early-signals.js";
 import { main } from "./main.js";
 
+installEarlyExit();
 process.exitCode = await main(process.argv.slice(2));

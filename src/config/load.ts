@@ -49,7 +49,9 @@ export function parseDocument(text: string, file: string): unknown {
     // the parser's first line names the line and column; it is cut short so no long run of
     // the file's own text comes along
     const detail = error instanceof Error ? (error.message.split("\n")[0] ?? "") : "parse error";
-    throw invalidInput("not valid YAML or JSON", file, [detail.length > 120 ? `${detail.slice(0, 120)}…` : detail]);
+    throw invalidInput("not valid YAML or JSON", file, [
+      detail.length > 120 ? `${detail.slice(0, 120)}…` : detail,
+    ]);
   }
 }
 
@@ -82,7 +84,8 @@ export function validate<S extends z.ZodType>(
     result = schema.safeParse(document);
   } catch (error) {
     // a document nested thousands deep overflows the validator's stack: bad input, not a crash
-    if (error instanceof RangeError) throw invalidInput(`invalid ${what}`, file, ["(top level): nested too deeply"]);
+    if (error instanceof RangeError)
+      throw invalidInput(`invalid ${what}`, file, ["(top level): nested too deeply"]);
     throw error;
   }
   if (result.success) return result.data;

@@ -70,7 +70,8 @@ export const hostCidr = cidr.superRefine((value, ctx) => {
 });
 
 // RFC 1123 host name whose last label is not all digits (so `999.1.1.1` is no host name).
-const HOST_NAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+const HOST_NAME =
+  /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
 /** Where metrics.listen may bind: an IPv4 address, a bracketed IPv6 address or a host name. */
 export function isListenHost(host: string): boolean {
@@ -80,15 +81,13 @@ export function isListenHost(host: string): boolean {
 
 const LISTEN_EXPECTED = `expected "host:port" like "127.0.0.1:9464" (an IPv4 address, [IPv6] or a host name, port 1-65535)`;
 
-const listen = z
-  .string({ error: (iss) => `${LISTEN_EXPECTED}, got ${got(iss.input)}` })
-  .refine(
-    (s) => {
-      const m = /^(.+):(\d{1,5})$/.exec(s);
-      return m !== null && isListenHost(m[1] ?? "") && Number(m[2]) >= 1 && Number(m[2]) <= 65535;
-    },
-    { error: (iss) => `${LISTEN_EXPECTED}, got ${got(iss.input)}` },
-  );
+const listen = z.string({ error: (iss) => `${LISTEN_EXPECTED}, got ${got(iss.input)}` }).refine(
+  (s) => {
+    const m = /^(.+):(\d{1,5})$/.exec(s);
+    return m !== null && isListenHost(m[1] ?? "") && Number(m[2]) >= 1 && Number(m[2]) <= 65535;
+  },
+  { error: (iss) => `${LISTEN_EXPECTED}, got ${got(iss.input)}` },
+);
 
 const absolutePath = z
   .string({ error: (iss) => `expected an absolute path, got ${got(iss.input)}` })

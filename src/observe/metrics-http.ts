@@ -36,7 +36,8 @@ export const METRICS_KEEPALIVE_TIMEOUT_MS = 5000;
 /** Serves GET /metrics and nothing else; binding failures (port taken) reject, loudly. */
 export async function startMetricsServer(metrics: HoldfastMetrics, listen: string): Promise<MetricsServer> {
   const { host, port } = parseListen(listen);
-  const server: Server = createServer((request, response) => {
+  // headersTimeout and requestTimeout are enforced on this period (Node's default is 30 s)
+  const server: Server = createServer({ connectionsCheckingInterval: 1000 }, (request, response) => {
     const path = (request.url ?? "").split("?")[0];
     if (path !== "/metrics" || (request.method !== "GET" && request.method !== "HEAD")) {
       response

@@ -28,7 +28,8 @@ const ago = (iso: string | null, now: number): string =>
 const time = (iso: string | null): string => (iso === null ? "-" : `${iso.slice(0, 19).replace("T", " ")}Z`);
 
 function row(a: AttachmentStatus, now: number, kernel?: ReadonlyMap<string, readonly string[]>): string[] {
-  const missing = a.cidr !== null && kernel !== undefined && !(kernel.get(a.interface) ?? []).includes(a.cidr);
+  const missing =
+    a.cidr !== null && kernel !== undefined && !(kernel.get(a.interface) ?? []).includes(a.cidr);
   const address = a.cidr === null ? "-" : a.origin === null ? a.cidr : `${a.cidr} (${a.origin})`;
   return [
     a.interface,

@@ -55,7 +55,8 @@ export function readRegularFile(path: string, limits: ReadLimits): string {
   }
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new ReadFileError("not-regular", `${describeType(stat.mode)}, not a regular file`);
+    if (!stat.isFile())
+      throw new ReadFileError("not-regular", `${describeType(stat.mode)}, not a regular file`);
     const uid = process.getuid?.() ?? 0;
     if (limits.ownedByUs && stat.uid !== 0 && stat.uid !== uid)
       throw new ReadFileError("not-regular", `owned by uid ${stat.uid}, not by root or this user`);

@@ -55,7 +55,13 @@ export function registerAgent(program: Command): void {
             ...(lock.problem === undefined ? [] : [{ field: "runDir", message: lock.problem }]),
           ],
         });
-        agent = startAgent({ config, lock, observers, log, discover: discoverWith(dhcpWorkRoot(config.runDir, problems)) });
+        agent = startAgent({
+          config,
+          lock,
+          observers,
+          log,
+          discover: discoverWith(dhcpWorkRoot(config.runDir, problems)),
+        });
       } catch (error) {
         lock.release();
         throw error;

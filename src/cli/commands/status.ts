@@ -40,7 +40,8 @@ export function registerStatus(program: Command): void {
         const agent = { ...status.agent, running: liveness.running, notRunningReason: liveness.reason };
         const attachments = status.attachments.map((a) => ({
           ...a,
-          onLink: kernel === undefined || a.cidr === null ? null : (kernel.get(a.interface) ?? []).includes(a.cidr),
+          onLink:
+            kernel === undefined || a.cidr === null ? null : (kernel.get(a.interface) ?? []).includes(a.cidr),
         }));
         process.stdout.write(`${JSON.stringify({ ...status, agent, attachments }, null, 2)}\n`);
       } else {
