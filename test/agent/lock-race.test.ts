@@ -2,7 +2,8 @@
  * Issue 13 row 2: a stale lock and 8 agents starting at once. Before, two agents ran on one
  * runDir in 2 of 25 trials; with the kernel lock exactly one wins, every time.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn, type ChildProcessByStdio } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,7 +18,7 @@ const STARTERS = 8;
 class Racer {
   private readonly lines: string[] = [];
   private waiting: ((line: string) => void) | undefined;
-  constructor(readonly child: ChildProcessWithoutNullStreams) {
+  constructor(readonly child: ChildProcessByStdio<Writable, Readable, null>) {
     createInterface({ input: child.stdout }).on("line", (line) => {
       if (this.waiting) {
         const resolve = this.waiting;
