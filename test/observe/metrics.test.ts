@@ -74,6 +74,8 @@ describe("metrics over HTTP", () => {
       'holdfast_link_recreations_total{interface="pn1"} 0',
       'holdfast_last_reconcile_timestamp_seconds{interface="pn0"} 1780567500',
       'holdfast_info{version="0.1.0"} 1',
+      'holdfast_directory_problem{field="stateDir"} 0',
+      'holdfast_directory_problem{field="runDir"} 0',
     ]);
     expect(body).toMatch(/^holdfast_process_resident_memory_bytes \d+/m);
 

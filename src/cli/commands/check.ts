@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { DEFAULT_CONFIG_PATH, loadConfig } from "../../config/load.js";
+import { DEFAULT_CONFIG_PATH, loadConfig, showFile } from "../../config/load.js";
 import { errorMessage, HoldfastError } from "../../errors.js";
 import { CHECK_EXIT, evaluateCheck, fitLine } from "../../observe/check.js";
 import { addressesOnLinks } from "../../observe/kernel-view.js";
@@ -25,7 +25,7 @@ export function registerCheck(program: Command): void {
       } catch (error) {
         const detail = error instanceof HoldfastError ? error.describe() : errorMessage(error);
         process.stderr.write(`holdfast: ${detail}\n`);
-        process.stdout.write(`${fitLine(`unknown: cannot read config ${JSON.stringify(options.config)}`)}\n`);
+        process.stdout.write(`${fitLine(`unknown: cannot read config ${showFile(options.config)}`)}\n`);
         process.exitCode = CHECK_EXIT.unknown;
         return;
       }
