@@ -30,8 +30,13 @@ function file(name: string, content: string): string {
   writeFileSync(path, content);
   return path;
 }
+// stateDir and runDir in the test's own directory: should a config ever be accepted (on
+// older code), nothing touches the host's /run/holdfast or /var/lib/holdfast
 const config = (fields: Record<string, unknown>) =>
-  file(`c-${Math.random().toString(36).slice(2)}.json`, JSON.stringify({ version: 1, ...fields }));
+  file(
+    `c-${Math.random().toString(36).slice(2)}.json`,
+    JSON.stringify({ version: 1, stateDir: join(dir, "state"), runDir: join(dir, "run"), ...fields }),
+  );
 const staticAt = (cidr: string) => ({
   attachments: [{ interface: "pn0", address: { source: "static", cidr } }],
 });
