@@ -71,7 +71,12 @@ export function startAgent(options: AgentOptions): RunningAgent {
   const { config } = options;
   const log = options.log ?? jsonLogger();
   const lock = options.lock ?? acquireLock(config.runDir);
-  mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+  } catch {
+    // a broken stateDir costs the cache, never the hold (agent/dirs.ts reports it)
+  }
+  if (lock.problem !== undefined) log("agent", lock.problem);
   const backend = options.backend ?? new Iproute2Backend();
   if (backend instanceof Iproute2Backend) backend.warm();
   const scheduler = new Scheduler();

@@ -114,9 +114,9 @@ export function staticOrCached(
   if (address.source === "static") return { cidr: address.cidr, routes: [], origin: "static", identity };
   const loaded = loadCache(stateDir, attachment.interface, identity, now);
   if (loaded.kind === "set-aside") {
-    log(attachment.interface, `cache set aside: ${loaded.reason}; moved to ${loaded.movedTo}`, {
-      movedTo: loaded.movedTo,
-    });
+    // movedTo is null when the cache could not be moved (a read-only stateDir): ignored in memory
+    const where = loaded.movedTo === null ? "" : `; moved to ${loaded.movedTo}`;
+    log(attachment.interface, `cache set aside: ${loaded.reason}${where}`, { movedTo: loaded.movedTo });
     return undefined;
   }
   if (loaded.kind === "miss") return undefined;

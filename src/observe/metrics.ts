@@ -34,7 +34,12 @@ export interface MetricsOptions {
   readonly processMetrics?: boolean;
   /** called after every update, e.g. to rewrite the textfile */
   readonly onChange?: () => void;
+  /** config directories the agent found broken at start (agent/dirs.ts), by config field */
+  readonly problems?: readonly { readonly field: string }[];
 }
+
+/** The config fields naming a directory the agent depends on for bookkeeping, never for the hold. */
+export const DIRECTORY_FIELDS = ["stateDir", "runDir"] as const;
 
 export interface HoldfastMetrics {
   /** a private registry: never prom-client's global one, so a library user's metrics stay theirs */
@@ -110,6 +115,16 @@ export function createMetrics(options: MetricsOptions): HoldfastMetrics {
     registers,
   });
   info.set({ version: options.version ?? VERSION }, 1);
+  const directoryProblem = new Gauge({
+    name: "holdfast_directory_problem",
+    help: "1 while the directory a config field names (stateDir, runDir) cannot be used; the address is held regardless.",
+    labelNames: ["field"] as const,
+    registers,
+  });
+  for (const field of DIRECTORY_FIELDS) {
+    const broken = options.problems?.some((p) => p.field === field) ?? false;
+    directoryProblem.set({ field }, broken ? 1 : 0);
+  }
   if (options.processMetrics ?? true) {
     collectDefaultMetrics({ register: registry, prefix: "holdfast_" });
     // prom-client names these gauges `_total`, which `promtool check metrics` rejects.

@@ -140,7 +140,7 @@ describe("config", () => {
     [{ ...base, stateDir: "var/lib" }, 'stateDir: expected an absolute path, got "var/lib"'],
     [
       { ...base, metrics: { listen: "9464" } },
-      'metrics.listen: expected "host:port" like "127.0.0.1:9464", got "9464"',
+      'metrics.listen: expected "host:port" like "127.0.0.1:9464" (an IPv4 address, [IPv6] or a host name, port 1-65535), got "9464"',
     ],
   ])("rejects %j naming the field", (document, detail) => {
     const error = errorOf(document);

@@ -98,6 +98,8 @@ describe("metrics over HTTP", () => {
       'holdfast_reassignments_total{interface="pn0"} 1',
       'holdfast_reassignments_total{interface="pn1"} 0',
       'holdfast_info{version="0.1.0"} 1',
+      'holdfast_directory_problem{field="stateDir"} 0',
+      'holdfast_directory_problem{field="runDir"} 0',
     ]);
     expect(body).toMatch(/^holdfast_process_resident_memory_bytes \d+/m);
 
