@@ -54,6 +54,7 @@ function fanOut(observers: readonly AgentObserver[], log: Logger): AgentObserver
     reasserted: call("reasserted"),
     discoveryAttempt: call("discoveryAttempt"),
     linkRecreated: call("linkRecreated"),
+    announced: call("announced"),
   };
 }
 

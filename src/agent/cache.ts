@@ -1,4 +1,4 @@
-import { readFileSync, renameSync } from "node:fs";
+import { existsSync, readFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { cidr, ifname, isIpv4, type Attachment } from "../config/schema.js";
@@ -62,6 +62,14 @@ function setAside(path: string, reason: string, now: Date): CacheLoad {
   const movedTo = `${path}.corrupt-${now.toISOString().replace(/[:.]/g, "-")}`;
   renameSync(path, movedTo);
   return { kind: "set-aside", reason, movedTo };
+}
+
+/** Moves the cache file aside (a yielded address must not come back from it); false when there was none. */
+export function setCacheAside(stateDir: string, iface: string, reason: string, now = new Date()): string | undefined {
+  const path = cachePath(stateDir, iface);
+  if (!existsSync(path)) return undefined;
+  const moved = setAside(path, reason, now);
+  return moved.kind === "set-aside" ? moved.movedTo : undefined;
 }
 
 export function loadCache(stateDir: string, iface: string, identity: Identity, now = new Date()): CacheLoad {

@@ -12,6 +12,14 @@ export type DiscoveryResult = "ok" | "timeout" | "error";
 /** Where the held address came from. */
 export type AddressOrigin = "cache" | "dhcp" | "static";
 
+/** Another host answers ARP for the held address (RFC 5227 §2.4). */
+export interface ConflictReport {
+  /** the other host's MAC, lower case */
+  readonly mac: string;
+  /** ISO 8601: when the first foreign reply of this conflict was seen */
+  readonly since: string;
+}
+
 /** One attachment's status, as in status.json (design §4.4). */
 export interface AttachmentStatus {
   readonly interface: string;
@@ -23,6 +31,8 @@ export interface AttachmentStatus {
   readonly lastReconcileAt: string | null;
   readonly reasserts: number;
   readonly lastError: string | null;
+  /** null while no other host answers for the held address */
+  readonly conflict: ConflictReport | null;
 }
 
 export interface AgentObserver {
@@ -34,6 +44,8 @@ export interface AgentObserver {
   reasserted?(iface: string, reason: ReassertReason, latencyMs: number): void;
   discoveryAttempt?(iface: string, result: DiscoveryResult): void;
   linkRecreated?(iface: string): void;
+  /** an RFC 5227 announcement (gratuitous ARP) for the held address went out */
+  announced?(iface: string): void;
   /** the agent is stopping; flush what must be flushed */
   stopping?(): void | Promise<void>;
 }

@@ -53,6 +53,8 @@ export interface NetBackend {
    * confirm by reading the state.
    */
   replaceAddressSoon?(name: string, cidr: string): boolean;
+  /** `ip addr del <cidr> dev <name>`; an address that is already gone is not an error */
+  deleteAddress(name: string, cidr: string): Promise<void>;
   /** releases long-lived helpers (the batch process) */
   close?(): void;
   listRoutes(name: string): Promise<readonly RouteSpec[]>;

@@ -139,6 +139,14 @@ export class Iproute2Backend implements NetBackend {
     await this.ip$(holdArgs(name, cidr));
   }
 
+  async deleteAddress(name: string, cidr: string): Promise<void> {
+    const result = await this.runner(this.ip, ["addr", "del", cidr, "dev", name], { timeoutMs: 10_000 });
+    // EADDRNOTAVAIL: somebody (the kernel with its link) removed it first
+    if (result.code !== 0 && !/Cannot assign requested address/i.test(result.stderr)) {
+      throw new Error(`${result.command}: ${result.stderr.trim() || `exit ${result.code}`}`);
+    }
+  }
+
   async listRoutes(name: string): Promise<readonly RouteSpec[]> {
     return parseJson<IpRoute>(await this.ip$(["-j", "-4", "route", "show", "dev", name])).map((r) => ({
       dst: r.dst,

@@ -20,6 +20,8 @@ const attachmentStatus = z.strictObject({
   lastReconcileAt: isoTime.nullable(),
   reasserts: z.number().int().min(0),
   lastError: z.string().nullable(),
+  // absent in a file an agent before conflict detection wrote (read across an upgrade)
+  conflict: z.strictObject({ mac: z.string().min(1), since: isoTime }).nullable().default(null),
 });
 
 export const statusDocumentSchema = z.strictObject({

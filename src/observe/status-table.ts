@@ -9,6 +9,7 @@ const COLUMNS = [
   "HELD-SINCE",
   "LAST-RECONCILE",
   "REASSERTS",
+  "CONFLICT",
   "ERROR",
 ] as const;
 
@@ -34,6 +35,7 @@ function row(a: AttachmentStatus, now: number): string[] {
     time(a.heldSince),
     ago(a.lastReconcileAt, now),
     String(a.reasserts),
+    a.conflict === null ? "-" : `${a.conflict.mac} since ${time(a.conflict.since)}`,
     a.lastError ?? "-",
   ];
 }
@@ -66,7 +68,7 @@ export function renderStatusTable(
   const rows = [
     [...COLUMNS],
     ...status.attachments.map((a) => row(a, now)),
-    ...interfaces.filter((i) => !reported.has(i)).map((i) => [i, "not-reported", "-", "-", "-", "-", "-"]),
+    ...interfaces.filter((i) => !reported.has(i)).map((i) => [i, "not-reported", "-", "-", "-", "-", "-", "-"]),
   ];
   return `${[headline, "", ...table(rows)].join("\n")}\n`;
 }

@@ -74,6 +74,14 @@ export class FakeBackend implements NetBackend {
     this.addresses.set(name, [...others, { cidr, validLft: "forever", preferredLft: "forever" }]);
   }
 
+  async deleteAddress(name: string, cidr: string): Promise<void> {
+    this.fail(`addr del ${cidr} dev ${name}`);
+    this.addresses.set(
+      name,
+      (this.addresses.get(name) ?? []).filter((a) => a.cidr !== cidr),
+    );
+  }
+
   /** like the real backend's batch process: applied without an awaited call */
   replaceAddressSoon(name: string, cidr: string): boolean {
     if (!this.links.has(name)) return true; // queued; the kernel would refuse it

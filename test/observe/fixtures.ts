@@ -11,6 +11,7 @@ export function attachment(overrides: Partial<AttachmentStatus> = {}): Attachmen
     lastReconcileAt: "2026-06-04T10:05:00.000Z",
     reasserts: 0,
     lastError: null,
+    conflict: null,
     ...overrides,
   };
 }

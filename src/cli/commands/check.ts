@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { DEFAULT_CONFIG_PATH, loadConfig } from "../../config/load.js";
 import { errorMessage, HoldfastError } from "../../errors.js";
-import { CHECK_EXIT, evaluateCheck, fitLine } from "../../observe/check.js";
+import { CHECK_EXIT, evaluateCheck, evaluateConflictCheck, fitLine } from "../../observe/check.js";
 import { readStatus } from "../../observe/status-read.js";
 
 /**
@@ -14,7 +14,8 @@ export function registerCheck(program: Command): void {
     .command("check")
     .description("node-problem-detector plugin: exit 0 ok, 1 problem, 2 unknown; one line on stdout")
     .option("--config <path>", "agent config", DEFAULT_CONFIG_PATH)
-    .action((options: { config: string }) => {
+    .option("--conflict", "judge only address conflicts (RFC 5227), for a separate NPD condition")
+    .action((options: { config: string; conflict?: boolean }) => {
       let interfaces: string[];
       let runDir: string;
       try {
@@ -28,7 +29,8 @@ export function registerCheck(program: Command): void {
         process.exitCode = CHECK_EXIT.unknown;
         return;
       }
-      const verdict = evaluateCheck(interfaces, readStatus(runDir));
+      const evaluate = options.conflict === true ? evaluateConflictCheck : evaluateCheck;
+      const verdict = evaluate(interfaces, readStatus(runDir));
       process.stdout.write(`${verdict.line}\n`);
       process.exitCode = verdict.exitCode;
     });
