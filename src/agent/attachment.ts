@@ -1,15 +1,17 @@
 import type { Attachment } from "../config/schema.js";
 import type { Lease } from "../dhcp/lease.js";
 import { errorMessage } from "../errors.js";
-import type { NetBackend } from "../net/backend.js";
+import type { AddressInfo, NetBackend } from "../net/backend.js";
 import { ensureLink } from "../net/link.js";
+import type { Arp } from "../net/arp.js";
 import { ensureRoutes } from "../net/route.js";
-import { identityOf, loadCache, sameIdentity, type Identity } from "./cache.js";
+import { identityOf, loadCache, sameIdentity, setCacheAside, type Identity } from "./cache.js";
 import { backoffDelay } from "./backoff.js";
 import { Discovery, type HeldAddress } from "./discovery.js";
 import type { AgentObserver, AttachmentState, AttachmentStatus, ReassertReason } from "./events.js";
 import type { Logger } from "./log.js";
 import type { Scheduler } from "./scheduler.js";
+import { Wire } from "./wire.js";
 
 /** Why a reconcile runs. Events, timers and startup only schedule; reconcile alone changes things. */
 export type Trigger = "startup" | "event" | "periodic" | "discovered" | "retry";
@@ -36,6 +38,8 @@ export interface AttachmentDeps {
   /** all attachments' status, for observers that write the whole file */
   readonly allStatus: () => readonly AttachmentStatus[];
   readonly now?: () => Date;
+  /** the ARP tool for announcements and conflict probes (RFC 5227); absent: no wire work at all */
+  readonly arp?: () => Promise<Arp | undefined>;
 }
 
 // A failed reconcile (an `ip` call that errored) is retried sooner than the periodic pass.
@@ -58,6 +62,13 @@ export class AttachmentController {
   /** the initial state is an assumption until the first pass has logged what it found */
   private announced = false;
   private readonly now: () => Date;
+  /** RFC 5227 announce/probe; it only reports, reconcile alone acts on a conflict */
+  private readonly wire: Wire | undefined;
+  /** why conflict detection cannot run, shown as lastError while held */
+  private wireNote: string | null = null;
+  /** why a contested address is not held, shown as lastError */
+  private contestError: string | null = null;
+  private reofferSaid = false;
 
   constructor(
     readonly attachment: Attachment,
@@ -73,6 +84,7 @@ export class AttachmentController {
       lastReconcileAt: null,
       reasserts: 0,
       lastError: null,
+      conflict: null,
     };
     this.discovery = new Discovery(
       attachment,
@@ -86,6 +98,26 @@ export class AttachmentController {
         retry: () => this.trigger("retry"),
       },
     );
+    this.wire =
+      deps.arp &&
+      new Wire(
+        attachment.interface,
+        attachment.conflict,
+        { arp: deps.arp, scheduler: deps.scheduler, log: deps.log, observer: deps.observer, now: this.now },
+        {
+          conflict: (conflict) => this.update({ conflict }),
+          // the next pass finds the held address contested and gives it up
+          yield: () => this.trigger("retry"),
+          free: () => {
+            this.deps.scheduler.cancel(`${this.name}:contested`);
+            this.trigger("retry");
+          },
+          unavailable: (note) => {
+            this.wireNote = note;
+            this.trigger("retry");
+          },
+        },
+      );
   }
 
   get current(): AttachmentStatus {
@@ -100,6 +132,7 @@ export class AttachmentController {
   /** After stop, events and timers that were already under way change nothing. */
   stop(): void {
     this.stopped = true;
+    this.wire?.stop();
   }
 
   trigger(trigger: Trigger, hint: Hint = {}): void {
@@ -146,7 +179,10 @@ export class AttachmentController {
     try {
       await this.reconcile(trigger, hint);
       // discovery reports its own errors; otherwise the pass's outcome is the error to show
-      const lastError = this.status.state === "discovering" ? this.status.lastError : this.routeError;
+      const lastError =
+        this.status.state === "discovering"
+          ? this.status.lastError
+          : (this.contestError ?? this.routeError ?? this.wireNote);
       if (this.status.lastError !== lastError) this.update({ lastError });
       this.failures = 0;
     } catch (error) {
@@ -198,8 +234,10 @@ export class AttachmentController {
       this.held = undefined;
     }
     this.held ??= this.fromCacheOrStatic(identity);
+    if (this.held && (await this.stepAsideIfContested(this.held, state.addresses))) return;
     if (!this.held) {
-      this.startDiscovery(identity);
+      // a contested address was refused: the next attempt waits for its timer
+      if (!this.deps.scheduler.has(`${this.name}:contested`)) this.startDiscovery(identity);
       return;
     }
 
@@ -241,6 +279,8 @@ export class AttachmentController {
       this.routeError = `route: ${errorMessage(error)}`;
     }
     this.everHeld = true;
+    this.contestError = null;
+    this.reofferSaid = false;
     if (this.status.state !== "held" || this.status.cidr !== held.cidr) {
       this.update(
         {
@@ -253,6 +293,51 @@ export class AttachmentController {
         `held ${held.cidr} (from ${held.origin})`,
       );
     }
+    // After the hold, never before it: announcing and probing run from the scheduler.
+    this.wire?.held({
+      cidr: held.cidr,
+      mac: state.link.mac,
+      asserted: stale || restoredEarly,
+      origin: held.origin,
+    });
+  }
+
+  /**
+   * onConflict yield (design §3 step 7): an address another host answers for is given up
+   * (removed, cache set aside) and not taken again, from a lease or the config, until the
+   * wire's probes find it free. Only the wire's verdict on this very cidr counts, so a
+   * conflict on an address the attachment has since moved away from changes nothing.
+   */
+  private async stepAsideIfContested(held: HeldAddress, addresses: readonly AddressInfo[]): Promise<boolean> {
+    const report = this.wire?.contestedBy(held.cidr);
+    if (!report) return false;
+    if (addresses.some((a) => a.cidr === held.cidr))
+      await this.deps.backend.deleteAddress(this.name, held.cidr);
+    const movedTo = setCacheAside(this.deps.stateDir, this.name, `conflict with ${report.mac}`, this.now());
+    this.held = undefined;
+    this.wire?.released();
+    const again = this.contestError !== null;
+    this.contestError = `${held.cidr} is answered for by ${report.mac}; not taken while it is`;
+    // the wire's probes free it sooner; this only asks the server again now and then
+    const retryMs = Math.max(this.attachment.conflict.interval, this.attachment.discovery.maxBackoff);
+    if (!this.deps.scheduler.has(`${this.name}:contested`))
+      this.deps.scheduler.set(`${this.name}:contested`, retryMs, () => this.trigger("retry"));
+    // one line for the yield and one for the first time it is offered back, not one per pass
+    if (!again || !this.reofferSaid) {
+      this.reofferSaid = again;
+      const what = again
+        ? `${held.cidr} offered again, still answered for by ${report.mac}; not taken`
+        : `yielded ${held.cidr} to ${report.mac}`;
+      this.deps.log(this.name, `${what}${movedTo ? `; cache moved to ${movedTo}` : ""}`, { mac: report.mac });
+    }
+    this.update({
+      state: this.attachment.address.source === "dhcp" ? "discovering" : "failed",
+      cidr: null,
+      origin: null,
+      heldSince: null,
+      lastError: this.contestError,
+    });
+    return true;
   }
 
   private fromCacheOrStatic(identity: Identity): HeldAddress | undefined {
@@ -288,7 +373,11 @@ export class AttachmentController {
       this.announced = true;
       this.deps.log(this.name, message, { state: this.status.state as AttachmentState });
     }
-    if (stateChanged || before.lastError !== this.status.lastError) {
+    if (
+      stateChanged ||
+      before.lastError !== this.status.lastError ||
+      before.conflict !== this.status.conflict
+    ) {
       this.deps.observer.statusChanged?.(this.status, this.deps.allStatus());
     }
   }

@@ -65,7 +65,12 @@ function setAside(path: string, reason: string, now: Date): CacheLoad {
 }
 
 /** Moves the cache file aside (a yielded address must not come back from it); false when there was none. */
-export function setCacheAside(stateDir: string, iface: string, reason: string, now = new Date()): string | undefined {
+export function setCacheAside(
+  stateDir: string,
+  iface: string,
+  reason: string,
+  now = new Date(),
+): string | undefined {
   const path = cachePath(stateDir, iface);
   if (!existsSync(path)) return undefined;
   const moved = setAside(path, reason, now);

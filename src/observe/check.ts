@@ -50,7 +50,8 @@ function conflictsOf(interfaces: readonly string[], attachments: readonly Attach
  * is unknown here (the main check reports the agent itself).
  */
 export function evaluateConflictCheck(interfaces: readonly string[], reading: StatusReading): CheckResult {
-  if (reading.kind === "missing") return result(CHECK_EXIT.unknown, `unknown: agent not running (no ${reading.file})`);
+  if (reading.kind === "missing")
+    return result(CHECK_EXIT.unknown, `unknown: agent not running (no ${reading.file})`);
   if (reading.kind === "unreadable") {
     return result(CHECK_EXIT.unknown, `unknown: cannot read ${reading.file}: ${reading.detail}`);
   }

@@ -21,7 +21,10 @@ const attachmentStatus = z.strictObject({
   reasserts: z.number().int().min(0),
   lastError: z.string().nullable(),
   // absent in a file an agent before conflict detection wrote (read across an upgrade)
-  conflict: z.strictObject({ mac: z.string().min(1), since: isoTime }).nullable().default(null),
+  conflict: z
+    .strictObject({ mac: z.string().min(1), since: isoTime })
+    .nullable()
+    .default(null),
 });
 
 export const statusDocumentSchema = z.strictObject({

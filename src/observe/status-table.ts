@@ -35,7 +35,7 @@ function row(a: AttachmentStatus, now: number): string[] {
     time(a.heldSince),
     ago(a.lastReconcileAt, now),
     String(a.reasserts),
-    a.conflict === null ? "-" : `${a.conflict.mac} since ${time(a.conflict.since)}`,
+    a.conflict === null ? "-" : `${a.conflict.mac} for ${formatAge(now - Date.parse(a.conflict.since))}`,
     a.lastError ?? "-",
   ];
 }
@@ -68,7 +68,9 @@ export function renderStatusTable(
   const rows = [
     [...COLUMNS],
     ...status.attachments.map((a) => row(a, now)),
-    ...interfaces.filter((i) => !reported.has(i)).map((i) => [i, "not-reported", "-", "-", "-", "-", "-", "-"]),
+    ...interfaces
+      .filter((i) => !reported.has(i))
+      .map((i) => [i, "not-reported", "-", "-", "-", "-", "-", "-"]),
   ];
   return `${[headline, "", ...table(rows)].join("\n")}\n`;
 }
