@@ -149,6 +149,9 @@ export class Wire {
         this.failureSaid = undefined;
       }
     } catch (error) {
+      // Most often the address was deleted again this very moment (arping cannot bind to
+      // it): the announcement is still owed, at the next slot, so the count is not spent.
+      this.announcesLeft++;
       this.sayFailure(`announcement failed: ${errorMessage(error)}`);
     } finally {
       this.announcing = false;
