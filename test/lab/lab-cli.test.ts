@@ -30,7 +30,7 @@ describe("holdfast lab: usage errors exit 2 before anything is made", () => {
     expect(code).toBe(2);
     expect(stderr).toBe(
       'holdfast: unknown scenario "silent-servr": --scenario\n' +
-        "  valid scenarios: silent-server, address-flush, link-recreate, reboot-silent, ipam-lag, agent-kill, parent-flap\n",
+        "  valid scenarios: silent-server, address-flush, link-recreate, reboot-silent, ipam-lag, agent-kill, parent-flap, conflict\n",
     );
   });
 
@@ -52,7 +52,7 @@ describe("holdfast lab: usage errors exit 2 before anything is made", () => {
       scenarios: DEFAULT_SCENARIOS,
       impls: DEFAULT_IMPLS,
     });
-    expect(resolveSelection({ scenario: [], impl: [], all: true }).scenarios).toHaveLength(7);
+    expect(resolveSelection({ scenario: [], impl: [], all: true }).scenarios).toHaveLength(8);
     expect(resolveSelection({ scenario: [], impl: [], all: true }).impls).toHaveLength(5);
   });
 });
