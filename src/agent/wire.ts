@@ -106,6 +106,7 @@ export class Wire {
     this.cidr = undefined;
     this.announcesLeft = 0;
     this.deps.scheduler.cancel(this.key("announce"));
+    this.deps.scheduler.cancel(this.key("defend"));
     if (this.contested === undefined) {
       this.deps.scheduler.cancel(this.key("probe"));
       this.setReport(null);
@@ -119,7 +120,7 @@ export class Wire {
 
   stop(): void {
     this.stopped = true;
-    for (const purpose of ["announce", "probe"]) this.deps.scheduler.cancel(this.key(purpose));
+    for (const purpose of ["announce", "probe", "defend"]) this.deps.scheduler.cancel(this.key(purpose));
   }
 
   /** Queues `count` announcements, never closer together than ANNOUNCE_INTERVAL (no storm). */
@@ -219,11 +220,26 @@ export class Wire {
       });
     }
     this.setReport(report);
-    // RFC 5227 §2.4(c): one announcement, unless we defended within DEFEND_INTERVAL
-    if (this.clock() - this.lastDefendAt >= DEFEND_INTERVAL_MS) {
+    this.defend();
+  }
+
+  /**
+   * RFC 5227 §2.4(c): one announcement, at most once per DEFEND_INTERVAL. A defence that is
+   * not due yet is owed, not dropped: the other host may have announced after our last one
+   * (neighbours now send to it), so it goes out as soon as the interval allows, if the
+   * conflict is still reported then.
+   */
+  private defend(): void {
+    const wait = this.lastDefendAt + DEFEND_INTERVAL_MS - this.clock();
+    if (wait <= 0) {
       this.lastDefendAt = this.clock();
       this.announce(1);
+      return;
     }
+    if (this.deps.scheduler.has(this.key("defend"))) return;
+    this.deps.scheduler.set(this.key("defend"), wait, () => {
+      if (this.report !== null && this.cidr !== undefined && this.contested === undefined) this.defend();
+    });
   }
 
   private judgeContested(cidr: string, foreign: string | undefined): void {
@@ -239,6 +255,7 @@ export class Wire {
 
   private setReport(report: ConflictReport | null): void {
     if (report === this.report) return;
+    if (report === null) this.deps.scheduler.cancel(this.key("defend"));
     this.report = report;
     this.callbacks.conflict(report);
   }
