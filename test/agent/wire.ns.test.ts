@@ -181,11 +181,16 @@ describe.skipIf(!isRoot)("the hold sees the wire (namespaces, a real second host
       async () => (await self.addresses()).length === 0,
       2 * INTERVAL_S * 1000,
     );
-    expect(agent.messages()).toContain(`pn0: yielded ${self.cidr} to ${other.mac}`);
+    expect(agent.messages(), agent.messages().join("\n")).toContain(
+      `pn0: yielded ${self.cidr} to ${other.mac}`,
+    );
     // several intervals (and reconcile passes) later it is still not taken
     const watchUntil = Date.now() + 3 * INTERVAL_S * 1000;
     while (Date.now() < watchUntil) {
-      expect(await self.addresses(), "re-taken while the other host still answers").toEqual([]);
+      expect(
+        await self.addresses(),
+        `re-taken while the other host still answers; log:\n${agent.messages().join("\n")}`,
+      ).toEqual([]);
       await sleep(100);
     }
     const status = statusOf(agent);
