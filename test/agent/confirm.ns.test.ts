@@ -223,9 +223,12 @@ describe.skipIf(skip)("confirm: IPAM moves a reservation (namespaces, real Kea, 
       let code = 0;
       let out = "";
       try {
-        out = execFileSync(process.execPath, [BUNDLE, "check", "--config", agent.configPath], {
-          encoding: "utf8",
-        });
+        // inside n2's namespace: check asks that kernel whether the held address is on the link
+        out = execFileSync(
+          "ip",
+          ["netns", "exec", n2.ns.name, process.execPath, BUNDLE, "check", "--config", agent.configPath],
+          { encoding: "utf8" },
+        );
       } catch (error) {
         const e = error as { status: number; stdout: string };
         code = e.status;

@@ -48,10 +48,15 @@ function metric(agent: AgentRun, name: string): number | undefined {
   return line === undefined ? undefined : Number(line.split(" ")[1]);
 }
 
-async function check(agent: AgentRun): Promise<{ code: number | null; line: string }> {
-  const result = await run(NODE20, [...AGENT_NODE_OPTIONS, BUNDLE, "check", "--config", agent.configPath], {
-    timeoutMs: 15_000,
-  });
+/** `holdfast check` inside the agent's namespace: check asks that kernel whether the address is on the link. */
+async function check(agent: AgentRun, node: LabNode): Promise<{ code: number | null; line: string }> {
+  const result = await node.ns.exec(
+    NODE20,
+    [...AGENT_NODE_OPTIONS, BUNDLE, "check", "--config", agent.configPath],
+    {
+      timeoutMs: 15_000,
+    },
+  );
   return { code: result.code, line: result.stdout.trim() };
 }
 
@@ -158,7 +163,10 @@ describe.skipIf(skip)("the hold sees the wire (namespaces, a real second host, a
     expect(detectedMs, `detected after ${detectedMs} ms`).toBeLessThanOrEqual(INTERVAL_S * 1000 + 1000);
     expect(report?.mac).toBe(other.mac);
     await waitFor("conflict metric 1", () => metric(agent, "holdfast_address_conflict") === 1, 3000);
-    expect(await check(agent)).toEqual({ code: 1, line: `conflict: pn0 ${self.ip} also at ${other.mac}` });
+    expect(await check(agent, self)).toEqual({
+      code: 1,
+      line: `conflict: pn0 ${self.ip} also at ${other.mac}`,
+    });
     // defend: the address stays, the agent announces (at most once per 10 s)
     expect(await self.addresses()).toEqual([self.cidr]);
     expect(agent.messages()).toContain(
@@ -169,7 +177,7 @@ describe.skipIf(skip)("the hold sees the wire (namespaces, a real second host, a
     await other.ns.exec("ip", ["addr", "del", self.cidr, "dev", "pn0"]);
     await waitFor("conflict cleared", () => statusOf(agent)?.conflict === null, 2 * INTERVAL_S * 1000 + 4000);
     await waitFor("conflict metric 0", () => metric(agent, "holdfast_address_conflict") === 0, 3000);
-    expect((await check(agent)).code).toBe(0);
+    expect((await check(agent, self)).code).toBe(0);
     expect(await self.addresses()).toEqual([self.cidr]);
   });
 
@@ -196,7 +204,7 @@ describe.skipIf(skip)("the hold sees the wire (namespaces, a real second host, a
     const status = statusOf(agent);
     expect(status?.conflict?.mac).toBe(other.mac);
     expect(status?.state).toBe("failed");
-    expect((await check(agent)).code).toBe(1);
+    expect((await check(agent, self)).code).toBe(1);
 
     await other.ns.exec("ip", ["addr", "del", self.cidr, "dev", "pn0"]);
     await waitFor(
