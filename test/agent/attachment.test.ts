@@ -203,6 +203,80 @@ describe("agent with a fake kernel", () => {
     expect(backend.ops.filter((op) => op.startsWith("link add"))).toHaveLength(1);
   });
 
+  it("rediscovers when the VLAN's parent NIC is replaced (new MAC): identity changed, cache set aside", async () => {
+    // GIVEN pn0 as VLAN 3250 on eno1, held from DHCP and cached with eno1's MAC
+    const backend = new FakeBackend();
+    backend.addLink("eno1", "aa:bb:cc:00:00:01");
+    const leases = ["198.18.0.10/22", "198.18.0.20/22"];
+    const h = start({
+      backend,
+      attachments: [{ interface: "pn0", link: { kind: "vlan", parent: "eno1", vlanId: 3250 } }],
+      discover: async () => ({ ...LEASE, cidr: leases.shift()! }),
+    });
+    await until(() => h.agent.status()[0]?.state === "held");
+    const cacheFile = join(h.stateDir, "pn0.json");
+    expect(JSON.parse(readFileSync(cacheFile, "utf8")).identity).toEqual({
+      kind: "vlan",
+      vlanId: 3250,
+      parentMac: "aa:bb:cc:00:00:01",
+    });
+    // WHEN the NIC is swapped: pn0 goes with its parent, eno1 comes back with another MAC
+    backend.deleteLink("pn0");
+    backend.deleteLink("eno1");
+    backend.addLink("eno1", "aa:bb:cc:00:00:99");
+    h.emit({ kind: "link", interface: "pn0", deleted: true, raw: "" });
+    // THEN the VLAN is re-created on the new NIC, and the old address is not re-applied to it
+    await until(() => h.agent.status()[0]?.cidr === "198.18.0.20/22");
+    const newIdentity = { kind: "vlan", vlanId: 3250, parentMac: "aa:bb:cc:00:00:99" };
+    expect(h.logs).toContain(`pn0: identity changed (${JSON.stringify(newIdentity)}), rediscovering`);
+    expect(
+      h.logs.some(
+        (l) => l.startsWith("pn0: cache set aside: other identity") && l.includes('"aa:bb:cc:00:00:01"'),
+      ),
+      h.logs.join("\n"),
+    ).toBe(true);
+    expect(h.discoveries).toEqual(["ok", "ok"]);
+    expect(backend.addresses.get("pn0")?.map((a) => a.cidr)).toEqual(["198.18.0.20/22"]);
+    expect(backend.links.get("pn0")).toMatchObject({ kind: "vlan", vlanId: 3250, parent: "eno1" });
+    expect(JSON.parse(readFileSync(cacheFile, "utf8"))).toMatchObject({
+      cidr: "198.18.0.20/22",
+      identity: newIdentity,
+    });
+    expect(readdirSync(h.stateDir).filter((f) => f.startsWith("pn0.json.corrupt-"))).toHaveLength(1);
+  });
+
+  it("does not use a cache of another VLAN id after a restart with a new vlanId", async () => {
+    // GIVEN a cache written for VLAN 3250 on eno1
+    const backend = new FakeBackend();
+    backend.addLink("eno1", "aa:bb:cc:00:00:01");
+    const first = start({
+      backend,
+      attachments: [{ interface: "pn0", link: { kind: "vlan", parent: "eno1", vlanId: 3250 } }],
+    });
+    await until(() => first.agent.status()[0]?.state === "held");
+    await first.agent.stop();
+    backend.deleteLink("pn0");
+    // WHEN the agent restarts configured for VLAN 3251 on the same parent
+    let exchanges = 0;
+    const second = start({
+      backend,
+      stateDir: first.stateDir,
+      attachments: [{ interface: "pn0", link: { kind: "vlan", parent: "eno1", vlanId: 3251 } }],
+      discover: async () => {
+        exchanges++;
+        return { ...LEASE, cidr: "198.18.0.30/22" };
+      },
+    });
+    // THEN the 3250 cache is set aside and the address comes from a new exchange
+    await until(() => second.agent.status()[0]?.state === "held");
+    expect(exchanges).toBe(1);
+    expect(second.agent.status()[0]).toMatchObject({ cidr: "198.18.0.30/22", origin: "dhcp" });
+    expect(second.logs.find((l) => l.startsWith("pn0: cache set aside"))).toContain(
+      `other identity (${JSON.stringify({ kind: "vlan", vlanId: 3250, parentMac: "aa:bb:cc:00:00:01" })}, now ${JSON.stringify({ kind: "vlan", vlanId: 3251, parentMac: "aa:bb:cc:00:00:01" })})`,
+    );
+    expect(backend.links.get("pn0")).toMatchObject({ vlanId: 3251, parent: "eno1" });
+  });
+
   it("stays held, with the error shown, when the kernel refuses a lease route", async () => {
     const backend = new FakeBackend();
     backend.addLink("pn0", MAC);
