@@ -61,6 +61,26 @@ describe.skipIf(!isRoot)("the install script, run in a sandbox", () => {
     expect(calls.join("\n")).not.toMatch(/dhclient -r|dhclient -x|systemctl stop/);
   });
 
+  it("when adopt fails it stops no client, starts nothing, and says the node was left as it was", () => {
+    const r = sandbox.run(script, { dhclient: true, adoptFails: true });
+    expect(r.status).toBe(1);
+    // the reason, as adopt printed it, one line per field
+    expect(r.stderr).toContain('  routes[0].dst: expected an IPv4 CIDR like "172.16.0.2/22", got "x"');
+    expect(r.stderr).toContain(
+      "holdfast: kura-cache-7: pn0: not adopted; left as it was (198.18.0.2/22), whatever held it still does",
+    );
+    expect(r.stderr).toContain(
+      "holdfast: kura-cache-7: holdfast adopt failed (why is above): no DHCP client was stopped and holdfast.service was not started",
+    );
+    const calls = sandbox.calls();
+    expect(
+      calls.filter((c) => /^kill |^ip addr change/.test(c)),
+      "the old client was touched",
+    ).toEqual([]);
+    expect(calls.filter((c) => /^systemctl (enable|start|restart|kill|disable)/.test(c))).toEqual([]);
+    expect(r.stdout).toBe("");
+  });
+
   it("leaves a dhclient for pn0 in another network namespace alone (a container's, a lab's)", () => {
     // GIVEN a dhclient for pn0 in this namespace and one in a namespace of its own
     const r = sandbox.run(script, { dhclient: true, foreignDhclient: true });
