@@ -12,7 +12,7 @@ describe("plan", () => {
       kind: "install",
       reasons: [
         `holdfast not installed: install ${desired.version}`,
-        "pn0: 172.16.0.2/22 held by dhclient pid 312 (dhclient-pn0.service); adopt it",
+        "pn0: 172.16.0.2/22 held by dhclient pid 312 (dhclient-pn0.service); adopt it, then disable dhclient-pn0.service and kill its dhclient without a release",
       ],
       adopt: [{ interface: "pn0", cidr: "172.16.0.2/22", from: "dhclient pid 312 (dhclient-pn0.service)" }],
       blockers: [],
