@@ -41,6 +41,21 @@ function short(sha: string | undefined): string {
 
 /** What the install script does to the old holder once the address is cached (src/render/install-activate.ts). */
 function takeover(probed: ProbedInterface): string {
+  const files = probed.ifupdownFiles ?? [];
+  const stanza =
+    files.length === 0
+      ? ""
+      : `, set "iface ${probed.name} inet dhcp" to manual in ${files.join(", ")} (backup beside it)`;
+  // ifupdown's dhclient is its own daemon in a oneshot unit (networking.service, ifup@):
+  // the script kills it, it never disables that unit
+  const client =
+    stanza !== "" && probed.holder === "dhclient"
+      ? ", then kill its dhclient without a release"
+      : clientTakeover(probed);
+  return `${stanza}${client}`;
+}
+
+function clientTakeover(probed: ProbedInterface): string {
   switch (probed.holder) {
     case "dhclient":
     case "dhcpcd":

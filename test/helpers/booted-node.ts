@@ -91,6 +91,24 @@ export function firstAbsentAfter(watch: AddressWatch, from: number): number | un
   return watch.samples.find((s) => s.t >= from && !s.present)?.t;
 }
 
+/**
+ * The longest time (ms) the watched address was absent within [from, to], from the kernel's
+ * own add/delete events; 0 when it never was. Absent at `to` counts up to `to`.
+ */
+export function longestAbsence(watch: AddressWatch, from: number, to: number): number {
+  const before = watch.samples.filter((s) => s.t < from).pop();
+  let absentSince = before === undefined || !before.present ? from : undefined;
+  let longest = 0;
+  for (const sample of watch.samples.filter((s) => s.t >= from && s.t <= to)) {
+    if (!sample.present) absentSince ??= sample.t;
+    else if (absentSince !== undefined) {
+      longest = Math.max(longest, sample.t - absentSince);
+      absentSince = undefined;
+    }
+  }
+  return absentSince === undefined ? longest : Math.max(longest, to - absentSince);
+}
+
 export interface SshKey {
   readonly privateKey: string;
   readonly publicKey: string;

@@ -81,6 +81,39 @@ describe.skipIf(!isRoot)("the install script, run in a sandbox", () => {
     expect(r.stdout).toBe("");
   });
 
+  it("sets ifupdown's pn0 stanza to manual with a comment and a backup, leaves eth0's alone, and changes nothing the second time", () => {
+    const interfaces = [
+      "source /etc/network/interfaces.d/*",
+      "auto lo",
+      "iface lo inet loopback",
+      "allow-hotplug eth0",
+      "iface eth0 inet dhcp",
+      "auto pn0",
+      "iface pn0 inet dhcp",
+      "    vlan-raw-device eth0",
+      "",
+    ].join("\n");
+    const first = sandbox.run(script, { dhclient: true, files: { "/etc/network/interfaces": interfaces } });
+    expect(first.status).toBe(0);
+    expect(sandbox.written("/etc/network/interfaces")).toBe(
+      interfaces.replace(
+        "iface pn0 inet dhcp\n",
+        '# holdfast: was "inet dhcp"; the holdfast agent holds pn0\'s address now ' +
+          "(file as it was: /etc/network/interfaces.holdfast-bak)\niface pn0 inet manual\n",
+      ),
+    );
+    expect(sandbox.written("/etc/network/interfaces.holdfast-bak")).toBe(interfaces);
+    expect(first.stderr).toContain(
+      "changed: /etc/network/interfaces: iface pn0 inet dhcp set to manual (ifupdown leaves it to holdfast; backup /etc/network/interfaces.holdfast-bak)",
+    );
+    // the stanza went before its dhclient did
+    expect(first.stderr.indexOf("inet dhcp set to manual")).toBeLessThan(first.stderr.indexOf("dhclient"));
+
+    const second = sandbox.run(script);
+    expect(second.stderr).not.toContain("/etc/network/interfaces");
+    expect(second.status).toBe(0);
+  });
+
   it("leaves a dhclient for pn0 in another network namespace alone (a container's, a lab's)", () => {
     // GIVEN a dhclient for pn0 in this namespace and one in a namespace of its own
     const r = sandbox.run(script, { dhclient: true, foreignDhclient: true });

@@ -94,6 +94,11 @@ sudo() { hf_log "sudo $*"; [ "$1" = -n ] && shift; [ "$1" = -- ] && shift; "$@";
       overlay("/run", "run"),
       // an image build or a chroot: no systemd running
       options.booted === false ? "rm -rf /run/systemd/system" : ":",
+      // files the node had before the script (under the overlaid /etc only)
+      ...Object.entries(options.files ?? {}).map(
+        ([path, text]) =>
+          `mkdir -p ${dirname(path)} && echo ${Buffer.from(text).toString("base64")} | base64 -d >${path}`,
+      ),
       // dhclient stand-ins (comm "dhclient") holding pn0, when asked for: copies of bash named
       // dhclient whose command line ends "-d pn0" and that write their PID to a file. The
       // foreign one lives in a network namespace of its own (as in a container or a lab), which
@@ -149,6 +154,8 @@ export interface RunOptions {
   readonly dhclient?: boolean;
   /** start one more, in a network namespace of its own (the script must leave it alone) */
   readonly foreignDhclient?: boolean;
+  /** files (absolute paths under /etc) written before the script runs */
+  readonly files?: Readonly<Record<string, string>>;
   /** `holdfast adopt` fails (test/render/fixtures/fake-bundle.mjs) */
   readonly adoptFails?: boolean;
 }
