@@ -15,24 +15,32 @@ const BUILD_TIMEOUT_MS = 15 * 60_000;
 
 export type RootfsResult = { readonly rootfs: string } | { readonly skip: string };
 
-let cached: Promise<RootfsResult> | undefined;
+/** "managers": the base tree plus ifupdown, NetworkManager and netplan, none of them enabled */
+export type RootfsVariant = "base" | "managers";
+
+const cached = new Map<RootfsVariant, Promise<RootfsResult>>();
 
 /**
  * The booted-node rootfs, built (or found up to date) by scripts/build-rootfs.sh; or the
- * reason it can't be had, for a loud skip. Built once per test process.
+ * reason it can't be had, for a loud skip. Built once per test process and variant.
  */
-export function ensureRootfs(): Promise<RootfsResult> {
-  cached ??= buildRootfs();
-  return cached;
+export function ensureRootfs(variant: RootfsVariant = "base"): Promise<RootfsResult> {
+  let built = cached.get(variant);
+  if (built === undefined) {
+    built = buildRootfs(variant);
+    cached.set(variant, built);
+  }
+  return built;
 }
 
-async function buildRootfs(): Promise<RootfsResult> {
+async function buildRootfs(variant: RootfsVariant): Promise<RootfsResult> {
   if (!isRoot) return { skip: "booted nodes need root (namespaces, systemd-nspawn, debootstrap)" };
   for (const tool of ["systemd-nspawn", "debootstrap", "nsenter", "ssh-keygen"]) {
     const found = await run("sh", ["-c", `command -v ${tool}`], { timeoutMs: 5000 });
     if (found.code !== 0) return { skip: `${tool} is not installed (see scripts/install-deps.sh)` };
   }
-  const result = await run("bash", [BUILD_SCRIPT], { timeoutMs: BUILD_TIMEOUT_MS });
+  const args = variant === "base" ? [BUILD_SCRIPT] : [BUILD_SCRIPT, "--variant", variant];
+  const result = await run("bash", args, { timeoutMs: BUILD_TIMEOUT_MS });
   if (result.code !== 0) {
     const tail = result.stderr.trim().split("\n").slice(-8).join("\n");
     return {
@@ -46,8 +54,8 @@ async function buildRootfs(): Promise<RootfsResult> {
 }
 
 /** ensureRootfs for one test file, saying loudly when the file will be skipped. */
-export async function rootfsFor(file: string): Promise<RootfsResult> {
-  const built = await ensureRootfs();
+export async function rootfsFor(file: string, variant: RootfsVariant = "base"): Promise<RootfsResult> {
+  const built = await ensureRootfs(variant);
   if ("skip" in built) console.warn(`\n*** SKIPPED: ${file}: ${built.skip} ***\n`);
   return built;
 }
