@@ -467,6 +467,9 @@ holdfast_stop_clients() {
         holdfast_as_root kill -KILL "$pid" || return 1
         holdfast_log "$1: killed $client $pid (SIGKILL, no lease release); remove whatever starts it at boot (e.g. /etc/network/interfaces)"
       fi
+      # again, now that it is dead: a renewal between the first seed and the kill (a slow
+      # daemon-reload on a busy node) set a finite lifetime that would expire before the agent runs
+      holdfast_seed_forever "$1" || return 1
       holdfast_changed "$1: $client $pid stopped"
     done
   done
