@@ -19,6 +19,16 @@ describe("plan", () => {
     });
   });
 
+  it("GIVEN ifupdown's dhclient holding pn0 THEN the dry run says the stanza goes to manual with a backup and its dhclient is killed, not networking.service disabled", () => {
+    expect(
+      plan({ addr: LEASE_ADDR, dhclient: "77:networking.service", ifupdown: "/etc/network/interfaces" })
+        .reasons,
+    ).toEqual([
+      `holdfast not installed: install ${desired.version}`,
+      'pn0: 172.16.0.2/22 held by dhclient pid 77 (networking.service); adopt it, set "iface pn0 inet dhcp" to manual in /etc/network/interfaces (backup beside it), then kill its dhclient without a release',
+    ]);
+  });
+
   it("GIVEN exactly the rendered files, the unit active and pn0 held THEN unchanged", () => {
     expect(plan({ installed: desired, addr: STATIC_ADDR, held: "172.16.0.2/22" })).toEqual({
       kind: "unchanged",
