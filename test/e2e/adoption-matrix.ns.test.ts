@@ -213,6 +213,8 @@ describe.skipIf(skip !== undefined)("adoption matrix: converge takes over from e
       lab.topo.runner,
       hosts.map((i) => ({ name: hostName(i), url: upUrl(nodeIp(i)) })),
       workDir,
+      // several booted nodes converge at once on a shared 2-CPU machine: slowness is not absence
+      1000,
     );
     await Promise.all(CASES.map((c, i) => c.setUp(lab.nodes[i]!, lab.topo.nodes[i]!)));
     for (const i of hosts) {
