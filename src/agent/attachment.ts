@@ -235,7 +235,11 @@ export class AttachmentController {
       const found = staticOrCached(this.attachment, identity, this.deps.stateDir, this.now(), this.deps.log);
       const confirmedAt = found?.lease?.confirmedAt;
       if (confirmedAt)
-        this.status = { ...this.status, lastConfirmedAt: confirmedAt, confirmedBy: found.lease?.server ?? null };
+        this.status = {
+          ...this.status,
+          lastConfirmedAt: confirmedAt,
+          confirmedBy: found.lease?.server ?? null,
+        };
       this.held = found;
     } else this.held = kept.held;
     if (!this.held) this.startDiscovery(identity);
