@@ -169,7 +169,7 @@ describe("the cache file", () => {
       "a directory where the file should be",
       (dir) => mkdirSync(join(dir, "pn0.json")),
       VLAN_ID,
-      "unreadable (EISDIR)",
+      "unreadable (a directory, not a regular file)",
     ],
   ];
   for (const [what, arrange, identity, reason] of setAsideCases) {
