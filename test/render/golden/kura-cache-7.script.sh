@@ -390,6 +390,7 @@ holdfast_client_pids() {
       *) printf '%s\n' "$argv" | grep -Fx -- "$2" >/dev/null || continue ;;
     esac
     holdfast_same_ns net "${dir#/proc/}" || continue
+    grep -q '/holdfast\.service$' "$dir/cgroup" 2>/dev/null && continue
     printf '%s\n' "${dir#/proc/}"
   done
   return 0
