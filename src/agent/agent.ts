@@ -26,7 +26,11 @@ export interface AgentOptions {
   readonly log?: Logger;
   /** the netlink event source; tests may plug their own */
   readonly monitor?: (onEvent: (event: NetEvent) => void, onExit: (reason: string) => void) => MonitorHandle;
-  /** where the ARP tool comes from (RFC 5227 announce/probe) @default findArpTool */
+  /**
+   * where the ARP tool comes from (RFC 5227 announce/probe). Defaults to findArpTool with
+   * the kernel backend, and to no tool with any other backend: a backend that is not this
+   * kernel has no wire, and a test's fake must never put a real arping on the host's links.
+   */
   readonly findArp?: () => Promise<ArpTool | undefined>;
 }
 
@@ -106,7 +110,8 @@ export function startAgent(options: AgentOptions): RunningAgent {
   const observers = options.observers ?? [];
   const observer = fanOut(observers, log);
   const pnInterfaces = config.attachments.map((a) => a.interface);
-  const arp = lookUpArp(options.findArp ?? findArpTool, log);
+  const findArp = options.findArp ?? (options.backend === undefined ? findArpTool : undefined);
+  const arp = findArp && lookUpArp(findArp, log);
   const controllers: AttachmentController[] = [];
   const allStatus = () => controllers.map((c) => c.current);
   for (const attachment of config.attachments) {

@@ -166,7 +166,8 @@ export function loadCache(stateDir: string, iface: string, identity: Identity, n
   return { kind: "hit", entry: parsed.data };
 }
 
-export function writeCache(stateDir: string, entry: CacheEntry): void {
+/** The entry as it would be written, or the HoldfastError writeCache would throw for it. */
+export function checkCacheEntry(stateDir: string, entry: CacheEntry): CacheEntry {
   const path = cachePath(stateDir, entry.interface);
   const checked = cacheEntrySchema.safeParse(entry);
   // what we were about to write came from a lease or the kernel, not the user: exit 1, each
@@ -179,5 +180,10 @@ export function writeCache(stateDir: string, entry: CacheEntry): void {
       cause: checked.error,
     });
   }
-  writeFileAtomic(path, `${JSON.stringify(checked.data, null, 2)}\n`, 0o600);
+  return checked.data;
+}
+
+export function writeCache(stateDir: string, entry: CacheEntry): void {
+  const checked = checkCacheEntry(stateDir, entry);
+  writeFileAtomic(cachePath(stateDir, entry.interface), `${JSON.stringify(checked, null, 2)}\n`, 0o600);
 }

@@ -61,6 +61,8 @@ export function unholdableReason(value: string): string | undefined {
 
 /** An address a host can hold: a CIDR the kernel will really put on the link. */
 export const hostCidr = cidr.superRefine((value, ctx) => {
+  // a value that is no CIDR at all has its one message already (zod runs every refinement)
+  if (!cidr.safeParse(value).success) return;
   const why = unholdableReason(value);
   if (why !== undefined)
     ctx.addIssue({

@@ -6,6 +6,8 @@ import type { Netns, NsProcess } from "./netns.js";
 export interface Reservation {
   readonly mac: string;
   readonly ip: string;
+  /** options for this host alone (they override the subnet's of the same code) @default none */
+  readonly optionData?: readonly KeaOptionData[];
 }
 
 /** One entry of Kea's `option-data`, passed through as is (e.g. routers, classless routes). */
@@ -131,7 +133,11 @@ export function renderKeaConfig(options: KeaOptions): object {
             { name: "dhcp-server-identifier", data: options.serverId ?? "169.254.169.254" },
             ...(options.optionData ?? []),
           ],
-          reservations: options.reservations.map((r) => ({ "hw-address": r.mac, "ip-address": r.ip })),
+          reservations: options.reservations.map((r) => ({
+            "hw-address": r.mac,
+            "ip-address": r.ip,
+            ...(r.optionData === undefined ? {} : { "option-data": r.optionData }),
+          })),
         },
       ],
       loggers: [

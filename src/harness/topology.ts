@@ -22,6 +22,8 @@ export interface NodeSpec {
   readonly name: string;
   /** reserved address in 198.18.0.0/22, e.g. "198.18.0.10" */
   readonly ip: string;
+  /** Kea options for this node alone, e.g. a default route for one node @default none */
+  readonly keaOptionData?: readonly KeaOptionData[];
 }
 
 export interface TopologyOptions {
@@ -88,6 +90,8 @@ class LabTopology implements Topology {
   kea: KeaServer | undefined;
   readonly nodes: LabNode[] = [];
   private readonly made: Netns[] = [];
+  /** per node, in node order: its own Kea options */
+  private nodeOptionData: readonly (readonly KeaOptionData[] | undefined)[] = [];
   private fabricNs: Netns | undefined;
   private dhcpNs: Netns | undefined;
   private runnerNs: Netns | undefined;
@@ -116,6 +120,7 @@ class LabTopology implements Topology {
   }
 
   async build(specs: readonly NodeSpec[]): Promise<void> {
+    this.nodeOptionData = specs.map((spec) => spec.keaOptionData);
     this.fabricNs = await this.makeNs("fab");
     await ip([
       "-n",
@@ -190,7 +195,10 @@ class LabTopology implements Topology {
       pool: this.keaExtra.pool ?? DHCP_POOL,
       reservations:
         (this.keaExtra.reserveNodes ?? true)
-          ? this.nodes.map((node) => ({ mac: node.mac, ip: node.ip }))
+          ? this.nodes.map((node, index) => {
+              const optionData = this.nodeOptionData[index];
+              return { mac: node.mac, ip: node.ip, ...(optionData === undefined ? {} : { optionData }) };
+            })
           : [],
       ...(this.keaExtra.authoritative === undefined ? {} : { authoritative: this.keaExtra.authoritative }),
       ...(this.keaExtra.classPools === undefined

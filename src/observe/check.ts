@@ -99,7 +99,9 @@ export function evaluateCheck(
   // agent calls held but the link does not carry is a problem, whatever the file says.
   if (kernel !== undefined) {
     for (const iface of interfaces) {
-      const cidr = byInterface.get(iface)?.cidr;
+      const status = byInterface.get(iface);
+      // only a claim of "held" is checked: any other state is a problem of its own already
+      const cidr = status?.state === "held" ? status.cidr : undefined;
       const onLink = kernel.get(iface) ?? [];
       if (cidr !== null && cidr !== undefined && !onLink.includes(cidr))
         problems.push(`${iface} ${cidr} not on the link`);

@@ -77,6 +77,8 @@ export async function createObservers(
   let retry: NodeJS.Timeout | undefined;
   let stopped = false;
   let binding = false;
+  // a hold seen while a bind was in flight: that bind may have raced the address, so try once more
+  let heldWhileBinding = false;
   let lastTry = Number.NEGATIVE_INFINITY;
   let lastWhy: string | undefined;
   const serve = async (): Promise<void> => {
@@ -104,19 +106,34 @@ export async function createObservers(
         else onError("metrics", error);
       }
       lastWhy = said;
-      retry = setTimeout(() => void serve(), METRICS_RETRY_MS);
-      retry.unref();
+      retryIn(METRICS_RETRY_MS);
     } finally {
       binding = false;
     }
+    if (heldWhileBinding && server === undefined) {
+      heldWhileBinding = false;
+      retryIn(METRICS_RETRY_ON_HOLD_MS);
+    }
+  };
+  const retryIn = (ms: number): void => {
+    clearTimeout(retry);
+    retry = setTimeout(() => void serve(), ms);
+    retry.unref();
   };
   await serve();
   await textfileWriter?.writeNow();
 
+  // A hold right after a failed try is not dropped but deferred: the address may have
+  // arrived just after that try, and the next reconcile can be many seconds away.
   const onHeld = (state: string): void => {
-    if (server !== undefined || state !== "held") return;
-    if (performance.now() - lastTry < METRICS_RETRY_ON_HOLD_MS) return;
-    void serve();
+    if (server !== undefined || stopped || state !== "held") return;
+    if (binding) {
+      heldWhileBinding = true;
+      return;
+    }
+    const since = performance.now() - lastTry;
+    if (since >= METRICS_RETRY_ON_HOLD_MS) void serve();
+    else retryIn(METRICS_RETRY_ON_HOLD_MS - since);
   };
   observers.push(
     metrics.observer,

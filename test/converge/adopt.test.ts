@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { adoptAddresses, describeOutcome } from "../../src/converge/adopt.js";
 import { parseConfig } from "../../src/config/load.js";
+import { describeFailure } from "../../src/cli/main.js";
 import { FakeBackend } from "../helpers/fake-backend.js";
 
 let dir = "";
@@ -115,5 +116,24 @@ describe("adopt (seed the cache with the live address before the agent starts)",
     expect(outcomes.map(describeOutcome)).toEqual([
       "pn0: adopted 198.18.0.10/22 (cached; it no longer expires)",
     ]);
+  });
+
+  it("adopts nothing when one interface's route cannot be cached, and says why", async () => {
+    const { config, backend, stateDir, now } = setUp([{ interface: "pn0" }, { interface: "pn1" }]);
+    backend.addLink("pn0", "52:54:00:00:00:01");
+    backend.addLink("pn1", "52:54:00:00:00:02");
+    backend.addresses.set("pn0", [{ cidr: "198.18.0.10/22", validLft: 8, preferredLft: 8 }]);
+    backend.addresses.set("pn1", [{ cidr: "198.18.4.10/22", validLft: 8, preferredLft: 8 }]);
+    // a route shape net/route.ts would never produce: the cache schema refuses it
+    backend.routes.set("pn1", [{ dst: "169.254.169.300/32", via: "198.18.4.1" }]);
+
+    const failed = await adoptAddresses(config, { backend, now }).catch((error: unknown) => error);
+
+    expect(describeFailure(failed)).toBe(
+      `holdfast: refusing to write an invalid cache entry: ${join(stateDir, "pn1.json")}\n` +
+        '  routes[0].dst: expected an IPv4 CIDR like "172.16.0.2/22", got "169.254.169.300/32"',
+    );
+    expect(existsSync(join(stateDir, "pn0.json")), "pn0 cached although pn1 failed").toBe(false);
+    expect(backend.ops, "an address lifetime changed although adoption failed").toEqual([]);
   });
 });

@@ -54,6 +54,8 @@ export interface ProbeFixture {
   /** `ip -j -4 addr show dev pn0` */
   readonly addr?: string;
   readonly dhclient?: string;
+  /** files with an `iface pn0 inet dhcp` stanza, space-separated */
+  readonly ifupdown?: string;
   readonly held?: string;
   readonly root?: "yes" | "sudo" | "no";
   readonly node?: string;
@@ -124,6 +126,7 @@ export function probeOutput(f: ProbeFixture = {}): string {
       `if.pn0.addr=${f.addr ?? "[]"}`,
       `if.pn0.dhclient=${f.dhclient ?? ""}`,
       "if.pn0.dhcpcd=",
+      `if.pn0.ifupdown=${f.ifupdown ?? ""}`,
     );
   lines.push("end=yes", "");
   return lines.join("\n");

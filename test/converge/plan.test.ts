@@ -15,11 +15,21 @@ describe("plan", () => {
       kind: "install",
       reasons: [
         `holdfast not installed: install ${desired.version}`,
-        "pn0: 172.16.0.2/22 held by dhclient pid 312 (dhclient-pn0.service); adopt it",
+        "pn0: 172.16.0.2/22 held by dhclient pid 312 (dhclient-pn0.service); adopt it, then disable dhclient-pn0.service and kill its dhclient without a release",
       ],
       adopt: [{ interface: "pn0", cidr: "172.16.0.2/22", from: "dhclient pid 312 (dhclient-pn0.service)" }],
       blockers: [],
     });
+  });
+
+  it("plans ifupdown's stanza to manual with a backup, killing its dhclient", () => {
+    expect(
+      plan({ addr: LEASE_ADDR, dhclient: "77:networking.service", ifupdown: "/etc/network/interfaces" })
+        .reasons,
+    ).toEqual([
+      `holdfast not installed: install ${desired.version}`,
+      'pn0: 172.16.0.2/22 held by dhclient pid 77 (networking.service); adopt it, set "iface pn0 inet dhcp" to manual in /etc/network/interfaces (backup beside it), then kill its dhclient without a release',
+    ]);
   });
 
   it("GIVEN exactly the rendered files, the unit active and pn0 held THEN unchanged", () => {

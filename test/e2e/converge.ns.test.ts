@@ -248,7 +248,7 @@ describe.skipIf(rootfs === "")("holdfast converge on booted nodes over real ssh"
       expect(dry.hosts[0]!.plan!.reasons).toContainEqual(
         expect.stringMatching(
           new RegExp(
-            `^pn0: ${labNode.ip}/22 held by dhclient pid \\d+ \\(dhclient-pn0\\.service\\); adopt it$`,
+            `^pn0: ${labNode.ip}/22 held by dhclient pid \\d+ \\(dhclient-pn0\\.service\\); adopt it, then disable dhclient-pn0\\.service and kill its dhclient without a release$`,
           ),
         ),
       );

@@ -182,4 +182,27 @@ describe("createObservers", () => {
     const lint = await promtool(["check", "metrics"], { input: readFileSync(textfile, "utf8") });
     expect(lint.code).toBe(0);
   });
+
+  // The CI run that caught it: the address arrived just after the start-up try, the hold's
+  // retry fell inside the 200 ms window and was dropped, and the next reconcile was 30 s off.
+  it("GIVEN a port that failed to bind WHEN held within 200 ms of that try THEN it binds soon after", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const { port } = blocker.address() as { port: number };
+    const errors: string[] = [];
+    const observers = await createObservers(config({ listen: `127.0.0.1:${port}` }), {
+      onError: (what) => errors.push(what),
+    });
+    try {
+      expect(errors).toEqual(["metrics"]);
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+      const held = attachment();
+      for (const o of observers) o.statusChanged?.(held, [held]);
+      await expect
+        .poll(() => fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.status, () => 0), { timeout: 3000 })
+        .toBe(200);
+    } finally {
+      for (const o of observers) await o.stopping?.();
+    }
+  });
 });
