@@ -10,12 +10,14 @@
  *     [--nice N]                   (the agent starts under `nice -n N`, as the unit's Nice=N would
  *                                   start it: it and every helper it forks run at N; checked in /proc)
  *     [--load N]                   (N busy-looping processes beside it, to measure under CPU contention)
+ *     [--arp on|off|both]          (RFC 5227 announcing; default both: one agent without an ARP
+ *                                   tool, then one with it, same trials, in one run)
  *
  * A trial whose address is not back within --budget ms is counted and shown (it is then left
  * to the agent's periodic reconcile); its latency, still read from the monitor, stays in p50/p99.
  * Runs only in namespaces it creates; needs root.
  */
-import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createReadStream, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -36,6 +38,7 @@ const { values } = parseArgs({
     "node-options": { type: "string", default: AGENT_NODE_OPTIONS.join(" ") },
     nice: { type: "string", default: "0" },
     load: { type: "string", default: "0" },
+    arp: { type: "string", default: "both" },
   },
 });
 const trials = Number(values.trials ?? values.rounds ?? "100");
@@ -47,6 +50,16 @@ const CIDR = "198.18.0.10/22";
 // the config's reconcileInterval: what brings back an address the event path missed
 const RECONCILE_MS = 30_000;
 const bundle = resolve("dist/holdfast.mjs");
+const ARP_MODES: Record<string, readonly ("off" | "on")[]> = {
+  on: ["on"],
+  off: ["off"],
+  both: ["off", "on"],
+};
+const modes = ARP_MODES[values.arp];
+if (modes === undefined) {
+  console.error(`--arp: expected on, off or both, got ${JSON.stringify(values.arp)}`);
+  process.exit(2);
+}
 
 if (process.getuid?.() !== 0) {
   console.error("bench/restore-latency needs root (network namespaces)");
@@ -69,138 +82,158 @@ function niceOf(pid: number): { comm: string; nice: number } | undefined {
   }
 }
 
-const ns = await Netns.create(`hfbench${process.pid}`);
-try {
-  await ns.exec("ip", ["link", "add", "pn0", "type", "veth", "peer", "name", "pn0peer"]);
-  await ns.exec("ip", ["link", "set", "pn0peer", "up"]);
-  const dir = mkdtempSync(join(tmpdir(), "hf-bench-"));
-  writeFileSync(
-    join(dir, "holdfast.yaml"),
-    [
-      "version: 1",
-      `stateDir: ${dir}/state`,
-      `runDir: ${dir}/run`,
-      "attachments:",
-      "  - interface: pn0",
-      "    link: { kind: existing }",
-      `    address: { source: static, cidr: ${CIDR} }`,
-      "    reconcileInterval: 30s",
-      "",
-    ].join("\n"),
-  );
-  // The instrument runs at the highest priority, so busy loops delay the agent, not the
-  // timestamps; TZ=UTC because `ip -ts` prints local time and parseMonitorLine reads UTC.
-  const monitor = ns.spawn("nice", ["-n", "-20", "ip", "-ts", "-o", "monitor", "address"], {
-    stdout: join(dir, "monitor.log"),
-    env: { ...process.env, TZ: "UTC" },
-  });
-  await sleep(100); // subscribed before the agent's first hold
-  const agentArgv = [values.node, ...nodeOptions, bundle, "agent", "--config", join(dir, "holdfast.yaml")];
-  const spawnedAt = Date.now();
-  // `nice -n N` execs the agent: the pid stays the agent's, and its helpers inherit N (Nice= alike)
-  const agent = ns.spawn(
-    nice === 0 ? agentArgv[0]! : "nice",
-    nice === 0 ? agentArgv.slice(1) : ["-n", String(nice), ...agentArgv],
-    { stdout: join(dir, "agent.log") },
-  );
-  const held = async () =>
-    (await ns.exec("ip", ["-o", "-4", "addr", "show", "dev", "pn0"])).stdout.includes(CIDR);
-  const heldWithin = async (ms: number): Promise<boolean> => {
-    const deadline = performance.now() + ms;
-    while (!(await held())) {
-      if (performance.now() > deadline) return false;
-      await sleep(5);
-    }
-    return true;
-  };
-  if (!(await heldWithin(10_000)))
-    throw new Error(`agent never held the address; log: ${readFileSync(join(dir, "agent.log"), "utf8")}`);
-  await sleep(300);
-  // The agent and every helper it forked (`ip monitor`, `ip -batch`), as `ip netns pids` sees
-  // them: each must run at the asked niceness, or the figures are not what --nice claims.
-  const monitorPid = monitor.pid;
-  const agentProcesses = (await ns.pids())
-    .filter((pid) => pid !== monitorPid)
-    .map((pid) => ({ pid, ...niceOf(pid) }))
-    .filter((p) => p.comm !== undefined);
-  const wrong = agentProcesses.filter((p) => p.nice !== nice);
-  if (wrong.length > 0 || !agentProcesses.some((p) => p.pid === agent.pid && p.nice === nice)) {
-    throw new Error(
-      `--nice ${nice} not applied: ${agentProcesses.map((p) => `${p.comm}[${p.pid}] nice ${p.nice}`).join(", ")}`,
+/** Where the agent finds `ip` and nothing else: no arping, no busybox, so it cannot announce. */
+function pathWithoutArp(dir: string): string {
+  const bin = join(dir, "bin");
+  mkdirSync(bin);
+  for (const tool of ["ip", "nice"]) symlinkSync(`/usr/bin/${tool}`, join(bin, tool));
+  return bin;
+}
+
+for (const mode of modes) await measure(mode);
+
+async function measure(arp: "on" | "off"): Promise<void> {
+  const ns = await Netns.create(`hfbench${arp}${process.pid}`);
+  try {
+    await ns.exec("ip", ["link", "add", "pn0", "type", "veth", "peer", "name", "pn0peer"]);
+    await ns.exec("ip", ["link", "set", "pn0peer", "up"]);
+    const dir = mkdtempSync(join(tmpdir(), "hf-bench-"));
+    writeFileSync(
+      join(dir, "holdfast.yaml"),
+      [
+        "version: 1",
+        `stateDir: ${dir}/state`,
+        `runDir: ${dir}/run`,
+        `metrics: { textfile: ${dir}/holdfast.prom }`,
+        "attachments:",
+        "  - interface: pn0",
+        "    link: { kind: existing }",
+        `    address: { source: static, cidr: ${CIDR} }`,
+        "    reconcileInterval: 30s",
+        "",
+      ].join("\n"),
     );
-  }
-  // busy loops in the bench's namespace: ns.destroy() ends them even when the bench fails
-  const load = Array.from({ length: Number(values.load) }, () =>
-    ns.spawn("sh", ["-c", "while :; do :; done"]),
-  );
-  let overBudget = 0;
-  for (let i = 0; i < trials; i++) {
-    await ns.exec("ip", ["addr", "del", CIDR, "dev", "pn0"]);
-    if (!(await heldWithin(budgetMs))) {
-      overBudget++;
-      // counted, then left to the periodic reconcile; the monitor still times it
-      if (!(await heldWithin(RECONCILE_MS + 5000))) throw new Error(`address not restored in trial ${i}`);
+    // The instrument runs at the highest priority, so busy loops delay the agent, not the
+    // timestamps; TZ=UTC because `ip -ts` prints local time and parseMonitorLine reads UTC.
+    const monitor = ns.spawn("nice", ["-n", "-20", "ip", "-ts", "-o", "monitor", "address"], {
+      stdout: join(dir, "monitor.log"),
+      env: { ...process.env, TZ: "UTC" },
+    });
+    await sleep(100); // subscribed before the agent's first hold
+    const agentArgv = [values.node, ...nodeOptions, bundle, "agent", "--config", join(dir, "holdfast.yaml")];
+    const spawnedAt = Date.now();
+    // `nice -n N` execs the agent: the pid stays the agent's, and its helpers inherit N (Nice= alike)
+    const agent = ns.spawn(
+      nice === 0 ? agentArgv[0]! : "nice",
+      nice === 0 ? agentArgv.slice(1) : ["-n", String(nice), ...agentArgv],
+      {
+        stdout: join(dir, "agent.log"),
+        env: arp === "on" ? process.env : { ...process.env, PATH: pathWithoutArp(dir) },
+      },
+    );
+    const held = async () =>
+      (await ns.exec("ip", ["-o", "-4", "addr", "show", "dev", "pn0"])).stdout.includes(CIDR);
+    const heldWithin = async (ms: number): Promise<boolean> => {
+      const deadline = performance.now() + ms;
+      while (!(await held())) {
+        if (performance.now() > deadline) return false;
+        await sleep(5);
+      }
+      return true;
+    };
+    if (!(await heldWithin(10_000)))
+      throw new Error(`agent never held the address; log: ${readFileSync(join(dir, "agent.log"), "utf8")}`);
+    await sleep(300);
+    // The agent and every helper it forked (`ip monitor`, `ip -batch`), as `ip netns pids` sees
+    // them: each must run at the asked niceness, or the figures are not what --nice claims.
+    const monitorPid = monitor.pid;
+    const agentProcesses = (await ns.pids())
+      .filter((pid) => pid !== monitorPid)
+      .map((pid) => ({ pid, ...niceOf(pid) }))
+      .filter((p) => p.comm !== undefined);
+    const wrong = agentProcesses.filter((p) => p.nice !== nice);
+    if (wrong.length > 0 || !agentProcesses.some((p) => p.pid === agent.pid && p.nice === nice)) {
+      throw new Error(
+        `--nice ${nice} not applied: ${agentProcesses.map((p) => `${p.comm}[${p.pid}] nice ${p.nice}`).join(", ")}`,
+      );
     }
-    await sleep(20);
-  }
-  await sleep(200);
-  for (const busy of load) busy.kill("SIGKILL");
-  monitor.kill("SIGTERM");
-  await monitor.exited;
-
-  // Pair each deletion of the held address with the next re-addition, at the monitor's µs.
-  const latencies: number[] = [];
-  let deletions = 0;
-  let deletedAt: number | undefined;
-  let firstHeldAt: number | undefined;
-  for await (const line of createInterface({ input: createReadStream(join(dir, "monitor.log")) })) {
-    const event = parseMonitorLine(line);
-    if (event?.kind !== "address" || event.address !== CIDR || event.at === undefined) continue;
-    if (event.deleted) {
-      deletions++;
-      deletedAt = event.at;
-    } else if (firstHeldAt === undefined) firstHeldAt = event.at;
-    else if (deletedAt !== undefined) {
-      latencies.push(event.at - deletedAt);
-      deletedAt = undefined;
+    // busy loops in the bench's namespace: ns.destroy() ends them even when the bench fails
+    const load = Array.from({ length: Number(values.load) }, () =>
+      ns.spawn("sh", ["-c", "while :; do :; done"]),
+    );
+    let overBudget = 0;
+    for (let i = 0; i < trials; i++) {
+      await ns.exec("ip", ["addr", "del", CIDR, "dev", "pn0"]);
+      if (!(await heldWithin(budgetMs))) {
+        overBudget++;
+        // counted, then left to the periodic reconcile; the monitor still times it
+        if (!(await heldWithin(RECONCILE_MS + 5000))) throw new Error(`address not restored in trial ${i}`);
+      }
+      await sleep(20);
     }
+    await sleep(200);
+    for (const busy of load) busy.kill("SIGKILL");
+    monitor.kill("SIGTERM");
+    await monitor.exited;
+
+    // Pair each deletion of the held address with the next re-addition, at the monitor's µs.
+    const latencies: number[] = [];
+    let deletions = 0;
+    let deletedAt: number | undefined;
+    let firstHeldAt: number | undefined;
+    for await (const line of createInterface({ input: createReadStream(join(dir, "monitor.log")) })) {
+      const event = parseMonitorLine(line);
+      if (event?.kind !== "address" || event.address !== CIDR || event.at === undefined) continue;
+      if (event.deleted) {
+        deletions++;
+        deletedAt = event.at;
+      } else if (firstHeldAt === undefined) firstHeldAt = event.at;
+      else if (deletedAt !== undefined) {
+        latencies.push(event.at - deletedAt);
+        deletedAt = undefined;
+      }
+    }
+
+    await sleep(idleSeconds * 1000);
+    const statm = readFileSync(`/proc/${agent.pid}/status`, "utf8");
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(statm)?.[1] ?? NaN);
+    // RssAnon is the process's own memory (heap, JIT code); RssFile is mostly the node binary, shared.
+    const anonKb = Number(/RssAnon:\s+(\d+)/.exec(statm)?.[1] ?? NaN);
+    const fileKb = Number(/RssFile:\s+(\d+)/.exec(statm)?.[1] ?? NaN);
+    const stat = readFileSync(`/proc/${agent.pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    const ticks = Number(stat[11]) + Number(stat[12]);
+    const nodeVersion = (await ns.exec(values.node, ["--version"])).stdout.trim();
+    agent.kill("SIGTERM");
+    await agent.exited;
+    const announcements = /^holdfast_arp_announcements_total\{interface="pn0"\} (\d+)/m.exec(
+      readFileSync(join(dir, "holdfast.prom"), "utf8"),
+    )?.[1];
+
+    const measured = {
+      values: latencies,
+      // a deletion the monitor saw with no re-addition after it: restored, but not timed
+      censored: trials - latencies.length,
+      censoredAs: "not paired in the monitor's stream",
+    };
+    const p99 = percentile(measured, 99);
+    console.log(
+      `restore-latency, announcing ${arp}, ${new Date().toISOString().slice(0, 10)} (${nodeVersion} ${nodeOptions.join(" ") || "(no node options)"}, nice ${nice} on ${agentProcesses.map((p) => p.comm).join(" + ")}, ${values.load} busy loops)`,
+    );
+    console.log(
+      `  trials ${trials}: ${deletions} deletions seen, ${latencies.length} restores paired from ip -ts monitor (µs); ${overBudget} not back within the ${formatMs(budgetMs)} budget (timed anyway, in the figures)`,
+    );
+    console.log(`  announcements sent: ${announcements ?? "?"} (${trials} deletions; at most 1 per 2 s)`);
+    console.log(`  delete -> restored: ${describeTrials(measured)}, max ${formatMs(Math.max(...latencies))}`);
+    console.log(
+      `  agent start to address held: ${formatMs((firstHeldAt ?? NaN) - spawnedAt)} (static address)`,
+    );
+    console.log(
+      `  agent after ${idleSeconds}s idle: RSS ${(rssKb / 1024).toFixed(1)} MB (own ${(anonKb / 1024).toFixed(1)} MB, node binary and files ${(fileKb / 1024).toFixed(1)} MB), CPU ${(ticks / 100).toFixed(2)} s total`,
+    );
+    console.log(
+      `  targets: p99 <= 20 ms (${p99.kind === "value" && p99.ms <= 20 ? "met" : "MISSED"}), RSS <= 60 MB (${rssKb / 1024 <= 60 ? "met" : "MISSED"})`,
+    );
+  } finally {
+    await ns.destroy();
   }
-
-  await sleep(idleSeconds * 1000);
-  const statm = readFileSync(`/proc/${agent.pid}/status`, "utf8");
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(statm)?.[1] ?? NaN);
-  // RssAnon is the process's own memory (heap, JIT code); RssFile is mostly the node binary, shared.
-  const anonKb = Number(/RssAnon:\s+(\d+)/.exec(statm)?.[1] ?? NaN);
-  const fileKb = Number(/RssFile:\s+(\d+)/.exec(statm)?.[1] ?? NaN);
-  const stat = readFileSync(`/proc/${agent.pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  const ticks = Number(stat[11]) + Number(stat[12]);
-  const nodeVersion = (await ns.exec(values.node, ["--version"])).stdout.trim();
-  agent.kill("SIGTERM");
-  await agent.exited;
-
-  const measured = {
-    values: latencies,
-    // a deletion the monitor saw with no re-addition after it: restored, but not timed
-    censored: trials - latencies.length,
-    censoredAs: "not paired in the monitor's stream",
-  };
-  const p99 = percentile(measured, 99);
-  console.log(
-    `restore-latency ${new Date().toISOString().slice(0, 10)} (${nodeVersion} ${nodeOptions.join(" ") || "(no node options)"}, nice ${nice} on ${agentProcesses.map((p) => p.comm).join(" + ")}, ${values.load} busy loops)`,
-  );
-  console.log(
-    `  trials ${trials}: ${deletions} deletions seen, ${latencies.length} restores paired from ip -ts monitor (µs); ${overBudget} not back within the ${formatMs(budgetMs)} budget (timed anyway, in the figures)`,
-  );
-  console.log(`  delete -> restored: ${describeTrials(measured)}, max ${formatMs(Math.max(...latencies))}`);
-  console.log(
-    `  agent start to address held: ${formatMs((firstHeldAt ?? NaN) - spawnedAt)} (static address)`,
-  );
-  console.log(
-    `  agent after ${idleSeconds}s idle: RSS ${(rssKb / 1024).toFixed(1)} MB (own ${(anonKb / 1024).toFixed(1)} MB, node binary and files ${(fileKb / 1024).toFixed(1)} MB), CPU ${(ticks / 100).toFixed(2)} s total`,
-  );
-  console.log(
-    `  targets: p99 <= 20 ms (${p99.kind === "value" && p99.ms <= 20 ? "met" : "MISSED"}), RSS <= 60 MB (${rssKb / 1024 <= 60 ? "met" : "MISSED"})`,
-  );
-} finally {
-  await ns.destroy();
 }

@@ -3,6 +3,7 @@ import type { Attachment, Config } from "../config/schema.js";
 import type { Lease } from "../dhcp/lease.js";
 import { errorMessage } from "../errors.js";
 import type { NetBackend, NetEvent } from "../net/backend.js";
+import { Arp, findArpTool, type ArpTool } from "../net/arp.js";
 import { Iproute2Backend } from "../net/iproute2.js";
 import { startMonitor, type MonitorHandle } from "../net/monitor.js";
 import { AttachmentController } from "./attachment.js";
@@ -25,6 +26,12 @@ export interface AgentOptions {
   readonly log?: Logger;
   /** the netlink event source; tests may plug their own */
   readonly monitor?: (onEvent: (event: NetEvent) => void, onExit: (reason: string) => void) => MonitorHandle;
+  /**
+   * where the ARP tool comes from (RFC 5227 announce/probe). Defaults to findArpTool with
+   * the kernel backend, and to no tool with any other backend: a backend that is not this
+   * kernel has no wire, and a test's fake must never put a real arping on the host's links.
+   */
+  readonly findArp?: () => Promise<ArpTool | undefined>;
 }
 
 export interface RunningAgent {
@@ -60,7 +67,27 @@ function fanOut(observers: readonly AgentObserver[], log: Logger): AgentObserver
     confirmAttempt: call("confirmAttempt"),
     confirmInterval: call("confirmInterval"),
     reassigned: call("reassigned"),
+    announced: call("announced"),
   };
+}
+
+/**
+ * The ARP tool, looked up once in the background (the first hold never waits for it);
+ * a missing tool is said once for the whole agent.
+ */
+function lookUpArp(find: () => Promise<ArpTool | undefined>, log: Logger): () => Promise<Arp | undefined> {
+  const found = find().then(
+    (tool) => {
+      if (tool) log("agent", `ARP (RFC 5227 announce, conflict probes) through ${tool.name}`);
+      else log("agent", "no arping installed: conflict detection and announcements unavailable");
+      return tool && new Arp(tool);
+    },
+    (error: unknown) => {
+      log("agent", `ARP tool lookup failed: ${errorMessage(error)}; conflict detection unavailable`);
+      return undefined;
+    },
+  );
+  return () => found;
 }
 
 /**
@@ -83,6 +110,8 @@ export function startAgent(options: AgentOptions): RunningAgent {
   const observers = options.observers ?? [];
   const observer = fanOut(observers, log);
   const pnInterfaces = config.attachments.map((a) => a.interface);
+  const findArp = options.findArp ?? (options.backend === undefined ? findArpTool : undefined);
+  const arp = findArp && lookUpArp(findArp, log);
   const controllers: AttachmentController[] = [];
   const allStatus = () => controllers.map((c) => c.current);
   for (const attachment of config.attachments) {
@@ -97,6 +126,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
         discover: options.discover,
         ...(options.confirm === undefined ? {} : { confirm: options.confirm }),
         allStatus,
+        arp,
       }),
     );
   }

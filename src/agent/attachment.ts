@@ -1,8 +1,9 @@
 import type { Attachment } from "../config/schema.js";
 import type { Lease } from "../dhcp/lease.js";
 import { errorMessage } from "../errors.js";
-import type { NetBackend } from "../net/backend.js";
-import { identityOf, writeCache, type Identity } from "./cache.js";
+import type { Arp } from "../net/arp.js";
+import type { AddressInfo, NetBackend } from "../net/backend.js";
+import { identityOf, setCacheAside, writeCache, type Identity } from "./cache.js";
 import { backoffDelay } from "./backoff.js";
 import { Confirmer, type ConfirmExchange, type ConfirmOutcome, type ConfirmRequest } from "./confirm.js";
 import { cacheEntryOf, Discovery, type HeldAddress, type LeaseRecord } from "./discovery.js";
@@ -21,6 +22,7 @@ import {
 } from "./reconcile.js";
 import type { Scheduler } from "./scheduler.js";
 import { coalesce, isEchoOfHold, type Hint, type PendingPass, type Trigger } from "./trigger.js";
+import { Wire } from "./wire.js";
 
 export interface AttachmentDeps {
   readonly backend: NetBackend;
@@ -36,6 +38,8 @@ export interface AttachmentDeps {
   /** all attachments' status, for observers that write the whole file */
   readonly allStatus: () => readonly AttachmentStatus[];
   readonly now?: () => Date;
+  /** the ARP tool for announcements and conflict probes (RFC 5227); absent: no wire work at all */
+  readonly arp?: () => Promise<Arp | undefined>;
 }
 
 // A failed reconcile (an `ip` call that errored) is retried sooner than the periodic pass.
@@ -65,6 +69,13 @@ export class AttachmentController {
   private confirmNote: string | null = null;
   /** the new address the kernel may delete (as a secondary) during a move: not a fault */
   private moveEcho: string | undefined;
+  /** RFC 5227 announce/probe (design §3 step 7); it only reports, the pass alone acts on a conflict */
+  private readonly wire: Wire | undefined;
+  /** why conflict detection cannot run, shown as lastError while held */
+  private wireNote: string | null = null;
+  /** why a contested address is not held, shown as lastError */
+  private contestError: string | null = null;
+  private reofferSaid = false;
 
   constructor(
     readonly attachment: Attachment,
@@ -83,6 +94,7 @@ export class AttachmentController {
       lastConfirmedAt: null,
       confirmedBy: null,
       reassignment: null,
+      conflict: null,
     };
     this.confirmer = new Confirmer(
       attachment,
@@ -101,6 +113,26 @@ export class AttachmentController {
         retry: () => this.trigger("retry"),
       },
     );
+    this.wire =
+      deps.arp &&
+      new Wire(
+        attachment.interface,
+        attachment.conflict,
+        { arp: deps.arp, scheduler: deps.scheduler, log: deps.log, observer: deps.observer, now: this.now },
+        {
+          conflict: (conflict) => this.update({ conflict }),
+          // the next pass finds the held address contested and gives it up
+          yield: () => this.trigger("retry"),
+          free: () => {
+            this.deps.scheduler.cancel(`${this.name}:contested`);
+            this.trigger("retry");
+          },
+          unavailable: (note) => {
+            this.wireNote = note;
+            this.trigger("retry");
+          },
+        },
+      );
   }
 
   get current(): AttachmentStatus {
@@ -114,6 +146,7 @@ export class AttachmentController {
   /** After stop, events and timers that were already under way change nothing. */
   stop(): void {
     this.stopped = true;
+    this.wire?.stop();
   }
 
   /** Schedules a reconcile; calls during a running one coalesce into one more pass. */
@@ -151,7 +184,7 @@ export class AttachmentController {
       await this.reconcile(trigger, hint);
       // discovery reports its own errors; otherwise the pass's outcome is the error to show
       const lastError =
-        this.status.state === "discovering" ? this.status.lastError : (this.routeError ?? this.confirmNote);
+        this.status.state === "discovering" ? this.status.lastError : this.heldError(this.confirmNote);
       if (this.status.lastError !== lastError) this.update({ lastError });
       this.failures = 0;
     } catch (error) {
@@ -166,6 +199,11 @@ export class AttachmentController {
     }
     this.status = { ...this.status, lastReconcileAt: this.now().toISOString() };
     this.deps.observer.reconciled?.(this.status, this.deps.allStatus());
+  }
+
+  /** The error to show while held (or while a contested address is refused), most urgent first. */
+  private heldError(confirmNote: string | null): string | null {
+    return this.contestError ?? this.routeError ?? confirmNote ?? this.wireNote;
   }
 
   /**
@@ -190,6 +228,8 @@ export class AttachmentController {
 
     const held = this.identify(identityOf(this.attachment, link.state.link, link.parent));
     if (!held) return { kind: "discovering" };
+    const yielded = await this.stepAsideIfContested(held, link.state.addresses);
+    if (yielded) return yielded;
 
     const { present, stale } = addressStep(link.state, held.cidr);
     const asserted = await holdStep(backend, this.name, held, {
@@ -203,6 +243,14 @@ export class AttachmentController {
       moving: this.retiring !== undefined,
     });
     if (asserted) this.reportAsserted(asserted);
+    // Wire (design §3 step 7): after the hold, never before it; announcing and probing run
+    // from the scheduler, so they never delay this pass.
+    this.wire?.held({
+      cidr: held.cidr,
+      mac: link.state.link.mac,
+      asserted: asserted !== undefined,
+      origin: held.origin,
+    });
 
     this.routeError = await routesStep(backend, this.name, held.routes);
     await this.finishMove(held);
@@ -242,7 +290,8 @@ export class AttachmentController {
         };
       this.held = found;
     } else this.held = kept.held;
-    if (!this.held) this.startDiscovery(identity);
+    // a contested address was refused: the next attempt waits for its timer (or the wire's "free")
+    if (!this.held && !this.deps.scheduler.has(`${this.name}:contested`)) this.startDiscovery(identity);
     return this.held;
   }
 
@@ -259,9 +308,54 @@ export class AttachmentController {
     }
   }
 
+  /**
+   * Yield step (design §3 step 7, onConflict yield): an address another host answers for is
+   * given up (removed, cache set aside) and not taken again, from a lease or the config, until
+   * the wire's probes find it free. Only the wire's verdict on this very cidr counts, so a
+   * conflict on an address the attachment has since moved away from (a reassignment) changes
+   * nothing.
+   */
+  private async stepAsideIfContested(
+    held: HeldAddress,
+    addresses: readonly AddressInfo[],
+  ): Promise<PassResult | undefined> {
+    const report = this.wire?.contestedBy(held.cidr);
+    if (!report) return undefined;
+    if (addresses.some((a) => a.cidr === held.cidr))
+      await this.deps.backend.removeAddress(this.name, held.cidr);
+    const movedTo = setCacheAside(this.deps.stateDir, this.name, `conflict with ${report.mac}`, this.now());
+    this.held = undefined;
+    this.confirmer.cancel();
+    this.wire?.released();
+    const again = this.contestError !== null;
+    this.contestError = `${held.cidr} is answered for by ${report.mac}; not taken while it is`;
+    // the wire's probes free it sooner; this only asks the server again now and then
+    const retryMs = Math.max(this.attachment.conflict.interval, this.attachment.discovery.maxBackoff);
+    if (!this.deps.scheduler.has(`${this.name}:contested`))
+      this.deps.scheduler.set(`${this.name}:contested`, retryMs, () => this.trigger("retry"));
+    // one line for the yield and one for the first time it is offered back, not one per pass
+    if (!again || !this.reofferSaid) {
+      this.reofferSaid = again;
+      const what = again
+        ? `${held.cidr} offered again, still answered for by ${report.mac}; not taken`
+        : `yielded ${held.cidr} to ${report.mac}`;
+      this.deps.log(this.name, `${what}${movedTo ? `; cache moved to ${movedTo}` : ""}`, { mac: report.mac });
+    }
+    this.update({
+      state: this.attachment.address.source === "dhcp" ? "discovering" : "failed",
+      cidr: null,
+      origin: null,
+      heldSince: null,
+      lastError: this.contestError,
+    });
+    return { kind: "yielded", cidr: held.cidr, mac: report.mac };
+  }
+
   /** Report step: the attachment is held (one log line when that is news). */
   private reportHeld(held: HeldAddress): void {
     this.everHeld = true;
+    this.contestError = null;
+    this.reofferSaid = false;
     if (this.status.state !== "held" || this.status.cidr !== held.cidr) {
       this.update(
         {
@@ -283,6 +377,11 @@ export class AttachmentController {
   private async finishMove(held: HeldAddress): Promise<void> {
     const from = this.retiring;
     if (from === undefined) return;
+    if (from.cidr === held.cidr) {
+      // the move was undone before it finished (a yield, then the old address offered again)
+      this.retiring = undefined;
+      return;
+    }
     if (held.lease !== undefined) {
       try {
         writeCache(this.deps.stateDir, cacheEntryOf(this.name, { ...held, lease: held.lease }));
@@ -392,7 +491,7 @@ export class AttachmentController {
     change: Partial<AttachmentStatus> = {},
   ): void {
     this.confirmNote = note;
-    const lastError = this.routeError ?? note;
+    const lastError = this.heldError(note);
     this.update({ ...change, reassignment, lastError });
     if (change.lastConfirmedAt !== undefined)
       this.deps.observer.statusChanged?.(this.status, this.deps.allStatus());
@@ -415,7 +514,11 @@ export class AttachmentController {
       this.announced = true;
       this.deps.log(this.name, message, { state: this.status.state as AttachmentState });
     }
-    if (stateChanged || before.lastError !== this.status.lastError) {
+    if (
+      stateChanged ||
+      before.lastError !== this.status.lastError ||
+      before.conflict !== this.status.conflict
+    ) {
       this.deps.observer.statusChanged?.(this.status, this.deps.allStatus());
     }
   }

@@ -105,6 +105,23 @@ function setAside(path: string, reason: string, now: Date): CacheLoad {
   return { kind: "set-aside", reason, movedTo };
 }
 
+/**
+ * Moves the cache file aside (a yielded address must not come back from it). Returns where it
+ * went; undefined when there was none, or when it could not be moved (then it is ignored in
+ * memory, like any cache that cannot be moved aside).
+ */
+export function setCacheAside(
+  stateDir: string,
+  iface: string,
+  reason: string,
+  now = new Date(),
+): string | undefined {
+  const path = cachePath(stateDir, iface);
+  if (fileKey(path) === "gone") return undefined;
+  const moved = setAside(path, reason, now);
+  return moved.kind === "set-aside" ? (moved.movedTo ?? undefined) : undefined;
+}
+
 export function loadCache(stateDir: string, iface: string, identity: Identity, now = new Date()): CacheLoad {
   const path = cachePath(stateDir, iface);
   const known = ignored.get(path);

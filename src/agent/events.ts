@@ -15,6 +15,14 @@ export type ConfirmResult = "ack" | "reassigned" | "nak" | "timeout" | "error";
 /** Where the held address came from. */
 export type AddressOrigin = "cache" | "dhcp" | "static";
 
+/** Another host answers ARP for the held address (RFC 5227 §2.4). */
+export interface ConflictReport {
+  /** the other host's MAC, lower case */
+  readonly mac: string;
+  /** ISO 8601: when the first foreign reply of this conflict was seen */
+  readonly since: string;
+}
+
 /** One attachment's status, as in status.json (design §4.4). */
 export interface AttachmentStatus {
   readonly interface: string;
@@ -39,6 +47,8 @@ export interface AttachmentStatus {
     readonly server: string | null;
     readonly since: string;
   } | null;
+  /** null while no other host answers for the held address */
+  readonly conflict: ConflictReport | null;
 }
 
 export interface AgentObserver {
@@ -56,6 +66,8 @@ export interface AgentObserver {
   confirmInterval?(iface: string, seconds: number): void;
   /** the attachment followed the server to another address (make-before-break done) */
   reassigned?(iface: string, from: string, to: string): void;
+  /** an RFC 5227 announcement (gratuitous ARP) for the held address went out */
+  announced?(iface: string): void;
   /** the agent is stopping; flush what must be flushed */
   stopping?(): void | Promise<void>;
 }

@@ -1,12 +1,14 @@
 /**
  * The steps of one reconcile pass, in the order the controller runs them:
  *
- *   fast path → link → identity → address → hold → routes → report
+ *   fast path → link → identity → (yield) → address → hold → (wire) → routes → report
  *
  * Each step takes what it needs as arguments and returns what it found, so a reader (or a
  * test) can run one alone. The controller (attachment.ts) runs them in sequence, keeps what
  * must outlive a pass, logs, and tells the observers. Only these steps write to the kernel;
- * events and timers only schedule a pass.
+ * events and timers only schedule a pass. The yield step (giving up an address another host
+ * answers for) and the wire step (telling wire.ts what was held, which schedules the ARP
+ * announcements and probes) live in the controller, since they keep state across passes.
  */
 import type { Attachment, LinkSpec } from "../config/schema.js";
 import { errorMessage } from "../errors.js";
@@ -37,6 +39,8 @@ export interface Asserted {
 export type PassResult =
   | { readonly kind: "waiting-link"; readonly why: string }
   | { readonly kind: "discovering" }
+  /** onConflict yield: another host answers for `cidr`, so it was given up (design §3 step 7) */
+  | { readonly kind: "yielded"; readonly cidr: string; readonly mac: string }
   | { readonly kind: "held"; readonly held: HeldAddress; readonly asserted: Asserted | undefined };
 
 /**

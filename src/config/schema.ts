@@ -175,10 +175,27 @@ const discovery = z.strictObject({
   maxBackoff: duration(1000, 3_600_000).prefault("30s"),
 });
 
+export const ON_CONFLICT = ["defend", "yield"] as const;
+
+/** RFC 5227 conflict detection on the held address (design §3 step 7). */
+const conflict = z.strictObject({
+  // false: no probing; announcements after every assert stay on
+  detect: z.boolean({ error: (iss) => `expected true or false, got ${got(iss.input)}` }).default(true),
+  // RFC 5227 §2.4 leaves the period to the host; a probe run that is still under way when
+  // the next one is due (up to 4 s with no reply) makes that one skip, never overlap
+  interval: duration(1000, 3_600_000).prefault("30s"),
+  onConflict: z
+    .enum(ON_CONFLICT, {
+      error: (iss) => `expected "defend" or "yield", got ${got(iss.input)}`,
+    })
+    .default("defend"),
+});
+
 export const attachmentSchema = z.strictObject({
   interface: ifname,
   link: link.prefault({ kind: "existing" }),
   address: address.prefault({ source: "dhcp" }),
+  conflict: conflict.prefault({}),
   discovery: discovery.prefault({}),
   reconcileInterval: duration(100, 3_600_000).prefault("30s"),
 });
@@ -231,3 +248,5 @@ export type AddressSpec = Attachment["address"];
 export type DhcpClientName = (typeof DHCP_CLIENTS)[number];
 export type ConfirmInterval = Extract<AddressSpec, { source: "dhcp" }>["confirmInterval"];
 export type OnReassign = Extract<AddressSpec, { source: "dhcp" }>["onReassign"];
+export type ConflictSpec = Attachment["conflict"];
+export type OnConflict = (typeof ON_CONFLICT)[number];

@@ -39,6 +39,10 @@ export class NodeRun implements RunHandle {
     return this.upServer?.pid;
   }
 
+  get runDir(): string {
+    return this.ctx.runDir;
+  }
+
   get logFile(): string {
     return join(this.ctx.dir, `${this.impl.name}.log`);
   }

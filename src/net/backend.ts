@@ -54,8 +54,9 @@ export interface NetBackend {
    */
   replaceAddressSoon?(name: string, cidr: string): boolean;
   /**
-   * `ip addr del <cidr> dev <name>`; an address already gone is not an error. Only ever for
-   * an address the agent held and moved away from (make-before-break), never on stop.
+   * `ip addr del <cidr> dev <name>`; an address (or link) already gone is not an error. Only
+   * ever for an address the agent held and moved away from (make-before-break) or gave up to
+   * another host (onConflict yield), never on stop.
    */
   removeAddress(name: string, cidr: string): Promise<void>;
   /** releases long-lived helpers (the batch process) */

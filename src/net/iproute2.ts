@@ -137,9 +137,19 @@ export class Iproute2Backend implements NetBackend {
   }
 
   async removeAddress(name: string, cidr: string): Promise<void> {
-    const state = await this.readInterface(name);
-    if (!state?.addresses.some((a) => a.cidr === cidr)) return;
-    await this.ip$(["addr", "del", cidr, "dev", name]);
+    // no read first: one call, and no window between a read and the delete
+    const result = await this.runner(this.ip, ["addr", "del", cidr, "dev", name], { timeoutMs: 10_000 });
+    if (result.code === 0) return;
+    // EADDRNOTAVAIL: somebody (the kernel with its link) removed it first; no device: nor is its link there
+    if (
+      !result.timedOut &&
+      /Cannot assign requested address|does not exist|Cannot find device/i.test(result.stderr)
+    )
+      return;
+    const why = result.timedOut
+      ? "timed out"
+      : result.stderr.trim() || `exit ${result.code ?? result.signal}`;
+    throw new Error(`${result.command}: ${why}`);
   }
 
   async listRoutes(name: string): Promise<readonly RouteSpec[]> {

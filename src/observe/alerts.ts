@@ -70,6 +70,22 @@ const RULES: readonly AlertRule[] = [
     },
   },
   {
+    alert: "HoldfastAddressConflict",
+    expr: "holdfast_address_conflict == 1",
+    // one probe interval (30 s) and a scrape: a conflict that the next probe no longer sees
+    // is a blip (a neighbour's own probe), one that lasts is two hosts on one address
+    for: "1m",
+    labels: { severity: "critical" },
+    annotations: {
+      summary:
+        "{{ $labels.instance }}: another host answers for the private-network address on {{ $labels.interface }}",
+      description:
+        "ARP probes (RFC 5227) for the address held on {{ $labels.interface }} get replies from another MAC, so " +
+        "peers' traffic splits between two hosts by ARP-cache luck. `holdfast status` names the MAC; find the " +
+        "host that took the address (a reassignment, a hand-configured neighbour, a node restored from an old cache).",
+    },
+  },
+  {
     alert: "HoldfastAgentAbsent",
     expr:
       "absent(holdfast_info)\n" +

@@ -36,6 +36,36 @@ function describeProblem(iface: string, status: AttachmentStatus | undefined): s
     : `${iface} ${status.state} (${status.lastError})`;
 }
 
+const ipOf = (cidr: string | null): string => (cidr === null ? "?" : (cidr.split("/")[0] ?? cidr));
+
+/** `pn0 172.16.0.2 also at 02:…` for every configured interface with a conflict. */
+function conflictsOf(interfaces: readonly string[], attachments: readonly AttachmentStatus[]): string[] {
+  const byInterface = new Map(attachments.map((a) => [a.interface, a]));
+  return interfaces.flatMap((iface) => {
+    const status = byInterface.get(iface);
+    return status?.conflict ? [`${iface} ${ipOf(status.cidr)} also at ${status.conflict.mac}`] : [];
+  });
+}
+
+/**
+ * `holdfast check --conflict`: only the address-conflict verdict, for NPD's own
+ * `PrivateNetworkAddressConflict` condition. Without a live agent nobody probes, so that
+ * is unknown here (the main check reports the agent itself).
+ */
+export function evaluateConflictCheck(interfaces: readonly string[], reading: StatusReading): CheckResult {
+  if (reading.kind === "missing")
+    return result(CHECK_EXIT.unknown, `unknown: agent not running (no ${reading.file})`);
+  if (reading.kind === "unreadable") {
+    return result(CHECK_EXIT.unknown, `unknown: cannot read ${reading.file}: ${reading.detail}`);
+  }
+  if (!reading.liveness.running) {
+    return result(CHECK_EXIT.unknown, `unknown: agent not running (${reading.liveness.reason ?? "stale"})`);
+  }
+  const conflicts = conflictsOf(interfaces, reading.status.attachments);
+  if (conflicts.length > 0) return result(CHECK_EXIT.problem, `conflict: ${conflicts.join(", ")}`);
+  return result(CHECK_EXIT.ok, "ok: no address conflict");
+}
+
 /**
  * The verdict for the configured interfaces. A dead or silent agent is a problem, not
  * "unknown": that is exactly the incident this tool exists for (nobody re-asserting).
@@ -78,6 +108,9 @@ export function evaluateCheck(
     }
   }
   if (problems.length > 0) return result(CHECK_EXIT.problem, `problem: ${problems.join(", ")}`);
+  // Held, but another host answers for the address too (RFC 5227): traffic splits between us.
+  const conflicts = conflictsOf(interfaces, reading.status.attachments);
+  if (conflicts.length > 0) return result(CHECK_EXIT.problem, `conflict: ${conflicts.join(", ")}`);
 
   const held = interfaces.map((iface) => `${iface} held ${byInterface.get(iface)?.cidr ?? "?"}`);
   const line = `ok: ${held.join(", ")}`;

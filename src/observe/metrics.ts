@@ -108,6 +108,18 @@ export function createMetrics(options: MetricsOptions): HoldfastMetrics {
     labelNames: ["interface"] as const,
     registers,
   });
+  const conflict = new Gauge({
+    name: "holdfast_address_conflict",
+    help: "1 while another host answers ARP for the held address (RFC 5227), else 0.",
+    labelNames: ["interface"] as const,
+    registers,
+  });
+  const announcements = new Counter({
+    name: "holdfast_arp_announcements_total",
+    help: "RFC 5227 announcements (gratuitous ARP) sent for the held address.",
+    labelNames: ["interface"] as const,
+    registers,
+  });
   const info = new Gauge({
     name: "holdfast_info",
     help: "Always 1; the agent's version as a label.",
@@ -133,6 +145,8 @@ export function createMetrics(options: MetricsOptions): HoldfastMetrics {
 
   for (const iface of options.interfaces) {
     held.set({ interface: iface }, 0);
+    conflict.set({ interface: iface }, 0);
+    announcements.inc({ interface: iface }, 0);
     recreations.inc({ interface: iface }, 0);
     for (const reason of REASSERT_REASONS) reasserts.inc({ interface: iface, reason }, 0);
     for (const result of DISCOVERY_RESULTS) discoveries.inc({ interface: iface, result }, 0);
@@ -145,6 +159,7 @@ export function createMetrics(options: MetricsOptions): HoldfastMetrics {
   const changed = (): void => options.onChange?.();
   const fromStatus = (status: AttachmentStatus): void => {
     held.set({ interface: status.interface }, status.state === "held" ? 1 : 0);
+    conflict.set({ interface: status.interface }, status.conflict === null ? 0 : 1);
     if (status.lastReconcileAt !== null) {
       lastReconcile.set({ interface: status.interface }, Date.parse(status.lastReconcileAt) / 1000);
     }
@@ -179,6 +194,10 @@ export function createMetrics(options: MetricsOptions): HoldfastMetrics {
     },
     reassigned: (iface) => {
       reassignments.inc({ interface: iface });
+      changed();
+    },
+    announced: (iface) => {
+      announcements.inc({ interface: iface });
       changed();
     },
   };

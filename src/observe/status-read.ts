@@ -30,6 +30,11 @@ const attachmentStatus = z.strictObject({
     .strictObject({ cidr: z.string(), server: z.string().nullable(), since: isoTime })
     .nullable()
     .default(null),
+  // absent in a file an agent before conflict detection wrote (read across an upgrade)
+  conflict: z
+    .strictObject({ mac: z.string().min(1), since: isoTime })
+    .nullable()
+    .default(null),
 });
 
 export const statusDocumentSchema = z.strictObject({

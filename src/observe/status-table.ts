@@ -11,6 +11,7 @@ const COLUMNS = [
   "LAST-RECONCILE",
   "REASSERTS",
   "CONFIRMED",
+  "CONFLICT",
   "ERROR",
 ] as const;
 
@@ -42,6 +43,7 @@ function row(a: AttachmentStatus, now: number, kernel?: ReadonlyMap<string, read
     a.lastConfirmedAt === null
       ? "-"
       : `${ago(a.lastConfirmedAt, now)}${a.confirmedBy === null ? "" : ` by ${a.confirmedBy}`}`,
+    a.conflict === null ? "-" : `${a.conflict.mac} for ${formatAge(now - Date.parse(a.conflict.since))}`,
     a.lastError ?? "-",
   ];
 }
@@ -78,7 +80,7 @@ export function renderStatusTable(
     ...status.attachments.map((a) => row(a, now, kernel).map(printable)),
     ...interfaces
       .filter((i) => !reported.has(i))
-      .map((i) => [i, "not-reported", "-", "-", "-", "-", "-", "-"]),
+      .map((i) => [i, "not-reported", ...COLUMNS.slice(2).map(() => "-")]),
   ];
   const problems = (agent.problems ?? []).map((p) => `problem: ${printable(p)}`);
   return `${[printable(headline), ...problems, "", ...table(rows)].join("\n")}\n`;

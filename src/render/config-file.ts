@@ -24,6 +24,11 @@ function attachmentDocument(a: Attachment): NonNullable<ConfigInput["attachments
     interface: a.interface,
     link,
     address,
+    conflict: {
+      detect: a.conflict.detect,
+      interval: formatDuration(a.conflict.interval),
+      onConflict: a.conflict.onConflict,
+    },
     discovery: {
       attemptTimeout: formatDuration(a.discovery.attemptTimeout),
       maxBackoff: formatDuration(a.discovery.maxBackoff),

@@ -187,6 +187,7 @@ holdfast_install_steps() {
   before=$holdfast_changes
   holdfast_put "$holdfast_path_launcher" 0755 holdfast_content_launcher || return 1
   holdfast_ensure_node || return 1
+  holdfast_ensure_arping || return 1
   holdfast_install_bundle || return 1
   holdfast_put "$holdfast_path_config" 0600 holdfast_content_config || return 1
   holdfast_put "$holdfast_path_unit" 0644 holdfast_content_unit || return 1

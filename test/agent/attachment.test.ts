@@ -1,4 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -6,6 +14,7 @@ import { startAgent, type RunningAgent } from "../../src/agent/agent.js";
 import type { AgentObserver, ReassertReason } from "../../src/agent/events.js";
 import { parseConfig } from "../../src/config/load.js";
 import { DiscoveryTimeout, type Lease } from "../../src/dhcp/lease.js";
+import { findArpTool } from "../../src/net/arp.js";
 import type { NetEvent } from "../../src/net/backend.js";
 import { FakeBackend } from "../helpers/fake-backend.js";
 
@@ -399,5 +408,39 @@ describe("agent with a fake kernel", () => {
     expect(() =>
       startAgent({ config, backend, monitor, log: () => undefined, discover: async () => LEASE }),
     ).toThrow(/another holdfast agent is already running/);
+  });
+});
+
+// A fake backend is no kernel and has no wire: an agent started on one must never run the
+// host's arping (it would announce on the host's own links, outside any test namespace).
+describe("an agent on a fake backend and the wire", () => {
+  it("never runs an ARP tool, though one is on PATH", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hf-agent-nowire-"));
+    const ran = join(dir, "arping-ran");
+    const arping = join(dir, "arping");
+    writeFileSync(arping, `#!/bin/sh\necho iputils-fake\ntouch '${ran}'\n`);
+    chmodSync(arping, 0o755);
+    const path = process.env.PATH;
+    process.env.PATH = `${dir}:${path ?? ""}`;
+    try {
+      // the control: the lookup would find this arping
+      expect((await findArpTool())?.argv).toEqual([arping]);
+      rmSync(ran, { force: true });
+      const backend = new FakeBackend();
+      backend.addLink("pn0", MAC);
+      const h = start({
+        backend,
+        attachments: [
+          { interface: "pn0", address: { source: "static", cidr: LEASE.cidr }, conflict: { interval: "1s" } },
+        ],
+      });
+      await until(() => h.agent.status()[0]?.state === "held");
+      h.emit(deleted("pn0", LEASE.cidr));
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(existsSync(ran), "a real arping ran").toBe(false);
+      expect(h.logs.join("\n")).not.toMatch(/arping/);
+    } finally {
+      process.env.PATH = path;
+    }
   });
 });

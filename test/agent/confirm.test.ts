@@ -8,6 +8,7 @@ import type { ConfirmResult } from "../../src/agent/events.js";
 import { parseConfig } from "../../src/config/load.js";
 import { DiscoveryTimeout, type ConfirmAnswer } from "../../src/dhcp/lease.js";
 import { evaluateCheck } from "../../src/observe/check.js";
+import type { ArpTool } from "../../src/net/arp.js";
 import { FakeBackend } from "../helpers/fake-backend.js";
 
 /**
@@ -30,7 +31,11 @@ const ack = (cidr: string): ConfirmAnswer => ({
   lease: { cidr, routes: [], server: SERVER, leaseSeconds: 10 },
 });
 
-function start(answers: (() => ConfirmAnswer)[], address: Record<string, unknown> = {}) {
+function start(
+  answers: (() => ConfirmAnswer)[],
+  address: Record<string, unknown> = {},
+  wire: { conflict?: Record<string, unknown>; findArp?: () => Promise<ArpTool | undefined> } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), "hf-confirm-"));
   const stateDir = join(dir, "state");
   mkdirSync(stateDir);
@@ -53,7 +58,13 @@ function start(answers: (() => ConfirmAnswer)[], address: Record<string, unknown
     version: 1,
     stateDir,
     runDir: join(dir, "run"),
-    attachments: [{ interface: "pn0", address: { source: "dhcp", confirmInterval: "1s", ...address } }],
+    attachments: [
+      {
+        interface: "pn0",
+        address: { source: "dhcp", confirmInterval: "1s", ...address },
+        ...(wire.conflict ? { conflict: wire.conflict } : {}),
+      },
+    ],
   });
   const backend = new FakeBackend();
   backend.addLink("pn0", MAC);
@@ -73,6 +84,7 @@ function start(answers: (() => ConfirmAnswer)[], address: Record<string, unknown
     confirm,
     observers: [{ confirmAttempt: (_i, result) => results.push(result) }],
     monitor: () => ({ stop: () => undefined }),
+    ...(wire.findArp ? { findArp: wire.findArp } : {}),
   });
   agents.push(agent);
   const cache = () => JSON.parse(readFileSync(join(stateDir, "pn0.json"), "utf8"));
@@ -89,6 +101,30 @@ const until = async (what: () => boolean, why: () => string, ms = 4000) => {
 };
 
 const held = (backend: FakeBackend) => (backend.addresses.get("pn0") ?? []).map((a) => a.cidr);
+
+/**
+ * A stand-in for arping (no packet leaves): announcements succeed; a probe of `contested`
+ * waits for the file `release`, then prints another host's reply (as `arping -D` does, exit 1).
+ */
+function fakeArping(dir: string, contested: string, release: string): ArpTool {
+  const script = join(dir, "arping");
+  writeFileSync(
+    script,
+    [
+      "#!/bin/sh",
+      `echo "$*" >> ${join(dir, "arping.log")}`,
+      "for last; do :; done # the target address is the last argument",
+      'case " $* " in *" -D "*) ;; *) exit 0 ;; esac',
+      `[ "$last" = "${contested}" ] || exit 0`,
+      `i=0; while [ ! -e ${release} ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done`,
+      `echo "Unicast reply from ${contested} [02:00:00:00:00:99]  0.5ms"`,
+      "exit 1",
+      "",
+    ].join("\n"),
+    { mode: 0o755 },
+  );
+  return { argv: [script], name: "fake arping" };
+}
 
 describe("confirm loop", () => {
   it("caches confirmedAt and shows who confirmed on an ACK", async () => {
@@ -121,6 +157,28 @@ describe("confirm loop", () => {
       () => h.asked.at(-1) === NEW,
       () => h.asked.join(),
     );
+  });
+
+  it("GIVEN a conflict on the address just moved away from THEN the reassignment stands (yield)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hf-confirm-arp-"));
+    const release = join(dir, "release");
+    const tool = fakeArping(dir, OLD.split("/")[0]!, release);
+    // the probe of the old (cached) address is under way when the server moves the address
+    const h = start([() => ack(NEW)], {}, { conflict: { onConflict: "yield" }, findArp: async () => tool });
+    await until(
+      () => held(h.backend).join() === NEW,
+      () => h.backend.ops.join("\n"),
+    );
+    writeFileSync(release, "");
+    await until(
+      () => readFileSync(join(dir, "arping.log"), "utf8").includes(`-D`),
+      () => "no probe ran",
+    );
+    await new Promise((r) => setTimeout(r, 500)); // the probe's answer is in, and judged
+    expect(held(h.backend), h.logs.join("\n")).toEqual([NEW]);
+    expect(h.cache().cidr).toBe(NEW);
+    expect(h.status()).toMatchObject({ state: "held", cidr: NEW, conflict: null, lastError: null });
+    expect(h.logs.filter((l) => /yield/.test(l))).toEqual([]);
   });
 
   it("GIVEN onReassign hold THEN the old address stays, lastError says why and check exits 1", async () => {

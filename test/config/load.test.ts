@@ -30,6 +30,7 @@ describe("config", () => {
           interface: "pn0",
           link: { kind: "existing" },
           address: { source: "dhcp", dhcpClient: "auto", confirmInterval: "auto", onReassign: "follow" },
+          conflict: { detect: true, interval: 30_000, onConflict: "defend" },
           discovery: { attemptTimeout: 15_000, maxBackoff: 30_000 },
           reconcileInterval: 30_000,
         },
@@ -46,12 +47,14 @@ describe("config", () => {
           interface: "pn0",
           link: { kind: "vlan", parent: "auto", vlanId: 3250 },
           address: { source: "dhcp", dhcpClient: "auto" },
+          conflict: { detect: true, interval: "30s", onConflict: "defend" },
           discovery: { attemptTimeout: "15s", maxBackoff: "30s" },
           reconcileInterval: "30s",
         },
       ],
     });
     expect(config.attachments[0]?.link).toEqual({ kind: "vlan", parent: "auto", vlanId: 3250 });
+    expect(config.attachments[0]?.conflict).toEqual({ detect: true, interval: 30_000, onConflict: "defend" });
   });
 
   it("takes confirmInterval as auto, off or a duration", () => {
@@ -68,6 +71,14 @@ describe("config", () => {
   it.each([
     [{ ...base, version: 2 }, "version: expected 1, got 2"],
     [{ ...base, extra: true }, "extra: unknown field"],
+    [
+      { version: 1, attachments: [{ interface: "pn0", conflict: { onConflict: "fight" } }] },
+      'attachments[0].conflict.onConflict: expected "defend" or "yield", got "fight"',
+    ],
+    [
+      { version: 1, attachments: [{ interface: "pn0", conflict: { interval: "10ms" } }] },
+      'attachments[0].conflict.interval: expected a duration like "500ms", "15s", "10m" or "1h", between 1s and 1h, got "10ms"',
+    ],
     [{ version: 1, attachments: [] }, "attachments: expected a list of 1-8 attachments, got an empty list"],
     [
       { version: 1, attachments: Array.from({ length: 9 }, (_, i) => ({ interface: `pn${i}` })) },

@@ -27,7 +27,7 @@ describe("holdfast lab: usage errors exit 2 before anything is made", () => {
     expect(code).toBe(2);
     expect(stderr).toBe(
       'holdfast: unknown scenario "silent-servr": --scenario\n' +
-        "  valid scenarios: silent-server, address-flush, link-recreate, reboot-silent, ipam-lag, agent-kill, parent-flap, ipam-change, pool-reuse\n",
+        "  valid scenarios: silent-server, address-flush, link-recreate, reboot-silent, ipam-lag, agent-kill, parent-flap, ipam-change, pool-reuse, conflict\n",
     );
   });
 
@@ -56,7 +56,7 @@ describe("holdfast lab: usage errors exit 2 before anything is made", () => {
       "ipam-change",
       "pool-reuse",
     ]);
-    expect(resolveSelection({ scenario: [], impl: [], all: true }).scenarios).toHaveLength(9);
+    expect(resolveSelection({ scenario: [], impl: [], all: true }).scenarios).toHaveLength(10);
     expect(resolveSelection({ scenario: [], impl: [], all: true }).impls).toHaveLength(5);
   });
 });

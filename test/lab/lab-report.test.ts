@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { renderHtml } from "../../src/lab/report/html.js";
 import { renderJson } from "../../src/lab/report/json.js";
+import { renderTimelineSvg } from "../../src/lab/report/svg.js";
 import { renderTable } from "../../src/lab/report/table.js";
 import type { LabReport, LabRun } from "../../src/lab/run.js";
 import type { Timeline } from "../../src/lab/timeline.js";
@@ -170,5 +171,26 @@ describe.skipIf(noChromium)("the HTML report in headless Chromium", () => {
     expect(green).toBeGreaterThan(1000);
     expect(red).toBeGreaterThan(200);
     expect(readFileSync(shot).length).toBeGreaterThan(1000);
+  });
+});
+
+describe("the conflict window on the timeline", () => {
+  it("GIVEN fault and conflict-end marks THEN a band spans them behind both lanes; without them none", () => {
+    const marks = [
+      { t: 0, label: "start" },
+      { t: 10_000, label: "fault" },
+      { t: 25_000, label: "conflict-end" },
+      { t: 40_000, label: "end" },
+    ];
+    const svg = renderTimelineSvg(
+      { address: [{ t: 0, present: true }], probes: [], marks },
+      "conflict × holdfast",
+    );
+    expect(svg).toContain("<title>conflict: another host answers for the address</title>");
+    const plain = renderTimelineSvg(
+      { address: [], probes: [], marks: marks.filter((m) => m.label !== "conflict-end") },
+      "x",
+    );
+    expect(plain).not.toContain("conflict: another host");
   });
 });

@@ -242,3 +242,48 @@ describe("ipam-change and pool-reuse: the server speaks", () => {
     });
   });
 });
+
+describe("conflict: reported within one probe interval, cleared after the other host leaves", () => {
+  const gone = FAULT + 15_000;
+  const contested = (t: number): boolean => t >= FAULT + 200 && t < FAULT + 1500;
+
+  it("GIVEN a report after 3 s, cleared 6 s after the other host left THEN it passes, with the probes", () => {
+    const timeline = {
+      address: [present(1000)],
+      probes: probes(0, END, contested),
+      marks: marks(
+        mark(FAULT + 3000, "conflict-reported"),
+        mark(gone, "conflict-end"),
+        mark(gone + 6000, "report-cleared"),
+      ),
+    };
+    expect(judge("conflict", timeline)).toEqual({
+      pass: true,
+      notes: ["runner probes while contested: 13 of 151 failed", "address kept"],
+    });
+  });
+
+  it("GIVEN no report at all (the implementation notices nothing) THEN it fails saying so", () => {
+    const timeline = {
+      address: [present(1000)],
+      probes: probes(0, END),
+      marks: marks(mark(gone, "conflict-end")),
+    };
+    expect(judge("conflict", timeline)).toEqual({
+      pass: false,
+      notes: ["no conflict reported", "runner probes while contested: 0 of 151 failed", "address kept"],
+    });
+  });
+
+  it("GIVEN a report after 7 s and never cleared THEN it fails on both", () => {
+    const timeline = {
+      address: [present(1000)],
+      probes: probes(0, END),
+      marks: marks(mark(FAULT + 7000, "conflict-reported"), mark(gone, "conflict-end")),
+    };
+    expect(judge("conflict", timeline).notes.slice(0, 2)).toEqual([
+      "conflict reported after 7.0 s (rule: ≤ 5.0 s)",
+      "report not cleared within 9.0 s of the other host leaving",
+    ]);
+  });
+});

@@ -14,6 +14,7 @@ export function attachment(overrides: Partial<AttachmentStatus> = {}): Attachmen
     lastConfirmedAt: null,
     confirmedBy: null,
     reassignment: null,
+    conflict: null,
     ...overrides,
   };
 }

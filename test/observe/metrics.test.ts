@@ -45,7 +45,10 @@ function feed(observer: AgentObserver): void {
   observer.discoveryAttempt?.("pn0", "timeout");
   observer.discoveryAttempt?.("pn0", "ok");
   observer.linkRecreated?.("pn0");
-  observer.reconciled?.(held, [held]);
+  observer.announced?.("pn0");
+  observer.announced?.("pn0");
+  const conflicted = { ...held, conflict: { mac: "02:00:5e:10:00:99", since: "2026-06-04T10:04:00.000Z" } };
+  observer.reconciled?.(conflicted, [conflicted]);
 }
 
 describe("metrics over HTTP", () => {
@@ -97,6 +100,10 @@ describe("metrics over HTTP", () => {
       'holdfast_confirm_interval_seconds{interface="pn1"} 0',
       'holdfast_reassignments_total{interface="pn0"} 1',
       'holdfast_reassignments_total{interface="pn1"} 0',
+      'holdfast_address_conflict{interface="pn0"} 1',
+      'holdfast_address_conflict{interface="pn1"} 0',
+      'holdfast_arp_announcements_total{interface="pn0"} 2',
+      'holdfast_arp_announcements_total{interface="pn1"} 0',
       'holdfast_info{version="0.1.0"} 1',
       'holdfast_directory_problem{field="stateDir"} 0',
       'holdfast_directory_problem{field="runDir"} 0',

@@ -62,7 +62,7 @@ async function setup(
 }
 
 const ALL = [
-  "iproute2", "util-linux", "kea-dhcp4-server", "isc-dhcp-client", "dhcpcd-base", "busybox", "procps",
+  "iproute2", "util-linux", "kea-dhcp4-server", "isc-dhcp-client", "dhcpcd-base", "busybox", "iputils-arping", "tcpdump", "procps",
   "shellcheck", "systemd", "systemd-container", "debootstrap", "openssh-client", "openssh-server",
   "prometheus", "cloud-init", "chromium", "curl", "ca-certificates",
 ]; // prettier-ignore
@@ -108,7 +108,7 @@ describe("scripts/install-deps.sh", () => {
     expect((await run("bash", [script], { env, timeoutMs: 20_000 })).code).toBe(0);
     const second = await run("bash", [script], { env, timeoutMs: 20_000 });
     expect(second.code).toBe(0);
-    expect(second.stdout).toContain("all 18 Debian packages already installed");
+    expect(second.stdout).toContain("all 20 Debian packages already installed");
     expect(second.stdout).toContain("node_modules up to date");
     const log = await readFile(join(fake, "log"), "utf8");
     expect(log).not.toContain("apt-get");

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { DEFAULT_CONFIG_PATH, loadConfig, showFile } from "../../config/load.js";
 import { errorMessage, HoldfastError } from "../../errors.js";
-import { CHECK_EXIT, evaluateCheck, fitLine } from "../../observe/check.js";
+import { CHECK_EXIT, evaluateCheck, evaluateConflictCheck, fitLine } from "../../observe/check.js";
 import { addressesOnLinks } from "../../observe/kernel-view.js";
 import { readStatus } from "../../observe/status-read.js";
 
@@ -15,7 +15,8 @@ export function registerCheck(program: Command): void {
     .command("check")
     .description("node-problem-detector plugin: exit 0 ok, 1 problem, 2 unknown; one line on stdout")
     .option("--config <path>", "agent config", DEFAULT_CONFIG_PATH)
-    .action(async (options: { config: string }) => {
+    .option("--conflict", "judge only address conflicts (RFC 5227), for a separate NPD condition")
+    .action(async (options: { config: string; conflict?: boolean }) => {
       let interfaces: string[];
       let runDir: string;
       try {
@@ -30,8 +31,15 @@ export function registerCheck(program: Command): void {
         return;
       }
       const reading = readStatus(runDir);
-      const kernel = reading.kind === "ok" ? await addressesOnLinks(interfaces) : undefined;
-      const verdict = evaluateCheck(interfaces, reading, kernel);
+      // a conflict is known from the agent's probes alone; only the main check asks the kernel
+      const verdict =
+        options.conflict === true
+          ? evaluateConflictCheck(interfaces, reading)
+          : evaluateCheck(
+              interfaces,
+              reading,
+              reading.kind === "ok" ? await addressesOnLinks(interfaces) : undefined,
+            );
       process.stdout.write(`${verdict.line}\n`);
       process.exitCode = verdict.exitCode;
     });

@@ -1,6 +1,7 @@
 import { invalidInput } from "../../errors.js";
 import { SEED_LOOP_PERIOD_S } from "../impls/seed-loop.js";
 import { absentIntervals, markTime, presentAt, type Timeline } from "../timeline.js";
+import { conflictScenario } from "./conflict.js";
 import { flushAddress, setCarrier } from "./faults.js";
 import { moveReservations, probeNewAddress, secondClient } from "./server-speaks.js";
 import {
@@ -287,6 +288,7 @@ const SCENARIOS: readonly Scenario[] = [
       ]);
     },
   },
+  conflictScenario,
 ];
 
 export function getScenario(name: ScenarioName): Scenario {

@@ -14,6 +14,7 @@ export const SCENARIO_NAMES = [
   "parent-flap",
   "ipam-change",
   "pool-reuse",
+  "conflict",
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -23,6 +24,8 @@ export interface RunHandle {
   readonly node: LabNode;
   readonly watch: AddressWatch;
   readonly supervisor: Supervisor;
+  /** the run's tmpfs stand-in, where an implementation keeps its status */
+  readonly runDir: string;
   /** adds a mark to this run only */
   mark(label: string): void;
   /** power cut: the implementation and everything it forked die, pn0 is re-created, the run dir (tmpfs) is wiped */

@@ -39,10 +39,10 @@ describe("holdfast status", () => {
       new RegExp(`^agent running: pid ${process.pid}, version 0\\.0\\.0-dev, up \\d+ s`),
     );
     expect(lines[2]).toMatch(
-      /^INTERFACE +STATE +ADDRESS +HELD-SINCE +LAST-RECONCILE +REASSERTS +CONFIRMED +ERROR$/,
+      /^INTERFACE +STATE +ADDRESS +HELD-SINCE +LAST-RECONCILE +REASSERTS +CONFIRMED +CONFLICT +ERROR$/,
     );
     expect(lines[3]).toMatch(
-      /^pn0 +held +198\.18\.0\.10\/22 \(static\) +2026-06-04 10:00:00Z +.* ago +2 +- +-$/,
+      /^pn0 +held +198\.18\.0\.10\/22 \(static\) +2026-06-04 10:00:00Z +.* ago +2 +- +- +-$/,
     );
   });
 

@@ -93,6 +93,10 @@ attachments:
       dhcpClient: auto
       confirmInterval: auto
       onReassign: follow
+    conflict:
+      detect: true
+      interval: 30s
+      onConflict: defend
     discovery:
       attemptTimeout: 15s
       maxBackoff: 30s
@@ -294,6 +298,22 @@ holdfast_ensure_node() {
   holdfast_find_node && return 0
   holdfast_log "the distribution's Node.js is older than 18 ($(node --version 2>/dev/null || nodejs --version 2>/dev/null || echo none)): install Node.js >= 18 (e.g. from NodeSource) and run again"
   return 1
+}
+
+# RFC 5227 announcements and conflict probes go through arping (iputils, or busybox's
+# applet). Without it the agent still holds the address and says detection is unavailable,
+# so a host where it cannot be installed is told, not failed.
+holdfast_ensure_arping() {
+  command -v arping >/dev/null 2>&1 && return 0
+  [ -x /usr/sbin/arping ] || [ -x /sbin/arping ] && return 0
+  command -v busybox >/dev/null 2>&1 && busybox --list 2>/dev/null | grep -qx arping && return 0
+  holdfast_log "no arping: installing it (address conflict detection, RFC 5227)"
+  if command -v apt-get >/dev/null 2>&1; then
+    holdfast_install_packages iputils-arping || { holdfast_log "could not install arping: the agent holds the address without conflict detection"; return 0; }
+  else
+    holdfast_install_packages iputils || { holdfast_log "could not install arping: the agent holds the address without conflict detection"; return 0; }
+  fi
+  holdfast_changed "package arping"
 }
 
 holdfast_bundle_ok() {
@@ -600,6 +620,7 @@ holdfast_install_steps() {
   before=$holdfast_changes
   holdfast_put "$holdfast_path_launcher" 0755 holdfast_content_launcher || return 1
   holdfast_ensure_node || return 1
+  holdfast_ensure_arping || return 1
   holdfast_install_bundle || return 1
   holdfast_put "$holdfast_path_config" 0600 holdfast_content_config || return 1
   holdfast_put "$holdfast_path_unit" 0644 holdfast_content_unit || return 1
