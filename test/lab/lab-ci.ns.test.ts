@@ -70,9 +70,14 @@ describe.skipIf(skip)("lab CI subset", () => {
     expect(holdfast.timeToRestoreMs, JSON.stringify(holdfast)).toBeLessThanOrEqual(1000);
     const dhclient = result("address-flush", "dhclient");
     expect(dhclient.pass, JSON.stringify(dhclient)).toBe(false);
-    expect(dhclient.notes, "dhclient puts it back only when its lease runs out").toEqual([
-      expect.stringMatching(/^restored after \d+(\.\d)? s \(rule: ≤ 1\.0 s\)$/),
-    ]);
+    // dhclient re-adds the address only when its lease has run out and it binds again; when
+    // that happens to fall inside the flush, the flush's next round deletes it once more
+    expect(dhclient.notes.length, "dhclient puts it back only when its lease runs out").toBeGreaterThan(0);
+    for (const note of dhclient.notes) {
+      expect(note).toMatch(
+        /^(restored after \d+(\.\d)? s \(rule: ≤ 1\.0 s\)|address lost again \d+× after the restore)$/,
+      );
+    }
   });
 
   it("reboot with a silent server: holdfast's cache brings it back, dhclient's never", () => {
