@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { summarizeHold, waitOnline } from "../../src/observe/wait-online.js";
 import type { StatusReading } from "../../src/observe/status-read.js";
+import { attachment } from "./fixtures.js";
 
 function reading(states: Record<string, string>, running = true): StatusReading {
   const now = new Date().toISOString();
@@ -11,18 +12,18 @@ function reading(states: Record<string, string>, running = true): StatusReading 
     status: {
       version: 1,
       agent: { pid: 7, version: "t", startedAt: now, updatedAt: now, reconcileIntervalMs: 30_000 },
-      attachments: Object.entries(states).map(([name, state]) => ({
-        interface: name,
-        state: state as "held",
-        cidr: state === "held" ? "198.18.0.10/22" : null,
-        origin: state === "held" ? ("cache" as const) : null,
-        heldSince: state === "held" ? now : null,
-        lastReconcileAt: now,
-        reasserts: 0,
-        lastError: null,
-      })),
+      attachments: Object.entries(states).map(([name, state]) =>
+        attachment({
+          interface: name,
+          state: state as "held",
+          cidr: state === "held" ? "198.18.0.10/22" : null,
+          origin: state === "held" ? "cache" : null,
+          heldSince: state === "held" ? now : null,
+          lastReconcileAt: now,
+        }),
+      ),
     },
-  } as StatusReading;
+  };
 }
 
 describe("holdfast wait-online", () => {
