@@ -122,8 +122,22 @@ export class GuestAgent {
     throw new Error(`guest agent at ${this.socketPath} not up after ${Math.round(timeoutMs / 1000)} s`);
   }
 
-  /** `sh -c script` in the guest as root; output captured. */
+  /** `sh -c script` in the guest as root; output captured. A failure names the VM and the command. */
   async sh(script: string, timeoutMs = 600_000): Promise<ExecResult> {
+    try {
+      return await this.exec(script, timeoutMs);
+    } catch (error) {
+      const what = script.split("\n")[0]!.slice(0, 120);
+      throw new Error(
+        `${this.socketPath}: ${what}: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  private async exec(script: string, timeoutMs: number): Promise<ExecResult> {
     const connection = await open(this.socketPath, REPLY_MS);
     try {
       connection.send({
