@@ -1,10 +1,12 @@
 import { CLIENT_PIDS_LIB } from "./client-pids.js";
+import { INSTALL_DHCPCD_MANAGER_LIB } from "./dhcpcd-manager.js";
 import { INSTALL_IFUPDOWN_LIB } from "./ifupdown.js";
 
 /**
  * The install script's fixed bash functions that take over from what ran before and
  * start the agent: set ifupdown's dhcp stanzas to manual, retire renew-forever DHCP clients
- * (dhclient, dhcpcd) without releasing their lease, tell systemd-networkd / NetworkManager to
+ * (dhclient, dhcpcd) without releasing their lease, take the interfaces from a dhcpcd manager
+ * serving every interface (the others keep it), tell systemd-networkd / NetworkManager to
  * leave the interfaces alone, start
  * the unit, wait until every attachment is held. Same rules as install-lib.ts: data only from the
  * `holdfast_*` variables, every step checked.
@@ -28,6 +30,7 @@ const STATUS_JS = [
 
 export const INSTALL_ACTIVATE_LIB = `${CLIENT_PIDS_LIB}
 ${INSTALL_IFUPDOWN_LIB}
+${INSTALL_DHCPCD_MANAGER_LIB}
 # A DHCP lease's address gets no expiry, so nothing can remove it between stopping its
 # client and the agent holding it (which re-asserts the same address).
 holdfast_seed_forever() {
@@ -198,6 +201,7 @@ holdfast_install_steps() {
   for iface in "\${holdfast_interfaces[@]}"; do
     holdfast_stop_clients "$iface" || return 1
   done
+  holdfast_quiet_dhcpcd_manager || return 1
   holdfast_quiet_networkd || return 1
   holdfast_quiet_networkmanager || return 1
   holdfast_activate "$before" || return 1
