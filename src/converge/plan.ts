@@ -73,7 +73,7 @@ function clientTakeover(probed: ProbedInterface): string {
     case "networkd":
       return `, then write ${NODE_PATHS.networkd} (Unmanaged=yes; networkd lets go at its next start)`;
     case "networkmanager":
-      return `, then write ${NODE_PATHS.networkManager} (unmanaged-devices; NetworkManager lets go at its next start)`;
+      return `, then write ${NODE_PATHS.networkManager} (unmanaged-devices) and restart NetworkManager (it lets go of ${probed.name} and leaves its address)`;
     default:
       return "";
   }

@@ -120,7 +120,7 @@ holdfast_quiet_dhcpcd_manager() {
   holdfast_as_root cp "$holdfast_tmp/dhcpcd.conf" "$file.holdfast-new" || return 1
   [ -z "$backup" ] || holdfast_as_root chmod --reference="$backup" "$file.holdfast-new" || return 1
   holdfast_as_root mv -f "$file.holdfast-new" "$file" || return 1
-  holdfast_changed "$file: denyinterfaces \${todo[*]} added (dhcpcd serves the other interfaces as before; \${backup:+backup $backup}\${backup:-no file before})"
+  holdfast_changed "$file: denyinterfaces \${todo[*]} added (dhcpcd serves the other interfaces as before; $([ -n "$backup" ] && printf 'backup %s' "$backup" || printf 'there was no file'))"
   sock=""
   for n in /run/dhcpcd/sock /var/run/dhcpcd/sock /run/dhcpcd.sock /var/run/dhcpcd.sock; do
     [ -S "$n" ] && { sock=$n; break; }

@@ -524,7 +524,7 @@ holdfast_quiet_dhcpcd_manager() {
   holdfast_as_root cp "$holdfast_tmp/dhcpcd.conf" "$file.holdfast-new" || return 1
   [ -z "$backup" ] || holdfast_as_root chmod --reference="$backup" "$file.holdfast-new" || return 1
   holdfast_as_root mv -f "$file.holdfast-new" "$file" || return 1
-  holdfast_changed "$file: denyinterfaces ${todo[*]} added (dhcpcd serves the other interfaces as before; ${backup:+backup $backup}${backup:-no file before})"
+  holdfast_changed "$file: denyinterfaces ${todo[*]} added (dhcpcd serves the other interfaces as before; $([ -n "$backup" ] && printf 'backup %s' "$backup" || printf 'there was no file'))"
   sock=""
   for n in /run/dhcpcd/sock /var/run/dhcpcd/sock /run/dhcpcd.sock /var/run/dhcpcd.sock; do
     [ -S "$n" ] && { sock=$n; break; }
@@ -631,8 +631,13 @@ holdfast_quiet_networkd() {
   holdfast_as_root networkctl reload || return 1
 }
 
+# NetworkManager managing an interface: a reload of its configuration would make the device
+# unmanaged at once, and NetworkManager deconfigures a device it lets go of (the address is
+# deleted, the link set down). A restart does not: NetworkManager leaves devices as they are
+# when it stops, and starts with the interface unmanaged, its DHCP client gone. Its other
+# devices are assumed back as they were. So the address stops expiring first, then a restart.
 holdfast_quiet_networkmanager() {
-  local before=$holdfast_changes iface state
+  local before=$holdfast_changes iface state managed=()
   [ -x /usr/sbin/NetworkManager ] || [ -x /sbin/NetworkManager ] || return 0
   holdfast_put "$holdfast_path_networkmanager" 0644 holdfast_content_networkmanager || return 1
   [ "$holdfast_changes" != "$before" ] || return 0
@@ -641,13 +646,18 @@ holdfast_quiet_networkmanager() {
     state=$(nmcli -t -f DEVICE,STATE device status 2>/dev/null | awk -F: -v i="$iface" '$1 == i { print $2 }')
     case "$state" in
       "" | unmanaged) ;;
-      *)
-        holdfast_log "$iface: NetworkManager manages it ($state); not reloaded, it leaves $iface alone from its next start"
-        return 0
-        ;;
+      *) managed+=("$iface") ;;
     esac
   done
-  holdfast_as_root nmcli general reload conf >/dev/null 2>&1 || holdfast_as_root systemctl reload NetworkManager || return 1
+  if [ "${#managed[@]}" = 0 ]; then
+    holdfast_as_root nmcli general reload conf >/dev/null 2>&1 || holdfast_as_root systemctl reload NetworkManager || return 1
+    return 0
+  fi
+  for iface in "${managed[@]}"; do
+    holdfast_seed_forever "$iface" || return 1
+  done
+  holdfast_as_root systemctl restart NetworkManager || return 1
+  holdfast_changed "NetworkManager restarted: ${managed[*]} unmanaged now, address kept (a reload would have removed it)"
 }
 
 # $1: how many of the agent's own files changed (restart only for those: a restart never
