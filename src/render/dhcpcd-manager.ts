@@ -40,6 +40,7 @@ holdfast_dhcpcd_manager_pids() {
       *)
         named=no
         for word in $argv; do
+          case "$word" in */* | .*) continue ;; esac
           [ -e "/sys/class/net/$word" ] && named=yes
         done
         [ "$named" = no ] || continue
