@@ -270,7 +270,8 @@ const CASES: readonly MatrixCase[] = [
     planned: re(
       String.raw`^pn0: ADDR/22 held by NetworkManager \(connected\); adopt it, then write /etc/NetworkManager/conf\.d/90-holdfast\.conf \(unmanaged-devices\) and restart NetworkManager \(it lets go of pn0 and leaves its address\)$`,
     ),
-    routes: [/^169\.254\.169\.254 via 198\.18\.0\.1 /m],
+    // its address has noprefixroute and its own on-link route: pn0 must keep reaching the subnet
+    routes: [/^169\.254\.169\.254 via 198\.18\.0\.1 /m, /^198\.18\.0\.0\/22 /m],
     changes: [/^NetworkManager restarted: pn0 unmanaged now, address kept/],
     async neutralised(node) {
       expect(await read(node, NM_CONNECTION_PATH), "the connection is not edited").toBe(NM_CONNECTION);
@@ -303,7 +304,8 @@ const CASES: readonly MatrixCase[] = [
     planned: re(
       String.raw`^pn0: ADDR/22 held by dhcpcd manager pid \d+ \(dhcpcd\.service\), serving every interface; adopt it, add "denyinterfaces pn0" to /etc/dhcpcd\.conf \(backup beside it\), then tell dhcpcd pid \d+ to let go of pn0 without a release \(-p -x pn0\); dhcpcd\.service keeps serving the other interfaces$`,
     ),
-    routes: [/^169\.254\.169\.254 via 198\.18\.0\.1 /m],
+    // as NetworkManager's: noprefixroute, dhcpcd's own on-link route (eth1's would hide its loss)
+    routes: [/^169\.254\.169\.254 via 198\.18\.0\.1 /m, /^198\.18\.0\.0\/22 /m],
     changes: [
       /^\/etc\/dhcpcd\.conf: denyinterfaces pn0 added \(dhcpcd serves the other interfaces as before; backup \/etc\/dhcpcd\.conf\.holdfast-bak\)$/,
       /^dhcpcd pid \d+ \(dhcpcd\.service\): let go of pn0 \(-p -x: no release, address kept\); it still serves the other interfaces$/,
