@@ -22,9 +22,12 @@ holdfast_same_ns() {
 
 # Prints the PIDs of DHCP client $1 (dhclient, dhcpcd) serving interface $2 alone.
 holdfast_client_pids() {
-  local dir argv
+  local dir argv comm
   for dir in /proc/[0-9]*; do
-    [ "$(cat "$dir/comm" 2>/dev/null)" = "$1" ] || continue
+    # read, not cat: no process forked per process walked (a busy node has thousands)
+    comm=""
+    read -r comm 2>/dev/null <"$dir/comm" || continue
+    [ "$comm" = "$1" ] || continue
     argv=$({ tr '\\0' '\\n' <"$dir/cmdline"; } 2>/dev/null) || continue
     case "$argv" in
       "$1: $2" | "$1: $2 "*) ;;

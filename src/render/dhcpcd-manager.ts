@@ -30,9 +30,11 @@ holdfast_dhcpcd_denied() {
 
 # Prints the PID of each dhcpcd manager (serving every interface) in this network namespace.
 holdfast_dhcpcd_manager_pids() {
-  local dir argv word named
+  local dir argv word named comm
   for dir in /proc/[0-9]*; do
-    [ "$(cat "$dir/comm" 2>/dev/null)" = dhcpcd ] || continue
+    comm=""
+    read -r comm 2>/dev/null <"$dir/comm" || continue
+    [ "$comm" = dhcpcd ] || continue
     argv=$({ tr '\\0' '\\n' <"$dir/cmdline"; } 2>/dev/null) || continue
     case "$argv" in
       "dhcpcd: [manager]"* | "dhcpcd: [master]"*) ;;
@@ -81,9 +83,11 @@ holdfast_dhcpcd_control_js='${CONTROL_JS}'
 
 # Whether a dhcpcd process in this namespace still works on $1 (privsep's "[BPF ARP] $1 …").
 holdfast_dhcpcd_on() {
-  local dir
+  local dir comm
   for dir in /proc/[0-9]*; do
-    [ "$(cat "$dir/comm" 2>/dev/null)" = dhcpcd ] || continue
+    comm=""
+    read -r comm 2>/dev/null <"$dir/comm" || continue
+    [ "$comm" = dhcpcd ] || continue
     tr '\\0' '\\n' <"$dir/cmdline" 2>/dev/null | tr ' ' '\\n' | grep -Fx -- "$1" >/dev/null || continue
     holdfast_same_ns net "\${dir#/proc/}" && return 0
   done

@@ -144,6 +144,11 @@ holdfast_quiet_networkmanager() {
     holdfast_seed_forever "$iface" || return 1
   done
   holdfast_as_root systemctl restart NetworkManager || return 1
+  # again, now that its DHCP client is gone: a renewal committed just before the stop set a
+  # finite lifetime again (seen on a loaded node: the address expired 10 s later)
+  for iface in "\${managed[@]}"; do
+    holdfast_seed_forever "$iface" || return 1
+  done
   holdfast_changed "NetworkManager restarted: \${managed[*]} unmanaged now, address kept (a reload would have removed it)"
 }
 

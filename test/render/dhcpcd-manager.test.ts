@@ -32,7 +32,7 @@ describe("dhcpcd manager finder", () => {
 
   const finder = async (call: string): Promise<number[]> => {
     const script = `holdfast_as_root() { "$@"; }\n${CLIENT_PIDS_LIB}\n${DHCPCD_MANAGER_FIND_LIB}\nholdfast_dhcpcd_conf=${join(dir, "dhcpcd.conf")}\n${call}\n`;
-    const result = await run("bash", ["-c", script], { timeoutMs: 20_000 });
+    const result = await run("bash", ["-c", script], { timeoutMs: 60_000 });
     expect(result.code, result.stderr).toBe(0);
     return result.stdout
       .split(/\s+/)

@@ -381,9 +381,12 @@ holdfast_same_ns() {
 
 # Prints the PIDs of DHCP client $1 (dhclient, dhcpcd) serving interface $2 alone.
 holdfast_client_pids() {
-  local dir argv
+  local dir argv comm
   for dir in /proc/[0-9]*; do
-    [ "$(cat "$dir/comm" 2>/dev/null)" = "$1" ] || continue
+    # read, not cat: no process forked per process walked (a busy node has thousands)
+    comm=""
+    read -r comm 2>/dev/null <"$dir/comm" || continue
+    [ "$comm" = "$1" ] || continue
     argv=$({ tr '\0' '\n' <"$dir/cmdline"; } 2>/dev/null) || continue
     case "$argv" in
       "$1: $2" | "$1: $2 "*) ;;
@@ -443,9 +446,11 @@ holdfast_dhcpcd_denied() {
 
 # Prints the PID of each dhcpcd manager (serving every interface) in this network namespace.
 holdfast_dhcpcd_manager_pids() {
-  local dir argv word named
+  local dir argv word named comm
   for dir in /proc/[0-9]*; do
-    [ "$(cat "$dir/comm" 2>/dev/null)" = dhcpcd ] || continue
+    comm=""
+    read -r comm 2>/dev/null <"$dir/comm" || continue
+    [ "$comm" = dhcpcd ] || continue
     argv=$({ tr '\0' '\n' <"$dir/cmdline"; } 2>/dev/null) || continue
     case "$argv" in
       "dhcpcd: [manager]"* | "dhcpcd: [master]"*) ;;
@@ -485,9 +490,11 @@ s.on("close", () => process.exit(0));'
 
 # Whether a dhcpcd process in this namespace still works on $1 (privsep's "[BPF ARP] $1 …").
 holdfast_dhcpcd_on() {
-  local dir
+  local dir comm
   for dir in /proc/[0-9]*; do
-    [ "$(cat "$dir/comm" 2>/dev/null)" = dhcpcd ] || continue
+    comm=""
+    read -r comm 2>/dev/null <"$dir/comm" || continue
+    [ "$comm" = dhcpcd ] || continue
     tr '\0' '\n' <"$dir/cmdline" 2>/dev/null | tr ' ' '\n' | grep -Fx -- "$1" >/dev/null || continue
     holdfast_same_ns net "${dir#/proc/}" && return 0
   done
@@ -658,6 +665,11 @@ holdfast_quiet_networkmanager() {
     holdfast_seed_forever "$iface" || return 1
   done
   holdfast_as_root systemctl restart NetworkManager || return 1
+  # again, now that its DHCP client is gone: a renewal committed just before the stop set a
+  # finite lifetime again (seen on a loaded node: the address expired 10 s later)
+  for iface in "${managed[@]}"; do
+    holdfast_seed_forever "$iface" || return 1
+  done
   holdfast_changed "NetworkManager restarted: ${managed[*]} unmanaged now, address kept (a reload would have removed it)"
 }
 
