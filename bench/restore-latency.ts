@@ -24,7 +24,7 @@ import { parseArgs } from "node:util";
 import { AGENT_NODE_OPTIONS } from "../src/agent/node-options.js";
 import { Netns } from "../src/harness/netns.js";
 import { parseMonitorLine } from "../src/net/monitor.js";
-import { describeTrials, formatMs, percentile } from "./stats.js";
+import { describeTrials, formatMs, machineLoad, percentile } from "./stats.js";
 
 const { values } = parseArgs({
   options: {
@@ -133,6 +133,7 @@ try {
   const load = Array.from({ length: Number(values.load) }, () =>
     ns.spawn("sh", ["-c", "while :; do :; done"]),
   );
+  const loadBefore = machineLoad();
   let overBudget = 0;
   for (let i = 0; i < trials; i++) {
     await ns.exec("ip", ["addr", "del", CIDR, "dev", "pn0"]);
@@ -188,6 +189,7 @@ try {
   console.log(
     `restore-latency ${new Date().toISOString().slice(0, 10)} (${nodeVersion} ${nodeOptions.join(" ") || "(no node options)"}, nice ${nice} on ${agentProcesses.map((p) => p.comm).join(" + ")}, ${values.load} busy loops)`,
   );
+  console.log(`  machine: ${loadBefore} before the trials, ${machineLoad()} after the ${idleSeconds} s idle`);
   console.log(
     `  trials ${trials}: ${deletions} deletions seen, ${latencies.length} restores paired from ip -ts monitor (µs); ${overBudget} not back within the ${formatMs(budgetMs)} budget (timed anyway, in the figures)`,
   );
