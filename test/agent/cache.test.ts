@@ -183,4 +183,50 @@ describe("the cache file", () => {
       expect(loadCache(dir, "pn0", identity, NOW)).toEqual({ kind: "miss" });
     });
   }
+
+  it("GIVEN a static entry with a default route THEN a hit, written as indented JSON", () => {
+    const dir = stateDir();
+    const identity: Identity = { kind: "existing", mac: "02:00:00:00:00:0a" };
+    const staticEntry = entry({
+      identity,
+      source: "static",
+      server: null,
+      leaseSeconds: null,
+      routes: [
+        { dst: "default", via: "198.18.0.1" },
+        { dst: "169.254.169.254/32", via: "198.18.0.1", metric: 0 },
+      ],
+    });
+    writeCache(dir, staticEntry);
+    expect(readFileSync(join(dir, "pn0.json"), "utf8")).toBe(`${JSON.stringify(staticEntry, null, 2)}\n`);
+    expect(loadCache(dir, "pn0", identity, NOW)).toEqual({ kind: "hit", entry: staticEntry });
+  });
+
+  it.each([
+    ["a MAC of seven octets", { ...VLAN_ID, parentMac: "aa:bb:cc:00:00:01:02" }, "identity.parentMac"],
+    ["a MAC with a prefix", { ...VLAN_ID, parentMac: "xaa:bb:cc:00:00:01" }, "identity.parentMac"],
+    ["an upper-case MAC", { ...VLAN_ID, parentMac: "AA:BB:CC:00:00:01" }, "identity.parentMac"],
+    ["VLAN 0", { ...VLAN_ID, vlanId: 0 }, "identity.vlanId"],
+  ])("GIVEN an identity with %s THEN set aside as invalid at %s", (_what, identity, path) => {
+    const dir = stateDir();
+    writeFileSync(join(dir, "pn0.json"), JSON.stringify(entry({ identity: identity as Identity })));
+    const loaded = loadCache(dir, "pn0", VLAN_ID, NOW);
+    expect(loaded.kind).toBe("set-aside");
+    expect(loaded.kind === "set-aside" && loaded.reason).toMatch(
+      new RegExp(`^invalid \\(${path.replace(".", "\\.")}: `),
+    );
+  });
+
+  it.each([
+    ["a negative metric", { dst: "10.0.0.0/8", metric: -1 }, "routes.0.metric"],
+    ["a gateway that is no IPv4 address", { dst: "10.0.0.0/8", via: "gw" }, "routes.0.via"],
+    ["a destination that is no CIDR", { dst: "10.0.0.0" }, "routes.0.dst"],
+  ])("GIVEN a route with %s THEN set aside as invalid at %s", (_what, route, path) => {
+    const dir = stateDir();
+    writeFileSync(join(dir, "pn0.json"), JSON.stringify(entry({ routes: [route] })));
+    const loaded = loadCache(dir, "pn0", VLAN_ID, NOW);
+    expect(loaded.kind === "set-aside" && loaded.reason).toMatch(
+      new RegExp(`^invalid \\(${path.replaceAll(".", "\\.")}: `),
+    );
+  });
 });

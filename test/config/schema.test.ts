@@ -80,6 +80,32 @@ describe("config bounds: a VLAN's parent", () => {
   });
 });
 
+describe("config: what the link and address must be", () => {
+  it("GIVEN a link or address that is no mapping THEN refused saying what it may be", () => {
+    expect(detailsOf(withAttachment({ link: null }))).toEqual([
+      'attachments[0].link: expected "vlan" or "existing", got nothing',
+    ]);
+    expect(detailsOf(withAttachment({ address: null }))).toEqual([
+      'attachments[0].address: expected "dhcp" or "static", got nothing',
+    ]);
+    expect(detailsOf(withAttachment({ address: { source: "bootp" } }))).toEqual([
+      'attachments[0].address.source: expected "dhcp" or "static", got "bootp"',
+    ]);
+  });
+
+  it("GIVEN a cidr, listen or path that is no string THEN the same message as for a bad string", () => {
+    expect(detailsOf(withAttachment({ address: { source: "static", cidr: 7 } }))).toEqual([
+      'attachments[0].address.cidr: expected an IPv4 CIDR like "172.16.0.2/22", got 7',
+    ]);
+    expect(detailsOf({ version: 1, metrics: { listen: 9464 }, attachments: [{ interface: "pn0" }] })).toEqual(
+      ['metrics.listen: expected "host:port" like "127.0.0.1:9464", got 9464'],
+    );
+    expect(detailsOf({ version: 1, runDir: 1, attachments: [{ interface: "pn0" }] })).toEqual([
+      "runDir: expected an absolute path, got 1",
+    ]);
+  });
+});
+
 describe("config bounds: interface names (IFNAMSIZ)", () => {
   it("GIVEN 15 characters THEN accepted; 16 or none THEN refused", () => {
     expect(parseConfig(withAttachment({ interface: "a".repeat(15) })).attachments[0]?.interface).toBe(
@@ -187,6 +213,8 @@ describe("config bounds: addresses", () => {
   it.each([
     "172.16.0.2/33",
     "172.16.0.2/100",
+    "172.16.0.2/022",
+    "172.16.0.2/2a",
     "172.16.0.2",
     "172.16.0.2/",
     "172.16.0.2/22/1",

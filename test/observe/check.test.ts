@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { AttachmentStatus } from "../../src/agent/events.js";
-import { evaluateCheck, MAX_CHECK_LINE } from "../../src/observe/check.js";
+import { evaluateCheck, fitLine, MAX_CHECK_LINE } from "../../src/observe/check.js";
 import type { StatusReading } from "../../src/observe/status-read.js";
 import { attachment } from "./fixtures.js";
 
@@ -122,5 +122,50 @@ describe("evaluateCheck", () => {
         expect(line).not.toMatch(/\n/);
       }),
     );
+  });
+
+  it("GIVEN two problems THEN both, comma-separated; GIVEN two held THEN both addresses", () => {
+    const reading = running([
+      attachment({ state: "discovering", cidr: null }),
+      attachment({ interface: "pn1", state: "failed", cidr: null, lastError: "boom" }),
+    ]);
+    expect(evaluateCheck(["pn0", "pn1"], reading).line).toBe("problem: pn0 discovering, pn1 failed (boom)");
+    const held = running([attachment(), attachment({ interface: "pn1", cidr: "198.18.0.11/22" })]);
+    expect(evaluateCheck(["pn0", "pn1"], held)).toEqual({
+      exitCode: 0,
+      line: "ok: pn0 held 198.18.0.10/22, pn1 held 198.18.0.11/22",
+    });
+  });
+
+  it("GIVEN an ok line of exactly 80 characters THEN kept; of 81 THEN summarised", () => {
+    // "ok: " + two of "<15-character name> held <16-character cidr>" (37) joined by ", " = 80
+    const names = ["pn-aaaaaaaaaaa0", "pn-aaaaaaaaaaa1"];
+    const at80 = names.map((n) => attachment({ interface: n, cidr: "198.18.100.10/22" }));
+    const line80 = evaluateCheck(names, running(at80)).line;
+    expect(line80).toBe("ok: pn-aaaaaaaaaaa0 held 198.18.100.10/22, pn-aaaaaaaaaaa1 held 198.18.100.10/22");
+    expect(line80.length).toBe(80);
+    const at81 = names.map((n, i) =>
+      attachment({ interface: n, cidr: i === 0 ? "198.18.100.100/22" : "198.18.100.10/22" }),
+    );
+    expect(evaluateCheck(names, running(at81)).line).toBe("ok: all 2 attachments held");
+  });
+
+  it("GIVEN an agent not running without a reason THEN it says stale", () => {
+    const reading = {
+      ...running([attachment()]),
+      liveness: { running: false, reason: null, ageMs: 0 },
+    } as StatusReading;
+    expect(evaluateCheck(["pn0"], reading).line).toBe("problem: agent not running (stale)");
+  });
+});
+
+describe("fitLine", () => {
+  it("GIVEN runs of whitespace and newlines THEN one space each, trimmed", () => {
+    expect(fitLine("  problem:\n  pn0\tfailed  ")).toBe("problem: pn0 failed");
+  });
+
+  it("GIVEN 80 characters THEN unchanged; 81 THEN 77 and an ellipsis", () => {
+    expect(fitLine("x".repeat(80))).toBe("x".repeat(80));
+    expect(fitLine("x".repeat(81))).toBe(`${"x".repeat(77)}...`);
   });
 });
