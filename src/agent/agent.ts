@@ -7,6 +7,7 @@ import { Iproute2Backend } from "../net/iproute2.js";
 import { startMonitor, type MonitorHandle } from "../net/monitor.js";
 import { AttachmentController } from "./attachment.js";
 import { backoffDelay } from "./backoff.js";
+import type { ConfirmExchange } from "./confirm.js";
 import type { AgentObserver, AttachmentStatus } from "./events.js";
 import { acquireLock, type AgentLock } from "./lock.js";
 import { jsonLogger, type Logger } from "./log.js";
@@ -17,6 +18,8 @@ export interface AgentOptions {
   /** the runDir lock, when the caller took it before anything else (the CLI does) */
   readonly lock?: AgentLock;
   readonly discover: (attachment: Attachment) => Promise<Lease & { client: string }>;
+  /** one confirm exchange (design §3 step 6); without it the agent never confirms */
+  readonly confirm?: ConfirmExchange;
   readonly backend?: NetBackend;
   readonly observers?: readonly AgentObserver[];
   readonly log?: Logger;
@@ -54,6 +57,9 @@ function fanOut(observers: readonly AgentObserver[], log: Logger): AgentObserver
     reasserted: call("reasserted"),
     discoveryAttempt: call("discoveryAttempt"),
     linkRecreated: call("linkRecreated"),
+    confirmAttempt: call("confirmAttempt"),
+    confirmInterval: call("confirmInterval"),
+    reassigned: call("reassigned"),
   };
 }
 
@@ -65,7 +71,12 @@ export function startAgent(options: AgentOptions): RunningAgent {
   const { config } = options;
   const log = options.log ?? jsonLogger();
   const lock = options.lock ?? acquireLock(config.runDir);
-  mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+  } catch {
+    // a broken stateDir costs the cache, never the hold (agent/dirs.ts reports it)
+  }
+  if (lock.problem !== undefined) log("agent", lock.problem);
   const backend = options.backend ?? new Iproute2Backend();
   if (backend instanceof Iproute2Backend) backend.warm();
   const scheduler = new Scheduler();
@@ -84,6 +95,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
         stateDir: config.stateDir,
         pnInterfaces,
         discover: options.discover,
+        ...(options.confirm === undefined ? {} : { confirm: options.confirm }),
         allStatus,
       }),
     );

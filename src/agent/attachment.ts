@@ -2,27 +2,25 @@ import type { Attachment } from "../config/schema.js";
 import type { Lease } from "../dhcp/lease.js";
 import { errorMessage } from "../errors.js";
 import type { NetBackend } from "../net/backend.js";
-import { ensureLink } from "../net/link.js";
-import { ensureRoutes } from "../net/route.js";
-import { identityOf, loadCache, sameIdentity, type Identity } from "./cache.js";
+import { identityOf, writeCache, type Identity } from "./cache.js";
 import { backoffDelay } from "./backoff.js";
-import { Discovery, type HeldAddress } from "./discovery.js";
-import type { AgentObserver, AttachmentState, AttachmentStatus, ReassertReason } from "./events.js";
+import { Confirmer, type ConfirmExchange, type ConfirmOutcome, type ConfirmRequest } from "./confirm.js";
+import { cacheEntryOf, Discovery, type HeldAddress, type LeaseRecord } from "./discovery.js";
+import type { AgentObserver, AttachmentState, AttachmentStatus } from "./events.js";
 import type { Logger } from "./log.js";
+import {
+  addressStep,
+  holdStep,
+  keepIfSameIdentity,
+  linkStep,
+  restoreEarly,
+  routesStep,
+  staticOrCached,
+  type Asserted,
+  type PassResult,
+} from "./reconcile.js";
 import type { Scheduler } from "./scheduler.js";
-
-/** Why a reconcile runs. Events, timers and startup only schedule; reconcile alone changes things. */
-export type Trigger = "startup" | "event" | "periodic" | "discovered" | "retry";
-
-/** What the event that triggered a reconcile said; only a hint, the kernel's state decides. */
-export interface Hint {
-  /** performance.now() when the event arrived, for the re-assert latency */
-  readonly eventAt?: number;
-  /** an address the event reported deleted */
-  readonly deletedCidr?: string;
-  /** an address the event reported present with infinite lifetimes (our own hold, echoed) */
-  readonly permanentCidr?: string;
-}
+import { coalesce, isEchoOfHold, type Hint, type PendingPass, type Trigger } from "./trigger.js";
 
 export interface AttachmentDeps {
   readonly backend: NetBackend;
@@ -33,6 +31,8 @@ export interface AttachmentDeps {
   readonly pnInterfaces: readonly string[];
   /** one DHCP exchange; reports a lease, configures nothing */
   readonly discover: (attachment: Attachment) => Promise<Lease & { client: string }>;
+  /** one confirm exchange (design §3 step 6); without it the attachment never confirms */
+  readonly confirm?: ConfirmExchange;
   /** all attachments' status, for observers that write the whole file */
   readonly allStatus: () => readonly AttachmentStatus[];
   readonly now?: () => Date;
@@ -46,7 +46,7 @@ export class AttachmentController {
   private status: AttachmentStatus;
   private held: HeldAddress | undefined;
   private running = false;
-  private pending: { trigger: Trigger; hint: Hint } | undefined;
+  private pending: PendingPass | undefined;
   private readonly discovery: Discovery;
   /** consecutive failed passes, for the retry backoff */
   private failures = 0;
@@ -58,6 +58,13 @@ export class AttachmentController {
   /** the initial state is an assumption until the first pass has logged what it found */
   private announced = false;
   private readonly now: () => Date;
+  private readonly confirmer: Confirmer;
+  /** the address a reassignment moved away from: removed by the pass that holds the new one */
+  private retiring: { readonly cidr: string; readonly server: string | null } | undefined;
+  /** what the server said that the holder should see (a NAK, a reassignment held against it) */
+  private confirmNote: string | null = null;
+  /** the new address the kernel may delete (as a secondary) during a move: not a fault */
+  private moveEcho: string | undefined;
 
   constructor(
     readonly attachment: Attachment,
@@ -73,7 +80,15 @@ export class AttachmentController {
       lastReconcileAt: null,
       reasserts: 0,
       lastError: null,
+      lastConfirmedAt: null,
+      confirmedBy: null,
+      reassignment: null,
     };
+    this.confirmer = new Confirmer(
+      attachment,
+      { ...deps, exchange: deps.confirm, now: this.now },
+      (request, outcome) => this.confirmed(request, outcome),
+    );
     this.discovery = new Discovery(
       attachment,
       { ...deps, now: this.now },
@@ -96,33 +111,22 @@ export class AttachmentController {
     return this.attachment.interface;
   }
 
-  /** Schedules a reconcile; calls during a running one coalesce into one more pass. */
   /** After stop, events and timers that were already under way change nothing. */
   stop(): void {
     this.stopped = true;
   }
 
+  /** Schedules a reconcile; calls during a running one coalesce into one more pass. */
   trigger(trigger: Trigger, hint: Hint = {}): void {
     if (this.stopped) return;
-    // The kernel echoing the hold we asked for says nothing is left to fix for that address;
-    // skipping it halves the `ip` calls of a deletion storm. Every other event reconciles.
-    if (
-      hint.permanentCidr !== undefined &&
-      hint.permanentCidr === this.held?.cidr &&
-      this.status.state === "held"
-    ) {
-      return;
+    if (hint.deletedCidr !== undefined && hint.deletedCidr === this.moveEcho) {
+      // our own move deleted it and put it back: reconcile, but do not count a re-assert
+      this.moveEcho = undefined;
+      hint = { ...hint, deletedCidr: undefined };
     }
+    if (isEchoOfHold(hint, this.held?.cidr, this.status.state === "held")) return;
     if (this.running) {
-      const before = this.pending?.hint ?? {};
-      const merged: Trigger = this.pending?.trigger === "event" || trigger === "event" ? "event" : trigger;
-      this.pending = {
-        trigger: merged,
-        hint: {
-          eventAt: before.eventAt ?? hint.eventAt,
-          deletedCidr: before.deletedCidr ?? hint.deletedCidr,
-        },
-      };
+      this.pending = coalesce(this.pending, trigger, hint);
       return;
     }
     void this.loop(trigger, hint);
@@ -130,7 +134,7 @@ export class AttachmentController {
 
   private async loop(trigger: Trigger, hint: Hint): Promise<void> {
     this.running = true;
-    let next: { trigger: Trigger; hint: Hint } | undefined = { trigger, hint };
+    let next: PendingPass | undefined = { trigger, hint };
     while (next) {
       this.pending = undefined;
       await this.reconcileOnce(next.trigger, next.hint);
@@ -146,7 +150,8 @@ export class AttachmentController {
     try {
       await this.reconcile(trigger, hint);
       // discovery reports its own errors; otherwise the pass's outcome is the error to show
-      const lastError = this.status.state === "discovering" ? this.status.lastError : this.routeError;
+      const lastError =
+        this.status.state === "discovering" ? this.status.lastError : (this.routeError ?? this.confirmNote);
       if (this.status.lastError !== lastError) this.update({ lastError });
       this.failures = 0;
     } catch (error) {
@@ -163,83 +168,99 @@ export class AttachmentController {
     this.deps.observer.reconciled?.(this.status, this.deps.allStatus());
   }
 
-  private async reconcile(trigger: Trigger, hint: Hint): Promise<void> {
+  /**
+   * One pass, as its named steps (reconcile.ts). Later steps that act on a fresh hold (a DHCP
+   * confirm, an ARP announce) belong between hold and routes, fed the hold step's `asserted`.
+   */
+  private async reconcile(trigger: Trigger, hint: Hint): Promise<PassResult> {
     const { backend, pnInterfaces } = this.deps;
-    // Fast path: the event named our address as deleted, so put it back at once, through the
-    // backend's long-lived batch process when it has one (no fork), before reading anything.
-    // `replace` is idempotent; the full pass below reads the real state and fixes the rest.
-    let restoredEarly = false;
-    if (this.held && hint.deletedCidr === this.held.cidr) {
-      try {
-        if (!backend.replaceAddressSoon?.(this.name, this.held.cidr)) {
-          await backend.replaceAddress(this.name, this.held.cidr);
-        }
-        restoredEarly = true;
-      } catch {
-        // the link itself is gone (deleting a link deletes its addresses first): the full pass waits for it
-      }
-    }
-    const link = await ensureLink(this.name, this.attachment.link, { backend, pnInterfaces });
+    const restoredEarly = await restoreEarly(backend, this.name, this.held, hint);
+
+    const link = await linkStep(
+      this.name,
+      this.attachment.link,
+      { backend, pnInterfaces },
+      this.lastLinkIndex,
+    );
     if (link.kind === "waiting") {
       this.update({ state: "waiting-link", lastError: null }, `waiting for link (${link.why})`);
-      return;
+      return { kind: "waiting-link", why: link.why };
     }
-    const { state, created, parent } = link;
-    const recreated =
-      created || (this.lastLinkIndex !== undefined && this.lastLinkIndex !== state.link.index);
+    this.noteLink(link.created, link.recreated, link.state.link, link.parent?.name);
+
+    const held = this.identify(identityOf(this.attachment, link.state.link, link.parent));
+    if (!held) return { kind: "discovering" };
+
+    const { present, stale } = addressStep(link.state, held.cidr);
+    const asserted = await holdStep(backend, this.name, held, {
+      present,
+      stale,
+      restoredEarly,
+      everHeld: this.everHeld,
+      recreated: link.recreated,
+      trigger,
+      eventAt: hint.eventAt,
+      moving: this.retiring !== undefined,
+    });
+    if (asserted) this.reportAsserted(asserted);
+
+    this.routeError = await routesStep(backend, this.name, held.routes);
+    await this.finishMove(held);
+    this.reportHeld(held);
+    this.keepConfirming(held);
+    return { kind: "held", held, asserted };
+  }
+
+  /** Link step's bookkeeping: the log line for a VLAN we created, the metric for a re-created one. */
+  private noteLink(
+    created: boolean,
+    recreated: boolean,
+    link: { readonly index: number; readonly vlanId: number | undefined },
+    parent: string | undefined,
+  ): void {
     if (recreated && this.lastLinkIndex !== undefined) this.deps.observer.linkRecreated?.(this.name);
-    if (created)
-      this.deps.log(this.name, `created VLAN ${state.link.vlanId ?? ""} on ${parent?.name ?? "?"}`.trim());
-    this.lastLinkIndex = state.link.index;
+    if (created) this.deps.log(this.name, `created VLAN ${link.vlanId ?? ""} on ${parent ?? "?"}`.trim());
+    this.lastLinkIndex = link.index;
+  }
 
-    const identity = identityOf(this.attachment, state.link, parent);
-    if (this.held && !sameIdentity(this.held.identity, identity)) {
+  /** Identity step: the address to hold for this link, or undefined while it is being discovered. */
+  private identify(identity: Identity): HeldAddress | undefined {
+    const kept = keepIfSameIdentity(this.held, identity);
+    if (kept.changed) {
       this.deps.log(this.name, `identity changed (${JSON.stringify(identity)}), rediscovering`);
-      this.held = undefined;
+      this.retiring = undefined;
+      this.confirmer.cancel();
     }
-    this.held ??= this.fromCacheOrStatic(identity);
-    if (!this.held) {
-      this.startDiscovery(identity);
-      return;
-    }
+    if (!kept.held) {
+      const found = staticOrCached(this.attachment, identity, this.deps.stateDir, this.now(), this.deps.log);
+      const confirmedAt = found?.lease?.confirmedAt;
+      if (confirmedAt)
+        this.status = {
+          ...this.status,
+          lastConfirmedAt: confirmedAt,
+          confirmedBy: found.lease?.server ?? null,
+        };
+      this.held = found;
+    } else this.held = kept.held;
+    if (!this.held) this.startDiscovery(identity);
+    return this.held;
+  }
 
-    const held = this.held;
-    const present = state.addresses.find((a) => a.cidr === held.cidr);
-    const stale = !present || present.validLft !== "forever" || present.preferredLft !== "forever";
-    if (stale || restoredEarly) {
-      const started = hint.eventAt ?? performance.now();
-      if (stale) await backend.replaceAddress(this.name, held.cidr);
-      const reason: ReassertReason = !this.everHeld
-        ? "startup"
-        : recreated
-          ? "link-recreated"
-          : trigger === "periodic"
-            ? "periodic"
-            : "deleted";
-      const latencyMs = Math.round((performance.now() - started) * 10) / 10;
-      this.deps.observer.reasserted?.(this.name, reason, latencyMs);
-      this.status = { ...this.status, reasserts: this.status.reasserts + 1 };
-      if (this.everHeld) {
-        const what =
-          present && !restoredEarly
-            ? "address lifetime changed"
-            : reason === "link-recreated"
-              ? "link re-created"
-              : "address deleted";
-        this.deps.log(this.name, `${what}, re-asserted ${held.cidr} in ${latencyMs} ms`, {
-          reason,
-          latencyMs,
-        });
-      }
+  /** Report step, for a put-back address: the metric always, the log line once it had been held. */
+  private reportAsserted(asserted: Asserted): void {
+    const { reason, latencyMs } = asserted;
+    this.deps.observer.reasserted?.(this.name, reason, latencyMs);
+    this.status = { ...this.status, reasserts: this.status.reasserts + 1 };
+    if (this.everHeld) {
+      this.deps.log(this.name, `${asserted.what}, re-asserted ${asserted.cidr} in ${latencyMs} ms`, {
+        reason,
+        latencyMs,
+      });
     }
-    try {
-      await ensureRoutes(backend, this.name, held.routes);
-      this.routeError = null;
-    } catch (error) {
-      // The address is held; a lease route the kernel refuses is reported, not a reason to
-      // call the attachment failed (the next pass tries the route again).
-      this.routeError = `route: ${errorMessage(error)}`;
-    }
+  }
+
+  /** Report step: the attachment is held (one log line when that is news). */
+  private reportHeld(held: HeldAddress): void {
     this.everHeld = true;
     if (this.status.state !== "held" || this.status.cidr !== held.cidr) {
       this.update(
@@ -255,20 +276,126 @@ export class AttachmentController {
     }
   }
 
-  private fromCacheOrStatic(identity: Identity): HeldAddress | undefined {
-    const { address } = this.attachment;
-    if (address.source === "static") {
-      return { cidr: address.cidr, routes: [], origin: "static", identity };
+  /**
+   * Reassignment, step 2 (design §3 step 6, make-before-break): the new address is held (the
+   * hold step above), so cache it atomically, and only then remove the old one.
+   */
+  private async finishMove(held: HeldAddress): Promise<void> {
+    const from = this.retiring;
+    if (from === undefined) return;
+    if (held.lease !== undefined) {
+      try {
+        writeCache(this.deps.stateDir, cacheEntryOf(this.name, { ...held, lease: held.lease }));
+      } catch (error) {
+        this.deps.log(this.name, `cache not written (${errorMessage(error)}); holding anyway`);
+      }
     }
-    const loaded = loadCache(this.deps.stateDir, this.name, identity, this.now());
-    if (loaded.kind === "set-aside") {
-      this.deps.log(this.name, `cache set aside: ${loaded.reason}; moved to ${loaded.movedTo}`, {
-        movedTo: loaded.movedTo,
-      });
-      return undefined;
+    await this.removeKeeping(from.cidr, held.cidr);
+    this.retiring = undefined;
+    this.deps.observer.reassigned?.(this.name, from.cidr, held.cidr);
+    this.update(
+      { state: "held", cidr: held.cidr, origin: held.origin, heldSince: this.now().toISOString() },
+      `reassigned ${from.cidr} -> ${held.cidr} by ${held.lease?.server ?? from.server ?? "the DHCP server"}`,
+    );
+  }
+
+  /**
+   * Removes `old` without the new address ever being absent. With promote_secondaries off
+   * (the kernel default), deleting a primary address deletes its secondaries too, and the new
+   * address in the same prefix is one: a /32 of it keeps it on the interface meanwhile, and
+   * the prefix is held again at once (no sysctl needed, which the hardened unit forbids).
+   */
+  private async removeKeeping(old: string, keep: string): Promise<void> {
+    const { backend } = this.deps;
+    const bridge = `${keep.split("/")[0] ?? ""}/32`;
+    if (bridge !== keep) await backend.replaceAddress(this.name, bridge);
+    this.moveEcho = keep;
+    await backend.removeAddress(this.name, old);
+    await backend.replaceAddress(this.name, keep);
+    if (bridge !== keep) await backend.removeAddress(this.name, bridge);
+  }
+
+  /** Confirm (design §3 step 6): arms the next exchange for a DHCP or cached address. */
+  private keepConfirming(held: HeldAddress): void {
+    if (held.lease === undefined) return;
+    this.confirmer.keep(
+      { cidr: held.cidr, server: held.lease.server },
+      {
+        leaseSeconds: held.lease.leaseSeconds,
+        renewalSeconds: held.lease.renewalSeconds,
+        answeredAt: new Date(held.lease.confirmedAt ?? held.lease.discoveredAt),
+      },
+    );
+  }
+
+  /** What the server said about the held address. Only decides; the next pass acts. */
+  private confirmed(request: ConfirmRequest, outcome: ConfirmOutcome): void {
+    const held = this.held;
+    if (this.stopped || held?.lease === undefined || held.cidr !== request.cidr) return;
+    const at = this.now().toISOString();
+    if (outcome.kind === "silent") return; // the incident: a non-event, the address stays held
+    if (outcome.kind === "nak") {
+      // RFC 2131 says start over; we hold on: only an address a server ACKs moves the hold
+      this.noteFromServer(`confirm: NAK from ${outcome.server ?? "the DHCP server"}, no address ACKed`, null);
+      return;
     }
-    if (loaded.kind === "miss") return undefined;
-    return { cidr: loaded.entry.cidr, routes: loaded.entry.routes, origin: "cache", identity };
+    const { lease } = outcome;
+    const record: LeaseRecord = {
+      server: lease.server ?? held.lease.server,
+      leaseSeconds: lease.leaseSeconds ?? held.lease.leaseSeconds,
+      renewalSeconds: lease.renewalSeconds ?? null,
+      discoveredAt: outcome.kind === "ack" ? held.lease.discoveredAt : at,
+      confirmedAt: at,
+    };
+    const confirmedBy = { lastConfirmedAt: at, confirmedBy: record.server };
+    if (outcome.kind === "ack") {
+      this.held = { ...held, routes: lease.routes, lease: record };
+      try {
+        writeCache(this.deps.stateDir, cacheEntryOf(this.name, { ...this.held, lease: record }));
+      } catch (error) {
+        this.deps.log(this.name, `cache not written (${errorMessage(error)}); holding anyway`);
+      }
+      this.noteFromServer(null, null, confirmedBy);
+      return;
+    }
+    if (this.attachment.address.source === "dhcp" && this.attachment.address.onReassign === "hold") {
+      const since = this.status.reassignment?.cidr === lease.cidr ? this.status.reassignment.since : at;
+      if (since === at)
+        this.deps.log(
+          this.name,
+          `server gives ${lease.cidr} (by ${record.server ?? "?"}); holding ${held.cidr} (onReassign: hold)`,
+        );
+      this.noteFromServer(
+        `reassigned to ${lease.cidr} by ${record.server ?? "the DHCP server"}; holding ${held.cidr} (onReassign: hold)`,
+        { cidr: lease.cidr, server: record.server, since },
+      );
+      return;
+    }
+    // follow: the next pass holds the new address, caches it, then removes the old one
+    this.confirmer.cancel();
+    this.retiring = { cidr: held.cidr, server: record.server };
+    this.held = {
+      cidr: lease.cidr,
+      routes: lease.routes,
+      origin: "dhcp",
+      identity: held.identity,
+      lease: record,
+    };
+    this.confirmNote = null;
+    this.status = { ...this.status, ...confirmedBy, reassignment: null };
+    this.trigger("reassigned");
+  }
+
+  private noteFromServer(
+    note: string | null,
+    reassignment: AttachmentStatus["reassignment"],
+    change: Partial<AttachmentStatus> = {},
+  ): void {
+    this.confirmNote = note;
+    const lastError = this.routeError ?? note;
+    this.update({ ...change, reassignment, lastError });
+    if (change.lastConfirmedAt !== undefined)
+      this.deps.observer.statusChanged?.(this.status, this.deps.allStatus());
   }
 
   private startDiscovery(identity: Identity): void {

@@ -9,6 +9,9 @@ export type ReassertReason = "deleted" | "link-recreated" | "periodic" | "startu
 
 export type DiscoveryResult = "ok" | "timeout" | "error";
 
+/** How one confirm exchange ended (design §4.5). */
+export type ConfirmResult = "ack" | "reassigned" | "nak" | "timeout" | "error";
+
 /** Where the held address came from. */
 export type AddressOrigin = "cache" | "dhcp" | "static";
 
@@ -23,6 +26,19 @@ export interface AttachmentStatus {
   readonly lastReconcileAt: string | null;
   readonly reasserts: number;
   readonly lastError: string | null;
+  /** ISO 8601: the server last ACKed the held address */
+  readonly lastConfirmedAt: string | null;
+  /** the server (option 54) that did */
+  readonly confirmedBy: string | null;
+  /**
+   * The server gives this identity another address and `onReassign: hold` keeps the old one:
+   * the node holds an address against the server (check exits 1). null otherwise.
+   */
+  readonly reassignment: {
+    readonly cidr: string;
+    readonly server: string | null;
+    readonly since: string;
+  } | null;
 }
 
 export interface AgentObserver {
@@ -34,6 +50,12 @@ export interface AgentObserver {
   reasserted?(iface: string, reason: ReassertReason, latencyMs: number): void;
   discoveryAttempt?(iface: string, result: DiscoveryResult): void;
   linkRecreated?(iface: string): void;
+  /** one confirm exchange ended */
+  confirmAttempt?(iface: string, result: ConfirmResult): void;
+  /** the confirm period now in force, 0 when confirming is off */
+  confirmInterval?(iface: string, seconds: number): void;
+  /** the attachment followed the server to another address (make-before-break done) */
+  reassigned?(iface: string, from: string, to: string): void;
   /** the agent is stopping; flush what must be flushed */
   stopping?(): void | Promise<void>;
 }

@@ -1,5 +1,12 @@
 import type { Desired } from "./desired.js";
-import { lastErrorLine, runRemoteScript, type SshOptions, type SshTarget } from "./ssh.js";
+import { HoldfastError } from "../errors.js";
+import {
+  lastErrorLine,
+  RemoteCommandError,
+  runRemoteScript,
+  type SshOptions,
+  type SshTarget,
+} from "./ssh.js";
 
 /**
  * Applies a host's plan: the rendered install script (design §4.6) on stdin of a remote
@@ -31,9 +38,11 @@ export async function applyHost(
   });
   const summary = result.stdout.trim().split("\n").at(-1)?.trim() ?? "";
   if (result.code !== 0) {
-    if (result.sshFailed) throw new Error(`unreachable: ${lastErrorLine(result)}`);
+    const cause = new RemoteCommandError(result);
+    if (result.sshFailed)
+      throw new HoldfastError(`unreachable: ${lastErrorLine(result)}`, { code: "failure", cause });
     // the script's own result line says best what went wrong ("not held after 120s: …")
-    throw new Error(summary || lastErrorLine(result));
+    throw new HoldfastError(summary || lastErrorLine(result), { code: "failure", cause });
   }
   const changes = result.stderr.split("\n").flatMap((line) => {
     const m = CHANGED.exec(line.trim());

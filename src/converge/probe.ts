@@ -1,5 +1,12 @@
 import { probeScript } from "./probe-script.js";
-import { lastErrorLine, runRemoteScript, type SshOptions, type SshTarget } from "./ssh.js";
+import { HoldfastError } from "../errors.js";
+import {
+  lastErrorLine,
+  RemoteCommandError,
+  runRemoteScript,
+  type SshOptions,
+  type SshTarget,
+} from "./ssh.js";
 
 /** What currently keeps an interface's address (or that nothing does). */
 export type Holder =
@@ -30,6 +37,8 @@ export interface ProbedInterface {
   readonly addresses: readonly ProbedAddress[];
   /** the systemd unit of a DHCP client that holds it, if any */
   readonly clientUnit: string | undefined;
+  /** ifupdown files with an `iface <name> inet dhcp` stanza (the install script sets it to manual) */
+  readonly ifupdownFiles?: readonly string[];
 }
 
 export interface AgentStatusSummary {
@@ -155,7 +164,8 @@ function interfaceOf(
   if (key("exists") !== "yes")
     return { name, holder: "absent", detail: "no such interface", addresses: [], clientUnit: undefined };
   const addresses = parseAddresses(key("addr"));
-  const base = { name, addresses };
+  const ifupdownFiles = (key("ifupdown") ?? "").split(/\s+/).filter(Boolean);
+  const base = { name, addresses, ...(ifupdownFiles.length > 0 ? { ifupdownFiles } : {}) };
   const shown = addresses.map((a) => a.cidr).join(", ");
   const dhclient = parseClients(key("dhclient"));
   if (dhclient.length > 0)
@@ -236,7 +246,13 @@ export async function probeHost(
 ): Promise<Probe> {
   const result = await runRemoteScript(target, probeScript(interfaces), options);
   if (result.code !== 0) {
-    throw new Error(`${result.sshFailed ? "unreachable" : "probe failed"}: ${lastErrorLine(result)}`);
+    throw new HoldfastError(
+      `${result.sshFailed ? "unreachable" : "probe failed"}: ${lastErrorLine(result)}`,
+      {
+        code: "failure",
+        cause: new RemoteCommandError(result),
+      },
+    );
   }
   return parseProbe(result.stdout, interfaces);
 }

@@ -1,4 +1,5 @@
 import type { Plan, PlanKind } from "./plan.js";
+import { RemoteCommandError } from "./ssh.js";
 
 /**
  * What converge shows: one live line per host on a terminal, a summary table at the end,
@@ -17,9 +18,57 @@ export interface HostResult {
   /** the stage that failed */
   readonly failedAt: Stage | undefined;
   readonly error: string | undefined;
+  /** the error underneath `error`: the ssh or exec failure, with the remote's last lines */
+  readonly cause?: FailureCause;
   readonly held: readonly { readonly interface: string; readonly cidr: string }[];
   readonly changes: readonly string[];
   readonly durationMs: number;
+}
+
+/**
+ * The underlying error of a failed host, as execa reports a failed command: what ran, how it
+ * ended, and the last lines it wrote on stderr, which is where ssh and scripts say why.
+ */
+export interface FailureCause {
+  /** "Command failed with exit code 255: ssh … -- cache-c bash -s", "spawn ssh ENOENT" */
+  readonly message: string;
+  /** the local command that ran, when one did */
+  readonly command?: string;
+  /** its exit code; null when a signal or the deadline ended it */
+  readonly exitCode?: number | null;
+  readonly timedOut?: boolean;
+  /** the system error's code ("ENOENT") when the command could not be started */
+  readonly code?: string;
+  /** the last non-empty lines of its stderr, oldest first */
+  readonly stderrTail?: readonly string[];
+}
+
+/** The cause to report for a stage's error: the remote command that failed, or the innermost error. */
+export function causeOf(error: unknown): FailureCause | undefined {
+  const chain: unknown[] = [];
+  for (let e: unknown = error; e instanceof Error && !chain.includes(e); e = e.cause) chain.push(e);
+  const remote = chain.find((e): e is RemoteCommandError => e instanceof RemoteCommandError);
+  if (remote) {
+    return {
+      message: remote.message,
+      command: remote.command,
+      exitCode: remote.exitCode,
+      timedOut: remote.timedOut,
+      stderrTail: remote.stderrTail,
+    };
+  }
+  // only what lies underneath: an error of our own with no cause says all in its message
+  const innermost = chain.length > 1 ? chain.at(-1) : undefined;
+  if (!(innermost instanceof Error)) return undefined;
+  const code = (innermost as NodeJS.ErrnoException).code;
+  return { message: innermost.message, ...(typeof code === "string" ? { code } : {}) };
+}
+
+/** A failed host's cause as lines under the table: the error, then the remote's last lines. */
+function causeLines(host: HostResult): string[] {
+  const cause = host.cause;
+  if (host.outcome !== "failed" || !cause) return [];
+  return [`${host.name}: cause: ${cause.message}`, ...(cause.stderrTail ?? []).map((line) => `  | ${line}`)];
 }
 
 export interface ConvergeReport {
@@ -99,6 +148,8 @@ export function renderTable(report: ConvergeReport): string {
       .join("  ")
       .trimEnd(),
   );
+  const causes = report.hosts.flatMap(causeLines);
+  if (causes.length > 0) lines.push("", ...causes);
   lines.push("", summaryLine(report));
   return `${lines.join("\n")}\n`;
 }
@@ -118,7 +169,11 @@ export function summaryLine(report: ConvergeReport): string {
 /** A dry run's plans, reasons and adoptions, one block per host. */
 export function renderPlans(report: ConvergeReport): string {
   const blocks = report.hosts.map((h) => {
-    if (!h.plan) return `${h.name} (${h.address}): failed at ${h.failedAt ?? "?"}: ${h.error ?? ""}`;
+    if (!h.plan)
+      return [
+        `${h.name} (${h.address}): failed at ${h.failedAt ?? "?"}: ${h.error ?? ""}`,
+        ...causeLines(h),
+      ].join("\n");
     const lines = [`${h.name} (${h.address}): ${h.plan.kind}`];
     for (const reason of h.plan.reasons) lines.push(`  - ${reason}`);
     for (const blocker of h.plan.blockers) lines.push(`  ! ${blocker}`);

@@ -7,6 +7,7 @@ import { loadInventory, type Inventory, type InventoryHost } from "./inventory.j
 import { planHost, type Plan } from "./plan.js";
 import { probeHost } from "./probe.js";
 import {
+  causeOf,
   lineProgress,
   renderPlans,
   renderTable,
@@ -53,13 +54,15 @@ function targetOf(host: InventoryHost): SshTarget {
   return { name: host.name, address: host.address, user: host.user, port: host.port };
 }
 
+/** A stage's failure; `cause` is what the stage threw, which the report digs the ssh error out of. */
 class StageError extends Error {
   constructor(
     readonly stage: Stage,
     message: string,
     readonly plan?: Plan,
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, { cause });
   }
 }
 
@@ -67,7 +70,7 @@ async function stage<T>(name: Stage, work: () => Promise<T>, plan?: Plan): Promi
   try {
     return await work();
   } catch (error) {
-    throw new StageError(name, errorMessage(error), plan);
+    throw new StageError(name, errorMessage(error), plan, error);
   }
 }
 
@@ -125,12 +128,15 @@ async function convergeHost(
       changes: applied.changes,
     });
   } catch (error) {
-    const failed = error instanceof StageError ? error : new StageError("probe", errorMessage(error));
+    const failed =
+      error instanceof StageError ? error : new StageError("probe", errorMessage(error), undefined, error);
+    const cause = causeOf(failed.cause);
     return done({
       outcome: "failed",
       plan: failed.plan,
       failedAt: failed.stage,
       error: failed.message,
+      ...(cause ? { cause } : {}),
       held: [],
       changes: [],
     });

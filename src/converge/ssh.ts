@@ -1,3 +1,4 @@
+import { errorMessage, HoldfastError } from "../errors.js";
 import { run, type RunResult, type Runner } from "../util/exec.js";
 
 /**
@@ -47,6 +48,8 @@ export function sshArgs(target: SshTarget, options: SshOptions, remoteCommand: s
 }
 
 export interface RemoteResult {
+  /** what ran locally: `ssh … -- <address> bash -s` (the script itself travelled on stdin) */
+  readonly command: string;
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
@@ -62,11 +65,16 @@ export async function runRemoteScript(
   options: SshOptions & { readonly timeoutMs: number },
 ): Promise<RemoteResult> {
   const runner = options.runner ?? run;
-  const result: RunResult = await runner("ssh", sshArgs(target, options, "bash -s"), {
-    input: script,
-    timeoutMs: options.timeoutMs,
-  });
+  const args = sshArgs(target, options, "bash -s");
+  let result: RunResult;
+  try {
+    result = await runner("ssh", args, { input: script, timeoutMs: options.timeoutMs });
+  } catch (error) {
+    // ssh itself could not be started (not installed, not executable): the spawn error is the cause
+    throw new HoldfastError(`could not run ssh: ${errorMessage(error)}`, { code: "failure", cause: error });
+  }
   return {
+    command: result.command,
     code: result.code,
     stdout: result.stdout,
     stderr: result.stderr,
@@ -85,4 +93,44 @@ export function lastErrorLine(result: RemoteResult): string {
   const last = lines.at(-1);
   if (last !== undefined) return last;
   return `exit ${result.code ?? "signal"}`;
+}
+
+// The reason a remote command failed is nearly always in its last few lines.
+const STDERR_TAIL_LINES = 5;
+
+/** The last non-empty lines of what ssh or the remote command wrote on stderr. */
+export function stderrTail(stderr: string, lines = STDERR_TAIL_LINES): string[] {
+  return stderr
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== "")
+    .slice(-lines);
+}
+
+/**
+ * A remote command that failed, as execa reports a failed command: the message says what
+ * ran and how it ended; the fields keep the exit code and the last lines it printed, so a
+ * report can show them. Converge attaches it as the `cause` of the error a stage throws.
+ */
+export class RemoteCommandError extends Error {
+  readonly command: string;
+  readonly exitCode: number | null;
+  readonly timedOut: boolean;
+  readonly sshFailed: boolean;
+  readonly stderrTail: readonly string[];
+
+  constructor(result: RemoteResult) {
+    const how = result.timedOut
+      ? "timed out"
+      : result.code === null
+        ? "was killed by a signal"
+        : `failed with exit code ${result.code}`;
+    super(`Command ${how}: ${result.command}`);
+    this.name = "RemoteCommandError";
+    this.command = result.command;
+    this.exitCode = result.code;
+    this.timedOut = result.timedOut;
+    this.sshFailed = result.sshFailed;
+    this.stderrTail = stderrTail(result.stderr);
+  }
 }

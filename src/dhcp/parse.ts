@@ -1,5 +1,6 @@
 import type { RouteSpec } from "../net/backend.js";
 import type { Lease } from "./lease.js";
+import { normalizeDst } from "../net/route.js";
 
 /**
  * Routes from a lease get a high metric so they never beat the node's own (public NIC)
@@ -27,7 +28,7 @@ export function prefixFromMask(mask: string): number | undefined {
 }
 
 function routeTo(dst: string, gateway: string): RouteSpec {
-  const route: RouteSpec = { dst: dst === "0.0.0.0/0" ? "default" : dst, metric: LEASE_ROUTE_METRIC };
+  const route: RouteSpec = { dst: normalizeDst(dst), metric: LEASE_ROUTE_METRIC };
   // RFC 3442 §3: router 0.0.0.0 means the destination is on-link
   return gateway === "0.0.0.0" ? route : { ...route, via: gateway };
 }
@@ -87,6 +88,8 @@ export interface RawLease {
   readonly prefix: string | undefined;
   readonly server: string | undefined;
   readonly leaseSeconds: string | undefined;
+  /** option 58 (T1), when the client reports it */
+  readonly renewalSeconds?: string | undefined;
   /** option 3, first address wins; may be a space-separated list */
   readonly routers: string | undefined;
   readonly classless: RouteSpec[] | undefined;
@@ -110,7 +113,14 @@ export function toLease(raw: RawLease, client: string): Lease {
       : isIpv4(router)
         ? [{ dst: "default", via: router, metric: LEASE_ROUTE_METRIC }]
         : [];
-  return { cidr: `${ip}/${prefix}`, routes, server, leaseSeconds };
+  const renewalSeconds = /^\d+$/.test(raw.renewalSeconds ?? "") ? Number(raw.renewalSeconds) : undefined;
+  return {
+    cidr: `${ip}/${prefix}`,
+    routes,
+    server,
+    leaseSeconds,
+    ...(renewalSeconds === undefined ? {} : { renewalSeconds }),
+  };
 }
 
 /** Reads the `key=value` lines our hook scripts write. */

@@ -35,7 +35,8 @@ export class AddressWatch {
       child.on("error", resolve);
     });
     const failed = await spawned;
-    if (failed !== undefined) throw new Error(`ip monitor for ${this.node.ns.name}: ${failed.message}`);
+    if (failed !== undefined)
+      throw new Error(`ip monitor for ${this.node.ns.name}: ${failed.message}`, { cause: failed });
     this.child = child;
     createInterface({ input: child.stdout! }).on("line", (line) => this.onLine(line));
     // The monitor is subscribed once it has started; the dump after that fills in the initial state.

@@ -1,7 +1,7 @@
 import {
   addressLostMs,
   failedProbes,
-  firstLossAfter,
+  lastFaultLoss,
   markTime,
   probesIn,
   timeToRestore,
@@ -11,8 +11,9 @@ import type { Measured } from "./scenarios/types.js";
 
 /**
  * The numbers of design §5 for one run, over [fault, end]. Time to restore runs from the
- * scenario's reference (`loss`: the moment the address went away; otherwise a mark such as
- * `boot`) to the address's return.
+ * scenario's reference (`loss`: the fault's last deletion, so that a command deleting in
+ * rounds (`ip addr flush`) is one fault, see lastFaultLoss; otherwise a mark such as `boot`)
+ * to the address's return. Address lost still sums every absence in [fault, end].
  */
 export function measure(timeline: Timeline, restoreFrom: string): Measured {
   const fault = markTime(timeline, "fault");
@@ -21,7 +22,9 @@ export function measure(timeline: Timeline, restoreFrom: string): Measured {
     return { addressLostMs: 0, probeFailures: 0, probeTotal: 0, timeToRestoreMs: null, restoredAt: null };
   }
   const reference =
-    restoreFrom === "loss" ? firstLossAfter(timeline.address, fault, end) : markTime(timeline, restoreFrom);
+    restoreFrom === "loss"
+      ? lastFaultLoss(timeline.address, fault, markTime(timeline, "fault-end"), end)
+      : markTime(timeline, restoreFrom);
   const ttr = reference === undefined ? 0 : timeToRestore(timeline.address, reference, end);
   return {
     addressLostMs: Math.round(addressLostMs(timeline.address, fault, end)),

@@ -17,6 +17,7 @@ import type { LabNode } from "../harness/topology.js";
  */
 export class NodeRun implements RunHandle {
   readonly marks: Mark[] = [];
+  readonly findings = new Map<string, string>();
   readonly watch: AddressWatch;
   readonly supervisor: Supervisor;
   private upServer: NsProcess | undefined;

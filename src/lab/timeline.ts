@@ -8,7 +8,10 @@ import type { ProbeSample } from "../harness/probe.js";
 
 export type { AddressSample, ProbeSample };
 
-/** A named moment the scenario marks: `start`, `fault`, `server-start`, `end`… */
+/**
+ * A named moment the scenario marks: `start`, `fault`, `fault-end`, `server-start`, `end`…
+ * `fault` is taken just before the fault command runs and `fault-end` just after it returned.
+ */
 export interface Mark {
   readonly t: number;
   readonly label: string;
@@ -76,9 +79,24 @@ export function timeToRestore(
   return first[1] - reference;
 }
 
-/** Time of the first absence at or after t, undefined when the address stayed. */
-export function firstLossAfter(address: readonly AddressSample[], t: number, to: number): number | undefined {
-  return absentIntervals(address, t, to)[0]?.[0];
+/**
+ * When the fault took the address for the last time: the start of the last absence that
+ * began while the fault command ran, [fault, faultEnd]. `ip addr flush` deletes in rounds
+ * until a dump finds nothing, so an agent that restores within a millisecond sees its
+ * restore deleted again by the same command: those deletions are one fault, and a restore
+ * is measured from the last of them. An absence that begins after the command returned is
+ * not the fault (it counts against the implementation). Without `faultEnd`, or with no
+ * absence inside the command, this is the first absence after `fault`.
+ */
+export function lastFaultLoss(
+  address: readonly AddressSample[],
+  fault: number,
+  faultEnd: number | undefined,
+  to: number,
+): number | undefined {
+  const gaps = absentIntervals(address, fault, to);
+  const during = faultEnd === undefined ? [] : gaps.filter(([start]) => start <= faultEnd);
+  return (during.at(-1) ?? gaps[0])?.[0];
 }
 
 export function probesIn(probes: readonly ProbeSample[], from: number, to: number): ProbeSample[] {

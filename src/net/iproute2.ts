@@ -1,6 +1,7 @@
 import { run as defaultRun, runChecked, type Runner } from "../util/exec.js";
 import { IpBatch } from "./batch.js";
 import type { AddressInfo, InterfaceState, LinkInfo, NetBackend, RouteSpec } from "./backend.js";
+import { fromKernelRoute, type KernelRoute } from "./route.js";
 
 // The kernel reports an infinite lifetime as INFINITY_LIFE_TIME (0xFFFFFFFF), include/net/addrconf.h.
 const INFINITY_LIFE_TIME = 0xffffffff;
@@ -21,12 +22,8 @@ interface IpLink {
   }[];
 }
 
-interface IpRoute {
-  dst: string;
-  gateway?: string;
+interface IpRoute extends KernelRoute {
   dev?: string;
-  metric?: number;
-  protocol?: string;
 }
 
 const lifetime = (value: number | undefined): number | "forever" =>
@@ -139,12 +136,15 @@ export class Iproute2Backend implements NetBackend {
     await this.ip$(holdArgs(name, cidr));
   }
 
+  async removeAddress(name: string, cidr: string): Promise<void> {
+    const state = await this.readInterface(name);
+    if (!state?.addresses.some((a) => a.cidr === cidr)) return;
+    await this.ip$(["addr", "del", cidr, "dev", name]);
+  }
+
   async listRoutes(name: string): Promise<readonly RouteSpec[]> {
-    return parseJson<IpRoute>(await this.ip$(["-j", "-4", "route", "show", "dev", name])).map((r) => ({
-      dst: r.dst,
-      ...(r.gateway ? { via: r.gateway } : {}),
-      ...(r.metric !== undefined ? { metric: r.metric } : {}),
-    }));
+    const routes = parseJson<IpRoute>(await this.ip$(["-j", "-4", "route", "show", "dev", name]));
+    return routes.map(fromKernelRoute).filter((r): r is RouteSpec => r !== undefined);
   }
 
   async replaceRoute(name: string, route: RouteSpec): Promise<void> {

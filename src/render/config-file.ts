@@ -11,7 +11,15 @@ function attachmentDocument(a: Attachment): NonNullable<ConfigInput["attachments
   const address =
     a.address.source === "static"
       ? { source: "static" as const, cidr: a.address.cidr }
-      : { source: "dhcp" as const, dhcpClient: a.address.dhcpClient };
+      : {
+          source: "dhcp" as const,
+          dhcpClient: a.address.dhcpClient,
+          confirmInterval:
+            typeof a.address.confirmInterval === "number"
+              ? formatDuration(a.address.confirmInterval)
+              : a.address.confirmInterval,
+          onReassign: a.address.onReassign,
+        };
   return {
     interface: a.interface,
     link,

@@ -169,7 +169,7 @@ describe("the cache file", () => {
       "a directory where the file should be",
       (dir) => mkdirSync(join(dir, "pn0.json")),
       VLAN_ID,
-      "unreadable (EISDIR)",
+      "unreadable (a directory, not a regular file)",
     ],
   ];
   for (const [what, arrange, identity, reason] of setAsideCases) {
@@ -220,7 +220,7 @@ describe("the cache file", () => {
   it.each([
     ["a negative metric", { dst: "10.0.0.0/8", metric: -1 }, "routes.0.metric"],
     ["a gateway that is no IPv4 address", { dst: "10.0.0.0/8", via: "gw" }, "routes.0.via"],
-    ["a destination that is no CIDR", { dst: "10.0.0.0" }, "routes.0.dst"],
+    ["a destination that is no CIDR", { dst: "10.0.0.0/33" }, "routes.0.dst"],
   ])("GIVEN a route with %s THEN set aside as invalid at %s", (_what, route, path) => {
     const dir = stateDir();
     writeFileSync(join(dir, "pn0.json"), JSON.stringify(entry({ routes: [route] })));

@@ -35,7 +35,7 @@ describe("config", () => {
         {
           interface: "pn0",
           link: { kind: "existing" },
-          address: { source: "dhcp", dhcpClient: "auto" },
+          address: { source: "dhcp", dhcpClient: "auto", confirmInterval: "auto", onReassign: "follow" },
           discovery: { attemptTimeout: 15_000, maxBackoff: 30_000 },
           reconcileInterval: 30_000,
         },
@@ -58,6 +58,17 @@ describe("config", () => {
       ],
     });
     expect(config.attachments[0]?.link).toEqual({ kind: "vlan", parent: "auto", vlanId: 3250 });
+  });
+
+  it("takes confirmInterval as auto, off or a duration", () => {
+    const interval = (confirmInterval: string) =>
+      parseConfig({
+        version: 1,
+        attachments: [{ interface: "pn0", address: { source: "dhcp", confirmInterval } }],
+      }).attachments[0]!.address;
+    expect(interval("auto")).toMatchObject({ confirmInterval: "auto" });
+    expect(interval("off")).toMatchObject({ confirmInterval: "off" });
+    expect(interval("10m")).toMatchObject({ confirmInterval: 600_000 });
   });
 
   it.each([
@@ -96,6 +107,35 @@ describe("config", () => {
       'attachments[0].address.dhcpClient: expected one of auto, udhcpc, dhcpcd, dhclient, got "pump"',
     ],
     [
+      {
+        version: 1,
+        attachments: [
+          { interface: "pn0", address: { source: "static", cidr: "172.16.0.2/22", confirmInterval: "1h" } },
+        ],
+      },
+      'attachments[0].address.confirmInterval: only for source: dhcp (a static address has no server to confirm it with), got "1h"',
+    ],
+    [
+      {
+        version: 1,
+        attachments: [
+          { interface: "pn0", address: { source: "static", cidr: "172.16.0.2/22", onReassign: "hold" } },
+        ],
+      },
+      'attachments[0].address.onReassign: only for source: dhcp (a static address has no server that could reassign it), got "hold"',
+    ],
+    [
+      {
+        version: 1,
+        attachments: [{ interface: "pn0", address: { source: "dhcp", confirmInterval: "often" } }],
+      },
+      'attachments[0].address.confirmInterval: expected "auto", "off" or a duration like "30s", "10m" or "1h", between 1s and 24h, got "often"',
+    ],
+    [
+      { version: 1, attachments: [{ interface: "pn0", address: { source: "dhcp", onReassign: "ignore" } }] },
+      'attachments[0].address.onReassign: expected "follow" or "hold", got "ignore"',
+    ],
+    [
       { version: 1, attachments: [{ interface: "pn0", reconcileInterval: "soon" }] },
       'attachments[0].reconcileInterval: expected a duration like "500ms", "15s", "10m" or "1h", between 100ms and 1h, got "soon"',
     ],
@@ -106,7 +146,7 @@ describe("config", () => {
     [{ ...base, stateDir: "var/lib" }, 'stateDir: expected an absolute path, got "var/lib"'],
     [
       { ...base, metrics: { listen: "9464" } },
-      'metrics.listen: expected "host:port" like "127.0.0.1:9464", got "9464"',
+      'metrics.listen: expected "host:port" like "127.0.0.1:9464" (an IPv4 address, [IPv6] or a host name, port 1-65535), got "9464"',
     ],
   ])("rejects %j naming the field", (document, detail) => {
     const error = errorOf(document);
@@ -174,7 +214,7 @@ describe("config", () => {
     const dir = mkdtempSync(join(tmpdir(), "hf-config-"));
     for (const [file, why] of [
       [join(dir, "none.yaml"), "no such file"],
-      [dir, "EISDIR"],
+      [dir, "a directory, not a regular file"],
     ] as const) {
       try {
         loadConfig(file);

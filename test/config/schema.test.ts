@@ -98,7 +98,9 @@ describe("config: what the link and address must be", () => {
       'attachments[0].address.cidr: expected an IPv4 CIDR like "172.16.0.2/22", got 7',
     ]);
     expect(detailsOf({ version: 1, metrics: { listen: 9464 }, attachments: [{ interface: "pn0" }] })).toEqual(
-      ['metrics.listen: expected "host:port" like "127.0.0.1:9464", got 9464'],
+      [
+        'metrics.listen: expected "host:port" like "127.0.0.1:9464" (an IPv4 address, [IPv6] or a host name, port 1-65535), got 9464',
+      ],
     );
     expect(detailsOf({ version: 1, runDir: 1, attachments: [{ interface: "pn0" }] })).toEqual([
       "runDir: expected an absolute path, got 1",
@@ -202,7 +204,7 @@ describe("config bounds: durations", () => {
 describe("config bounds: addresses", () => {
   const staticCidr = (cidr: unknown) => withAttachment({ address: { source: "static", cidr } });
 
-  it.each(["172.16.0.2/22", "198.18.0.10/32", "10.0.0.1/0", "255.255.255.255/32", "0.0.0.0/8"])(
+  it.each(["172.16.0.2/22", "198.18.0.10/32", "10.0.0.1/8", "198.18.3.254/22", "1.0.0.1/31"])(
     "GIVEN static cidr %s THEN accepted",
     (cidr) => {
       expect(parseConfig(staticCidr(cidr)).attachments[0]?.address).toEqual({ source: "static", cidr });
@@ -228,6 +230,17 @@ describe("config bounds: addresses", () => {
   ])("GIVEN static cidr %j THEN refused", (cidr) => {
     expect(detailsOf(staticCidr(cidr))).toEqual([
       `attachments[0].address.cidr: expected an IPv4 CIDR like "172.16.0.2/22", got ${JSON.stringify(cidr)}`,
+    ]);
+  });
+
+  // Well-formed, but not an address the kernel would hold on a link (the issue-13 rule).
+  it.each([
+    ["10.0.0.1/0", "a /0 prefix is the whole Internet, not a network"],
+    ["0.0.0.0/8", "0.0.0.0/8 means this host, not an address"],
+    ["172.16.0.0/22", "it is the network address of its /22"],
+  ])("GIVEN static cidr %j THEN refused as unholdable", (cidr, why) => {
+    expect(detailsOf(staticCidr(cidr))).toEqual([
+      `attachments[0].address.cidr: expected a unicast host address in CIDR form like "172.16.0.2/22", got ${JSON.stringify(cidr)} (${why})`,
     ]);
   });
 
@@ -259,7 +272,7 @@ describe("config bounds: the metrics endpoint and paths", () => {
     "GIVEN listen %j THEN refused",
     (value) => {
       expect(detailsOf(listen(value))).toEqual([
-        `metrics.listen: expected "host:port" like "127.0.0.1:9464", got ${JSON.stringify(value)}`,
+        `metrics.listen: expected "host:port" like "127.0.0.1:9464" (an IPv4 address, [IPv6] or a host name, port 1-65535), got ${JSON.stringify(value)}`,
       ]);
     },
   );

@@ -33,7 +33,7 @@ function errorOf(fn: () => unknown): HoldfastError {
 }
 
 describe("inventory (design §4.7)", () => {
-  it("GIVEN the design's example THEN spec paths resolve next to the inventory and the host name replaces node.name", () => {
+  it("reads the design's example: spec paths beside the inventory, host names as node.name", () => {
     const file = join(dir, "inventory.yaml");
     writeFileSync(
       file,
@@ -46,11 +46,17 @@ describe("inventory (design §4.7)", () => {
       ].join("\n"),
     );
     const inventory = loadInventory(file);
-    expect(inventory.hosts.map((h) => [h.name, h.address, h.user, h.port, h.specFile])).toEqual([
+    expect(
+      inventory.hosts.map((h) => [h.name, h.address, h.user, h.port, h.specFile]),
+      "spec paths resolve next to the inventory",
+    ).toEqual([
       ["cache-a", "203.0.113.10", "ubuntu", 22, join(dir, "specs", "node-spec.yaml")],
       ["cache-b", "203.0.113.11", "root", 22, join(dir, "specs", "other-spec.yaml")],
     ]);
-    expect(inventory.hosts.map((h) => h.spec.node.name)).toEqual(["cache-a", "cache-b"]);
+    expect(
+      inventory.hosts.map((h) => h.spec.node.name),
+      "the host name replaces the spec's node.name",
+    ).toEqual(["cache-a", "cache-b"]);
     const vlan = inventory.hosts[1]!.spec.agent.config.attachments[0]!.link;
     expect(vlan).toEqual({ kind: "vlan", parent: "auto", vlanId: 3251 });
   });
@@ -92,7 +98,7 @@ describe("inventory (design §4.7)", () => {
     );
   });
 
-  it("GIVEN a host without a spec and no default THEN the error names hosts[i].spec; duplicate names are refused", () => {
+  it("names hosts[i].spec when a host has no spec, and refuses duplicate names", () => {
     const error = errorOf(() =>
       parseInventory(
         {

@@ -8,6 +8,7 @@ import { renderJson } from "../../src/lab/report/json.js";
 import { renderTable } from "../../src/lab/report/table.js";
 import type { LabReport, LabRun } from "../../src/lab/run.js";
 import type { Timeline } from "../../src/lab/timeline.js";
+import { skipWhen } from "../helpers/skip.js";
 import { decodePng } from "./lab-png.js";
 
 const T0 = Date.parse("2026-01-01T00:00:00Z");
@@ -121,8 +122,14 @@ describe("lab reports", () => {
 });
 
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
+const noChromium = skipWhen(
+  import.meta.url,
+  CHROMIUM === undefined
+    ? "the HTML rendering test needs Debian's chromium (scripts/install-deps.sh)"
+    : undefined,
+);
 
-describe.skipIf(CHROMIUM === undefined)("the HTML report in headless Chromium", () => {
+describe.skipIf(noChromium)("the HTML report in headless Chromium", () => {
   const dir = mkdtempSync(join(tmpdir(), "hflab-report-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -165,6 +172,3 @@ describe.skipIf(CHROMIUM === undefined)("the HTML report in headless Chromium", 
     expect(readFileSync(shot).length).toBeGreaterThan(1000);
   });
 });
-
-if (CHROMIUM === undefined)
-  console.warn("\n*** SKIPPED: HTML report rendering test needs Debian's chromium ***\n");

@@ -15,9 +15,9 @@ function probes(from: number, to: number, fails: (t: number) => boolean = () => 
 }
 
 /** The lab's judging path: the scenario's metrics over its reference, then its rule. */
-function judge(name: ScenarioName, timeline: Timeline): Verdict {
+function judge(name: ScenarioName, timeline: Timeline, findings = new Map<string, string>()): Verdict {
   const scenario = getScenario(name);
-  return scenario.judge(timeline, measure(timeline, scenario.restoreFrom));
+  return scenario.judge(timeline, measure(timeline, scenario.restoreFrom), findings);
 }
 
 // The fault at 10 s, the end at 80 s: every timeline below is epoch-free milliseconds.
@@ -82,7 +82,7 @@ describe("address-flush and link-recreate: restored promptly and held", () => {
     });
   });
 
-  it("GIVEN a prompt restore and then a relapse (a client's expiry takes it again) THEN it fails on the relapse", () => {
+  it("fails a prompt restore that relapses (a client's expiry takes it again)", () => {
     const timeline = {
       address: [present(1000), absent(FAULT), present(FAULT + 200), absent(40_000), present(40_010)],
       probes: [],
@@ -159,5 +159,86 @@ describe("parent-flap: never lost, probes back soon after carrier", () => {
       "650 probes failed later than 2.0 s after carrier return",
       "address absent at the end",
     ]);
+  });
+});
+
+describe("address-flush: a flush that deletes in rounds is one fault", () => {
+  // `ip addr flush` deletes, dumps again, deletes what it finds: a restore 1 ms after the
+  // first deletion is deleted again by the same command, which returns 3 ms after it began.
+  const rounds = [present(1000), absent(FAULT), present(FAULT + 1), absent(FAULT + 2), present(FAULT + 3)];
+
+  it("passes a restore deleted again within the flush, timed from the last deletion", () => {
+    const timeline = { address: rounds, probes: [], marks: marks(mark(FAULT + 2.5, "fault-end")) };
+    const measured = measure(timeline, "loss");
+    expect(measured.timeToRestoreMs, "from the second deletion (t+2) to the restore (t+3)").toBe(1);
+    expect(measured.restoredAt).toBe(FAULT + 3);
+    expect(measured.addressLostMs, "both rounds' absences").toBe(2);
+    expect(judge("address-flush", timeline)).toEqual({ pass: true, notes: [] });
+  });
+
+  it("GIVEN the same deletion after the flush command returned THEN it counts as a relapse and fails", () => {
+    const timeline = { address: rounds, probes: [], marks: marks(mark(FAULT + 1.5, "fault-end")) };
+    expect(measure(timeline, "loss").timeToRestoreMs).toBe(1);
+    expect(judge("address-flush", timeline)).toEqual({
+      pass: false,
+      notes: ["address lost again 1× after the restore"],
+    });
+  });
+
+  it("GIVEN a loss long after the flush ended THEN it still fails", () => {
+    const timeline = {
+      address: [...rounds, absent(40_000), present(40_010)],
+      probes: [],
+      marks: marks(mark(FAULT + 2.5, "fault-end")),
+    };
+    expect(judge("address-flush", timeline)).toEqual({
+      pass: false,
+      notes: ["address lost again 1× after the restore"],
+    });
+  });
+});
+
+describe("ipam-change and pool-reuse: the server speaks", () => {
+  const held = { address: [present(1000)], probes: probes(0, END), marks: marks() };
+
+  it("passes ipam-change when the new address is held and probed in time", () => {
+    const findings = new Map([
+      ["rule-ms", "10000"],
+      ["moved-ms", "6100"],
+      ["old-gone", "yes"],
+      ["probes", "ok"],
+    ]);
+    expect(judge("ipam-change", held, findings)).toEqual({
+      pass: true,
+      notes: ["moved to the new address in 6.1 s"],
+    });
+  });
+
+  it("GIVEN the stale address held to the end THEN ipam-change fails naming what pn0 holds", () => {
+    const findings = new Map([
+      ["rule-ms", "10000"],
+      ["addresses", "198.18.0.11/22"],
+      ["old-gone", "no"],
+      ["probes", "0 of 5 succeeded"],
+    ]);
+    expect(judge("ipam-change", held, findings)).toEqual({
+      pass: false,
+      notes: [
+        "never held the new address alone (at the end: 198.18.0.11/22)",
+        "old address still on pn0 at the end",
+        "probes to the new address: 0 of 5 succeeded",
+      ],
+    });
+  });
+
+  it("fails pool-reuse when a second client gets the held address", () => {
+    expect(judge("pool-reuse", held, new Map([["second-client", "198.18.0.11/22"]]))).toEqual({
+      pass: false,
+      notes: ["the second client got 198.18.0.11/22: the server's lease had lapsed"],
+    });
+    expect(judge("pool-reuse", held, new Map([["second-client", "refused"]]))).toEqual({
+      pass: true,
+      notes: [],
+    });
   });
 });

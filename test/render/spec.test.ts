@@ -72,14 +72,14 @@ describe("render spec: the directories the agent's unit writes to", () => {
     expect(detailsOf(withConfig(fields))).toContain(detail);
   });
 
-  it("GIVEN runDir /var/run/holdfast THEN systemd makes it at every start (RuntimeDirectory=), like /run/holdfast", () => {
+  it("makes a /var/run runDir a RuntimeDirectory=, like /run/holdfast", () => {
     // GIVEN the /var/run spelling of the default runDir
     const config = parseSpec(withConfig({ runDir: "/var/run/holdfast" })).agent.config;
     // WHEN the unit renders
     const unit = agentUnit(config).render();
     // THEN it is a runtime directory (recreated after a reboot), never a ReadWritePaths= that must exist
-    expect(unit).toContain("\nRuntimeDirectory=holdfast\n");
-    expect(unit).not.toContain("ReadWritePaths=/var/run");
+    expect(unit, "systemd makes it at every start").toContain("\nRuntimeDirectory=holdfast\n");
+    expect(unit, "never a ReadWritePaths= that must exist").not.toContain("ReadWritePaths=/var/run");
     expect(directoriesToCreate(config)).toEqual([]);
   });
 
@@ -99,13 +99,17 @@ describe("render spec: the directories the agent's unit writes to", () => {
     expect(directoriesToCreate(config)).toEqual(["/var/lib/prometheus/node-exporter"]);
   });
 
-  it("GIVEN dhcpcd may run (auto) THEN /run is private to the unit and what the agent writes under /run is bound back in", () => {
+  it("gives dhcpcd a private /run and binds the agent's paths under /run back in", () => {
     const textfile = "/run/node-exporter/textfile/holdfast.prom";
     const config = parseSpec(withConfig({ runDir: "/var/run/holdfast", metrics: { textfile } })).agent.config;
     const unit = agentUnit(config).render();
-    expect(unit).toContain("\nTemporaryFileSystem=/run:mode=0755 /var/lib/dhcpcd:mode=0700\n");
+    expect(unit, "dhcpcd may run (auto): /run is private to the unit").toContain(
+      "\nTemporaryFileSystem=/run:mode=0755 /var/lib/dhcpcd:mode=0700\n",
+    );
     // /var/run is /run: the status file and the textfile must reach the host's
-    expect(unit).toContain("\nBindPaths=/run/holdfast -/run/node-exporter/textfile\n");
+    expect(unit, "the status file and the textfile are bound back in").toContain(
+      "\nBindPaths=/run/holdfast -/run/node-exporter/textfile\n",
+    );
   });
 
   it("GIVEN dhcpcd may not run (udhcpc) THEN /run is the host's and nothing is bound", () => {

@@ -87,8 +87,9 @@ export function renderTimelineSvg(t: Timeline, title: string): string {
     );
   }
   parts.push(`<line x1="${LEFT}" y1="${AXIS_Y}" x2="${WIDTH - RIGHT}" y2="${AXIS_Y}" stroke="#555"/>`);
+  // `fault-end` is for the arithmetic; it sits milliseconds after `fault` and would cover its label
   for (const m of t.marks) {
-    if (m.label === "start" || m.t < start || m.t > end) continue;
+    if (m.label === "start" || m.label === "fault-end" || m.t < start || m.t > end) continue;
     parts.push(
       `<line x1="${x(m.t).toFixed(1)}" y1="10" x2="${x(m.t).toFixed(1)}" y2="${AXIS_Y}" stroke="#333" stroke-dasharray="3,2"/>`,
       `<text x="${(x(m.t) + 3).toFixed(1)}" y="19" font-size="10" font-family="sans-serif">${escapeXml(m.label)}</text>`,

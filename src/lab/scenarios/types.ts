@@ -12,6 +12,8 @@ export const SCENARIO_NAMES = [
   "ipam-lag",
   "agent-kill",
   "parent-flap",
+  "ipam-change",
+  "pool-reuse",
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -27,12 +29,16 @@ export interface RunHandle {
   powerCut(): Promise<void>;
   /** starts the implementation again (marks `boot`) */
   boot(): Promise<void>;
+  /** what a scenario found out about this run besides the timeline, for its judge */
+  readonly findings: Map<string, string>;
 }
 
 export interface ScenarioContext {
   readonly topo: Topology;
   readonly runs: readonly RunHandle[];
   readonly leaseMs: number;
+  /** `pool-per-node` scenarios: a second client per run (same index), in that run's pool class */
+  readonly intruders: readonly LabNode[];
   /** adds a mark to every run */
   mark(label: string): void;
   /** starts the DHCP server (for scenarios that start without one) */
@@ -70,11 +76,20 @@ export interface Scenario {
   readonly passRule: string;
   /** false: Kea starts late, the scenario starts it */
   readonly serverAtStart: boolean;
+  /**
+   * How Kea hands out addresses: a MAC reservation per node (IPAM), or a one-address dynamic
+   * pool per node, no reservation, that a second client of the same class may ask for.
+   * @default "reservations"
+   */
+  readonly kea?: "reservations" | "pool-per-node";
   /** time to restore is measured from this mark; `loss` = from the moment the address went away */
   readonly restoreFrom: "loss" | string;
   /** upper bound of the scenario's own timeline, for planning and the user's patience */
   estimateMs(leaseMs: number): number;
-  /** drives the fault; must mark `fault` and `end` */
+  /**
+   * drives the fault; must mark `fault` and `end`, and `fault-end` once a fault command
+   * returned, so that the deletions it made (in however many rounds) count as one fault
+   */
   run(ctx: ScenarioContext): Promise<void>;
-  judge(timeline: Timeline, measured: Measured): Verdict;
+  judge(timeline: Timeline, measured: Measured, findings: ReadonlyMap<string, string>): Verdict;
 }

@@ -105,6 +105,8 @@ attachments:
     address:
       source: dhcp
       dhcpClient: udhcpc
+      confirmInterval: auto
+      onReassign: follow
     discovery:
       attemptTimeout: 15s
       maxBackoff: 30s
@@ -321,10 +323,23 @@ holdfast_make_directories() {
   done
 }
 
+# "198.18.0.10/22" (every IPv4 address on $1), or "no address"
+holdfast_addresses_of() {
+  local found
+  found=$(ip -4 -o addr show dev "$1" 2>/dev/null | awk '{ print $4 }' | tr '\n' ' ')
+  printf '%s' "${found% }"
+  [ -n "$found" ] || printf 'no address'
+}
+
+# Adopt checks every interface before it writes anything, and runs before any client is
+# stopped: when it fails, the node is exactly as it was (never half-adopted), and says so.
 holdfast_adopt() {
-  local out line
+  local out line iface
   out=$(holdfast_as_root "$holdfast_path_launcher" adopt --config "$holdfast_path_config") || {
-    holdfast_log "holdfast adopt failed"
+    for iface in "${holdfast_interfaces[@]}"; do
+      holdfast_log "$iface: not adopted; left as it was ($(holdfast_addresses_of "$iface")), whatever held it still does"
+    done
+    holdfast_log "holdfast adopt failed (why is above): no DHCP client was stopped and $holdfast_unit was not started"
     return 1
   }
   while IFS= read -r line; do
@@ -355,9 +370,47 @@ holdfast_client_pids() {
       *) printf '%s\n' "$argv" | grep -Fx -- "$2" >/dev/null || continue ;;
     esac
     holdfast_same_ns net "${dir#/proc/}" || continue
+    grep -q '/holdfast\.service$' "$dir/cgroup" 2>/dev/null && continue
     printf '%s\n' "${dir#/proc/}"
   done
   return 0
+}
+
+# Prints each ifupdown file that has an "iface $1 inet dhcp" stanza, one a line.
+holdfast_ifupdown_dhcp_files() {
+  local file
+  for file in /etc/network/interfaces /etc/network/interfaces.d/*; do
+    [ -f "$file" ] || continue
+    awk -v i="$1" '$1 == "iface" && $2 == i && $3 == "inet" && $4 == "dhcp" { found = 1 } END { exit !found }' "$file" && printf '%s\n' "$file"
+  done
+  return 0
+}
+
+# "iface $1 inet dhcp" becomes "iface $1 inet manual" in every file that has it, each file
+# kept first as FILE.holdfast-bak (or FILE.holdfast-bak.EPOCH when that already exists).
+holdfast_quiet_ifupdown() {
+  local iface file backup
+  for iface in "${holdfast_interfaces[@]}"; do
+    for file in $(holdfast_ifupdown_dhcp_files "$iface"); do
+      backup="$file.holdfast-bak"
+      [ -e "$backup" ] && backup="$backup.$(date +%s)"
+      holdfast_as_root cp -p "$file" "$backup" || return 1
+      awk -v i="$iface" -v b="$backup" '
+        $1 == "iface" && $2 == i && $3 == "inet" && $4 == "dhcp" {
+          match($0, /^[ \t]*/)
+          indent = substr($0, 1, RLENGTH)
+          print indent "# holdfast: was \"inet dhcp\"; the holdfast agent holds " i "'"'"'s address now (file as it was: " b ")"
+          $4 = "manual"
+          print indent $0
+          next
+        }
+        { print }' "$file" >"$holdfast_tmp/ifupdown" || return 1
+      holdfast_as_root cp "$holdfast_tmp/ifupdown" "$file.holdfast-new" || return 1
+      holdfast_as_root chmod --reference="$file" "$file.holdfast-new" || return 1
+      holdfast_as_root mv -f "$file.holdfast-new" "$file" || return 1
+      holdfast_changed "$file: iface $iface inet dhcp set to manual (ifupdown leaves it to holdfast; backup $backup)"
+    done
+  done
 }
 
 # A DHCP lease's address gets no expiry, so nothing can remove it between stopping its
@@ -417,6 +470,9 @@ holdfast_stop_clients() {
         holdfast_as_root kill -KILL "$pid" || return 1
         holdfast_log "$1: killed $client $pid (SIGKILL, no lease release); remove whatever starts it at boot (e.g. /etc/network/interfaces)"
       fi
+      # again, now that it is dead: a renewal between the first seed and the kill (a slow
+      # daemon-reload on a busy node) set a finite lifetime that would expire before the agent runs
+      holdfast_seed_forever "$1" || return 1
       holdfast_changed "$1: $client $pid stopped"
     done
   done
@@ -532,6 +588,8 @@ holdfast_install_steps() {
   holdfast_make_directories || return 1
   before=$((holdfast_changes - before))
   holdfast_adopt || return 1
+  # before its dhclient goes: nothing may start that one again at the next boot
+  holdfast_quiet_ifupdown || return 1
   for iface in "${holdfast_interfaces[@]}"; do
     holdfast_stop_clients "$iface" || return 1
   done
