@@ -1,4 +1,12 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -12,6 +20,7 @@ import {
   type Identity,
 } from "../../src/agent/cache.js";
 import { parseConfig } from "../../src/config/load.js";
+import { HoldfastError } from "../../src/errors.js";
 import type { LinkInfo } from "../../src/net/backend.js";
 
 // Fixed inputs only: every branch of the identity and of the cache's distrust, by name.
@@ -228,5 +237,79 @@ describe("the cache file", () => {
     expect(loaded.kind === "set-aside" && loaded.reason).toMatch(
       new RegExp(`^invalid \\(${path.replaceAll(".", "\\.")}: `),
     );
+  });
+});
+
+// Files the agent did not write as it writes them: each is refused without being followed or
+// applied, and none makes loadCache throw.
+describe("the cache file as the agent never writes it", () => {
+  it("GIVEN pn0.json a symlink to a valid entry THEN set aside unread, and the target left alone", () => {
+    const dir = stateDir();
+    const elsewhere = join(stateDir(), "valid.json");
+    writeFileSync(elsewhere, JSON.stringify(entry()));
+    symlinkSync(elsewhere, join(dir, "pn0.json"));
+    expect(loadCache(dir, "pn0", VLAN_ID, NOW)).toEqual({
+      kind: "set-aside",
+      reason: "unreadable (a symlink (refused here))",
+      movedTo: join(dir, "pn0.json.corrupt-2026-06-04T10-00-00-123Z"),
+    });
+    expect(readFileSync(elsewhere, "utf8"), "the link's target").toBe(JSON.stringify(entry()));
+  });
+
+  it("GIVEN a stateDir that is a file THEN a miss: nothing to set aside, the agent reports the dir", () => {
+    const file = join(stateDir(), "state");
+    writeFileSync(file, "not a directory");
+    expect(loadCache(file, "pn0", VLAN_ID, NOW)).toEqual({ kind: "miss" });
+    expect(readFileSync(file, "utf8")).toBe("not a directory");
+  });
+
+  it("GIVEN a route whose destination is no string THEN set aside as invalid, not thrown", () => {
+    const dir = stateDir();
+    writeFileSync(join(dir, "pn0.json"), JSON.stringify({ ...entry(), routes: [{ dst: 10 }] }));
+    const loaded = loadCache(dir, "pn0", VLAN_ID, NOW);
+    expect(loaded.kind === "set-aside" && loaded.reason).toMatch(/^invalid \(routes\.0\.dst: /);
+  });
+
+  it("GIVEN a file that cannot be moved aside THEN ignored in memory until it changes", () => {
+    // As a non-root unit test the rename is made to fail by the target's name: a file name of
+    // 245 bytes is legal, its ".corrupt-<time>" one (278) is not (ENAMETOOLONG). The agent
+    // meets the same path with a read-only stateDir (EROFS, own-cache.ns.test.ts).
+    const dir = stateDir();
+    const iface = "p".repeat(240);
+    writeFileSync(join(dir, `${iface}.json`), "{ not json");
+    expect(loadCache(dir, iface, VLAN_ID, NOW)).toEqual({
+      kind: "set-aside",
+      reason: "not valid JSON; cannot move it aside (ENAMETOOLONG), ignoring it in memory",
+      movedTo: null,
+    });
+    expect(loadCache(dir, iface, VLAN_ID, NOW), "the same file: not reported again").toEqual({
+      kind: "miss",
+    });
+    writeFileSync(join(dir, `${iface}.json`), "[]");
+    expect(loadCache(dir, iface, VLAN_ID, NOW), "a changed file is judged again").toEqual({
+      kind: "set-aside",
+      reason:
+        "invalid ((top level): Invalid input: expected object, received array); cannot move it aside (ENAMETOOLONG), ignoring it in memory",
+      movedTo: null,
+    });
+    expect(readdirSync(dir), "still in place").toEqual([`${iface}.json`]);
+  });
+
+  it("GIVEN an entry that breaks the schema THEN writeCache's error names the file, exit 1", () => {
+    const dir = stateDir();
+    let thrown: unknown;
+    try {
+      writeCache(dir, entry({ cidr: "198.18.0.10/33" }));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(HoldfastError);
+    const error = thrown as HoldfastError;
+    expect(error.message).toBe(`refusing to write an invalid cache entry: ${join(dir, "pn0.json")}`);
+    expect(error.code, "a lease or the kernel gave it, not the user").toBe("failure");
+    expect(error.exitCode).toBe(1);
+    expect(error.subject).toBe(join(dir, "pn0.json"));
+    expect(error.details.length, error.details.join("\n")).toBe(1);
+    expect(error.details[0]).toMatch(/^cidr: /);
   });
 });

@@ -169,3 +169,52 @@ describe("fitLine", () => {
     expect(fitLine("x".repeat(81))).toBe(`${"x".repeat(77)}...`);
   });
 });
+
+// check asks the kernel too (kernel-view.ts): the status file says what the agent did, the
+// map below says what each link carries.
+describe("evaluateCheck against what the kernel has", () => {
+  const kernel = (entries: Record<string, string[]>) => new Map(Object.entries(entries));
+
+  it("GIVEN the held address on the link THEN ok; GIVEN it missing THEN exit 1, not on the link", () => {
+    const reading = running([attachment()]);
+    expect(evaluateCheck(["pn0"], reading, kernel({ pn0: ["198.18.0.10/22"] }))).toEqual({
+      exitCode: 0,
+      line: "ok: pn0 held 198.18.0.10/22",
+    });
+    expect(evaluateCheck(["pn0"], reading, kernel({ pn0: ["198.18.0.11/22"] }))).toEqual({
+      exitCode: 1,
+      line: "problem: pn0 198.18.0.10/22 not on the link",
+    });
+    expect(evaluateCheck(["pn0"], reading, kernel({})), "the link has no address at all").toEqual({
+      exitCode: 1,
+      line: "problem: pn0 198.18.0.10/22 not on the link",
+    });
+  });
+
+  it("GIVEN an attachment not held THEN only its state: the kernel is asked about held ones only", () => {
+    const reading = running([
+      attachment({ state: "discovering", cidr: "198.18.0.10/22" }),
+      attachment({ interface: "pn1", cidr: "198.18.4.10/22" }),
+    ]);
+    expect(evaluateCheck(["pn0", "pn1"], reading, kernel({ pn1: ["198.18.4.10/22"] }))).toEqual({
+      exitCode: 1,
+      line: "problem: pn0 discovering",
+    });
+  });
+
+  it("GIVEN a reassignment held against the server THEN exit 1 with both addresses", () => {
+    const reading = running([
+      attachment({
+        reassignment: {
+          cidr: "198.18.2.10/22",
+          server: "169.254.169.254",
+          since: "2026-06-04T10:04:00.000Z",
+        },
+      }),
+    ]);
+    expect(evaluateCheck(["pn0"], reading, kernel({ pn0: ["198.18.0.10/22"] }))).toEqual({
+      exitCode: 1,
+      line: "problem: pn0 holds 198.18.0.10/22, server gives 198.18.2.10/22",
+    });
+  });
+});
