@@ -6,7 +6,9 @@
  *
  *   npx tsx bench/mutation.ts                    run Stryker, then the table
  *   npx tsx bench/mutation.ts --report-only      the table of the last run (reports/mutation/mutation.json)
- *     [--before <old mutation.json>]             with the score of an earlier run beside each module
+ *     [--report <mutation.json>]...              or of these reports together, one file each (runs of one
+ *                                                module at a time: `npx stryker run --mutate <file>`)
+ *     [--before <old mutation.json>]...          with the score of an earlier run beside each module
  *     [--survivors]                              and every surviving mutant, file:line and what it changed
  *
  * Exit status: Stryker's (1 when the score is under thresholds.break), or 2 for bad usage.
@@ -21,8 +23,9 @@ const REPORT = "reports/mutation/mutation.json";
 const { values } = parseArgs({
   options: {
     "report-only": { type: "boolean", default: false },
-    before: { type: "string" },
+    before: { type: "string", multiple: true },
     survivors: { type: "boolean", default: false },
+    report: { type: "string", multiple: true },
   },
 });
 
@@ -79,12 +82,20 @@ if (!values["report-only"]) {
   wall = `, ${((Date.now() - started) / 60_000).toFixed(1)} min wall`;
 }
 
-const report = readReport(REPORT);
-const before = values.before === undefined ? undefined : readReport(values.before);
+/** One report, or several runs of one module each put together (a file in two: the later run's). */
+function readReports(paths: readonly string[]): Report {
+  const files: Record<string, Report["files"][string]> = {};
+  for (const path of paths) Object.assign(files, readReport(path).files);
+  return { files };
+}
+
+const reportPaths = values.report ?? [REPORT];
+const report = readReports(reportPaths);
+const before = values.before === undefined ? undefined : readReports(values.before);
 const pad = (s: string, n: number) => s.padEnd(n);
 const num = (n: number) => String(n).padStart(5);
 console.log(
-  `\nbench/mutation ${new Date().toISOString().slice(0, 10)}: ${REPORT}${wall}, ${load} at the start`,
+  `\nbench/mutation ${new Date().toISOString().slice(0, 10)}: ${reportPaths.join(", ")}${wall}, ${load} at the start`,
 );
 console.log(`${pad("file", 30)} mutants killed timeout survived no-cov  score${before ? "  before" : ""}`);
 const total: Counts = { mutants: 0, killed: 0, timeout: 0, survived: 0, noCoverage: 0, errors: 0 };

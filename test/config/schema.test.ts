@@ -73,6 +73,12 @@ describe("config bounds: a VLAN's parent", () => {
     ]);
   });
 
+  it("GIVEN an empty parent THEN refused as no interface name, not taken for auto", () => {
+    expect(detailsOf(vlan(3250, ""))).toEqual([
+      'attachments[0].link.parent: expected an interface name of 1-15 characters from [A-Za-z0-9_.-], not starting with "-" or ".", got ""',
+    ]);
+  });
+
   it("GIVEN an existing link with a parent THEN refused: only a VLAN has one", () => {
     expect(detailsOf(withAttachment({ link: { kind: "existing", parent: "eno1" } }))).toEqual([
       "attachments[0].link.parent: unknown field",
@@ -268,14 +274,20 @@ describe("config bounds: the metrics endpoint and paths", () => {
     },
   );
 
-  it.each(["127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:", ":9464", "127.0.0.1:123456", "127.0.0.1"])(
-    "GIVEN listen %j THEN refused",
-    (value) => {
-      expect(detailsOf(listen(value))).toEqual([
-        `metrics.listen: expected "host:port" like "127.0.0.1:9464" (an IPv4 address, [IPv6] or a host name, port 1-65535), got ${JSON.stringify(value)}`,
-      ]);
-    },
-  );
+  it.each([
+    "127.0.0.1:0",
+    "127.0.0.1:65536",
+    "127.0.0.1:",
+    ":9464",
+    "127.0.0.1:123456",
+    "127.0.0.1",
+    // a good host:port on the last line is no excuse for the first: the whole value is the address
+    "bad\n127.0.0.1:9464",
+  ])("GIVEN listen %j THEN refused", (value) => {
+    expect(detailsOf(listen(value))).toEqual([
+      `metrics.listen: expected "host:port" like "127.0.0.1:9464" (an IPv4 address, [IPv6] or a host name, port 1-65535), got ${JSON.stringify(value)}`,
+    ]);
+  });
 
   it.each(["relative/dir", "/var/lib/hold\nfast", "/var/lib/hold\0fast", ""])(
     "GIVEN stateDir %j THEN refused as not an absolute path",
