@@ -202,6 +202,14 @@ describe("evaluateCheck against what the kernel has", () => {
     });
   });
 
+  it("GIVEN a configured attachment the agent does not report THEN that problem alone", () => {
+    const reading = running([attachment()]);
+    expect(evaluateCheck(["pn0", "pn2"], reading, kernel({ pn0: ["198.18.0.10/22"] }))).toEqual({
+      exitCode: 1,
+      line: "problem: pn2 not reported by the agent",
+    });
+  });
+
   it("GIVEN a reassignment held against the server THEN exit 1 with both addresses", () => {
     const reading = running([
       attachment({
