@@ -21,7 +21,9 @@ export function dependentUnit(ifname: string): string {
  * started, as a kubelet or cache would be by a later provisioning step.
  */
 export function dependentPart(ifname: string): string {
-  return `#cloud-config\n${APPEND_MERGE}${stringify({ runcmd: [["systemctl", "enable", "--now", dependentUnit(ifname)]] })}`;
+  // locale: false: the minimal image has no `locales`, and cloud-init's locale module would
+  // fail the whole status over it (seen: update-locale exit 255); the spec does not set one.
+  return `#cloud-config\n${APPEND_MERGE}${stringify({ locale: false, runcmd: [["systemctl", "enable", "--now", dependentUnit(ifname)]] })}`;
 }
 
 /**
@@ -56,6 +58,7 @@ Restart=always
 WantedBy=multi-user.target
 `;
   return `#cloud-config\n${stringify({
+    locale: false,
     write_files: [
       { path: "/etc/systemd/system/pn-vlan.service", content: vlan },
       { path: "/etc/systemd/system/pn-dhclient.service", content: dhclient },

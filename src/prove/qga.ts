@@ -22,8 +22,10 @@ interface QgaReply {
 // The guest agent's status poll; a command under TCG takes tens of ms at best.
 const POLL_MS = 100;
 // One answer of the guest agent: instant on an idle host, seconds for a TCG guest that gets
-// a tenth of a CPU.
-const REPLY_MS = 60_000;
+// a tenth of a CPU. The floor; once the VM has booted, its measured boot time raises it
+// (a guest that took 4 min to boot on a loaded host may take minutes for one answer too:
+// the run at load 11–15 failed on a fixed 60 s).
+export const MIN_REPLY_MS = 60_000;
 
 class Connection {
   private buffer = "";
@@ -100,6 +102,9 @@ async function open(path: string, timeoutMs: number): Promise<Connection> {
 }
 
 export class GuestAgent {
+  /** how long one answer may take: MIN_REPLY_MS, raised to the measured boot time by waitReady */
+  replyMs = MIN_REPLY_MS;
+
   constructor(readonly socketPath: string) {}
 
   /** Whether the guest's agent answers within timeoutMs (it is down while the VM boots). */
@@ -112,11 +117,18 @@ export class GuestAgent {
     }
   }
 
-  /** Waits until the guest agent answers; throws after timeoutMs. */
-  async waitReady(timeoutMs: number): Promise<void> {
+  /**
+   * Waits until the guest agent answers; throws after timeoutMs. Returns the wait (ms since
+   * `since`, e.g. qemu's start or the reboot) and makes it the floor of later answers' deadline.
+   */
+  async waitReady(timeoutMs: number, since = Date.now()): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (await this.ping(Math.min(15_000, Math.max(500, deadline - Date.now())))) return;
+      if (await this.ping(Math.min(15_000, Math.max(500, deadline - Date.now())))) {
+        const waited = Date.now() - since;
+        this.replyMs = Math.max(this.replyMs, MIN_REPLY_MS, waited);
+        return waited;
+      }
       await sleep(500);
     }
     throw new Error(`guest agent at ${this.socketPath} not up after ${Math.round(timeoutMs / 1000)} s`);
@@ -138,19 +150,19 @@ export class GuestAgent {
   }
 
   private async exec(script: string, timeoutMs: number): Promise<ExecResult> {
-    const connection = await open(this.socketPath, REPLY_MS);
+    const connection = await open(this.socketPath, this.replyMs);
     try {
       connection.send({
         execute: "guest-exec",
         arguments: { path: "/bin/sh", arg: ["-c", script], "capture-output": true },
       });
-      const started = await connection.reply(REPLY_MS);
+      const started = await connection.reply(this.replyMs);
       if (started.error) throw new Error(`guest-exec: ${started.error.desc ?? "refused"}`);
       const pid = (started.return as { pid: number }).pid;
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         connection.send({ execute: "guest-exec-status", arguments: { pid } });
-        const status = (await connection.reply(REPLY_MS)).return as {
+        const status = (await connection.reply(this.replyMs)).return as {
           exited: boolean;
           exitcode?: number;
           signal?: number;
@@ -185,7 +197,7 @@ export class GuestAgent {
 
   /** Asks the guest to reboot (the kernel really restarts; qemu keeps the disk). */
   async reboot(): Promise<void> {
-    const connection = await open(this.socketPath, REPLY_MS);
+    const connection = await open(this.socketPath, this.replyMs);
     try {
       connection.send({ execute: "guest-shutdown", arguments: { mode: "reboot" } });
     } finally {

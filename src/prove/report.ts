@@ -28,14 +28,17 @@ export function renderProveTable(report: ProveReport): string {
     ...rows.map(line),
     "",
     ...report.steps.map((s) => `${s.name}: ${s.detail}`),
+    "",
+    "phases:",
+    ...report.phases.map((p) => `  ${p.name.padEnd(40)} ${formatMs(p.ms)}`),
   ];
   return `${out.join("\n")}\n`;
 }
 
 /** `--json`: `{ spec, kernel, accel, steps: [{ name, pass, ms, detail }] }` (design §6) plus the figures. */
 export function renderProveJson(report: ProveReport): string {
-  const { spec, kernel, accel, steps, figures, durationMs } = report;
-  return `${JSON.stringify({ spec, kernel, accel, steps, figures, durationMs }, null, 2)}\n`;
+  const { spec, kernel, accel, steps, figures, phases, durationMs } = report;
+  return `${JSON.stringify({ spec, kernel, accel, steps, figures, phases, durationMs }, null, 2)}\n`;
 }
 
 const STYLE = `body{font-family:sans-serif;margin:24px;color:#222;max-width:1000px}

@@ -43,6 +43,12 @@ export class ProveResources {
   readonly vms: Vm[] = [];
   private cleaned = false;
 
+  /** Stops one VM of the run (by its pid) before the run ends. */
+  async stop(vm: Vm): Promise<void> {
+    await stopVm(vm.pid);
+    this.vms.splice(this.vms.indexOf(vm), 1);
+  }
+
   async cleanup(): Promise<void> {
     if (this.cleaned) return;
     this.cleaned = true;
@@ -51,12 +57,17 @@ export class ProveResources {
   }
 }
 
-/** The VMs of a run and what talks to them. */
+/**
+ * The VMs of a run and what talks to them. At most two run at once (fabric + one node): on
+ * this 2-CPU machine three TCG guests starved each other past every deadline. The pre-fix
+ * node boots after the holdfast node is stopped, on the same fabric.
+ */
 export interface ProveVms {
   readonly node: Vm;
-  readonly prefix: Vm;
   readonly fabric: Fabric;
   readonly fabricVm: Vm;
+  /** stops the holdfast node (by pid) and boots the pre-fix node */
+  readonly swapToPrefix: () => Promise<Vm>;
 }
 
 export interface Recorded {
@@ -109,6 +120,8 @@ async function launch(
     options.log(`${vm.name}: qemu pid ${launched.pid} (${accel})`);
     return launched;
   };
+  // The fabric has a NIC for each node from the start; the pre-fix node's stays unplugged
+  // (its socket has no peer, datagrams to it are dropped) until that node boots.
   const fabricVm = await start({
     ...common,
     name: "fabric",
@@ -116,13 +129,6 @@ async function launch(
     links: [nodeLink.fabric, prefixLink.fabric],
   });
   const node = await start({ ...common, name: "node", memoryMb: 768, links: [nodeLink.vm], seed: nodeSeed });
-  const prefix = await start({
-    ...common,
-    name: "prefix",
-    memoryMb: 512,
-    links: [prefixLink.vm],
-    seed: prefixSeed,
-  });
   const fabric = new Fabric(fabricVm.agent, {
     vlanId: target.vlanId,
     nics: ["eth0", "eth1"],
@@ -132,7 +138,11 @@ async function launch(
       { mac: PREFIX_MAC, ip: PREFIX_IP },
     ],
   });
-  return { node, prefix, fabric, fabricVm };
+  const swapToPrefix = async () => {
+    await resources.stop(node);
+    return start({ ...common, name: "prefix", memoryMb: 512, links: [prefixLink.vm], seed: prefixSeed });
+  };
+  return { node, fabric, fabricVm, swapToPrefix };
 }
 
 /**
@@ -147,7 +157,7 @@ export async function runProve(options: ProveOptions, resources: ProveResources)
   options.log(`kernel ${image.kernelVersion}, ${accel} (${why})`);
   mkdirSync(resources.dir, { recursive: true, mode: 0o700 });
   const vms = await launch(image, accel, resources, options);
-  const { steps, figures, recorded } = await runSteps(vms, options);
+  const { steps, figures, recorded, phases } = await runSteps(vms, options);
   const timelines = [
     {
       title: `node (holdfast, ${options.target.interface} VLAN ${options.target.vlanId})`,
@@ -167,6 +177,7 @@ export async function runProve(options: ProveOptions, resources: ProveResources)
     vlanId: options.target.vlanId,
     steps,
     figures,
+    phases,
     durationMs: Date.now() - started,
     timelines,
   };

@@ -5,6 +5,7 @@ import { dependentUnit, NodeProbe, vlanOf, type UnitState } from "./node.js";
 import type { ProveOptions, ProveVms, Recorded } from "./run.js";
 import { NODE_IP, PREFIX_IP, PROVE_LEASE_SECONDS } from "./run.js";
 import type { ProveFigures, StepName, StepResult } from "./types.js";
+import type { Vm } from "./vm.js";
 import { clockOffset, readAddressWatch, startAddressWatch } from "./watch.js";
 
 // TCG on a shared 2-CPU machine: with ~25 runnable tasks each VM gets ~10% of a CPU and
@@ -57,6 +58,15 @@ async function heldFacts(node: NodeProbe, ifname: string): Promise<Omit<BootFact
   const attachment = await until(`${ifname} held`, HELD_TIMEOUT_MS, async () => {
     const a = (await node.holdfastStatus())?.attachments.find((x) => x.interface === ifname);
     return a?.state === "held" && a.heldSince ? a : undefined;
+  }).catch(async (error: unknown) => {
+    // what the node said: the agent's last lines and the install's output
+    const said = await node.agent
+      .sh(
+        "journalctl -b --no-pager -o cat -n 8 -u holdfast.service; tail -n 8 /var/log/cloud-init-output.log",
+      )
+      .then((r) => r.stdout.trim().split("\n").join(" | "))
+      .catch(() => "");
+    throw new Error(`${errorMessage(error)}${said ? `; the node said: ${said}` : ""}`);
   });
   const bootEpoch = await node.bootEpochMs();
   const cloudInit = await node.unit("cloud-init-local.service");
@@ -73,10 +83,16 @@ function inWindow(probes: readonly ProbeSample[], from: number, to: number): Pro
   return probes.filter((p) => p.t >= from && p.t <= to);
 }
 
+/** One measured phase of the run (boot → guest agent, cloud-init, a step), printed as it ends. */
+export interface Phase {
+  readonly name: string;
+  readonly ms: number;
+}
+
 export async function runSteps(
   vms: ProveVms,
   options: ProveOptions,
-): Promise<{ steps: StepResult[]; figures: ProveFigures; recorded: Recorded }> {
+): Promise<{ steps: StepResult[]; figures: ProveFigures; recorded: Recorded; phases: Phase[] }> {
   const { log } = options;
   const ifname = options.target.interface;
   const vlanId = options.target.vlanId;
@@ -90,8 +106,20 @@ export async function runSteps(
     prefixProbes: [],
   };
   const mark = (label: string) => recorded.marks.push({ t: Date.now(), label });
+  const phases: Phase[] = [];
+  const timed = async <T>(name: string, body: () => Promise<T>): Promise<T> => {
+    const from = Date.now();
+    const value = await body();
+    phases.push({ name, ms: Date.now() - from });
+    log(`phase ${name}: ${((Date.now() - from) / 1000).toFixed(1)} s`);
+    return value;
+  };
+  const booted = async (vm: Vm, name: string, since: number) => {
+    const ms = await vm.agent.waitReady(BOOT_TIMEOUT_MS, since);
+    phases.push({ name, ms });
+    log(`phase ${name}: ${(ms / 1000).toFixed(1)} s`);
+  };
   const node = new NodeProbe(vms.node.agent);
-  const prefix = new NodeProbe(vms.prefix.agent);
   const steps: StepResult[] = [];
   const figures: { cloudInitToHeldMs: number | null; kernelToHeldMs: number | null } = {
     cloudInitToHeldMs: null,
@@ -99,78 +127,59 @@ export async function runSteps(
   };
   mark("start");
 
-  await vms.fabricVm.agent.waitReady(BOOT_TIMEOUT_MS);
-  await vms.fabric.setUp();
-  await vms.fabric.startRunner([NODE_IP, PREFIX_IP]);
-  const fabricOffset = await clockOffset(vms.fabricVm.agent);
-  log(
-    `fabric: Kea on VLAN ${vlanId} at 169.254.169.254, lease ${PROVE_LEASE_SECONDS} s; runner probing :8080/up every 100 ms`,
-  );
-
-  // Both nodes boot at once; the pre-fix node only has to be up with its lease before the silence.
-  const prefixReady = (async () => {
-    await vms.prefix.agent.waitReady(BOOT_TIMEOUT_MS);
-    const offset = await clockOffset(vms.prefix.agent);
-    await startAddressWatch(vms.prefix.agent, ifname);
-    await prefix.cloudInitDone(CLOUD_INIT_TIMEOUT_MS);
-    const atBoot = await prefix.unit(dependent);
-    const said = await prefix.journal(dependent, 2);
-    await until(`pre-fix ${ifname} address`, HELD_TIMEOUT_MS, async () =>
-      (await prefix.ipv4(ifname)).length > 0 ? true : undefined,
+  // The fabric and the node boot together; Kea must serve before the node's install asks.
+  let fabricOffset = 0;
+  const fabricUp = (async () => {
+    await booted(vms.fabricVm, "fabric: qemu start → guest agent", vms.fabricVm.launchedAt);
+    await timed("fabric: Kea serving", () => vms.fabric.setUp());
+    await vms.fabric.startRunner([NODE_IP, PREFIX_IP]);
+    fabricOffset = await clockOffset(vms.fabricVm.agent);
+    log(
+      `fabric: Kea on VLAN ${vlanId} at 169.254.169.254, lease ${PROVE_LEASE_SECONDS} s; runner probing :8080/up every 100 ms`,
     );
-    // The stand-in must serve for the pre-fix timeline to show the loss: started by hand now.
-    if (atBoot.active !== "active") await vms.prefix.agent.sh(`systemctl restart ${dependent}`);
-    return { offset, atBoot, said };
   })();
+  fabricUp.catch(() => undefined);
 
   let first: BootFacts | undefined;
   steps.push(
     await step("first-boot", log, async () => {
-      await vms.node.agent.waitReady(BOOT_TIMEOUT_MS);
+      await booted(vms.node, "node: qemu start → guest agent", vms.node.launchedAt);
       const offset = await clockOffset(vms.node.agent);
       await startAddressWatch(vms.node.agent, ifname);
-      const ci = await node.cloudInitDone(CLOUD_INIT_TIMEOUT_MS);
-      if (!ci.ok)
-        return {
-          pass: false,
-          ms: 0,
-          detail: `cloud-init did not finish cleanly: ${ci.text.replace(/\n/g, "; ")}`,
-        };
+      await fabricUp;
+      const ci = await timed("node: guest agent → cloud-init done", () =>
+        node.cloudInitDone(CLOUD_INIT_TIMEOUT_MS),
+      );
+      // a cloud-init error fails the step, but the hold is still looked at: the later steps need it
+      const ciError = ci.ok ? "" : `cloud-init did not finish cleanly: ${ci.text.replace(/\n/g, "; ")}; `;
       const facts = await heldFacts(node, ifname);
       first = { ...facts, dependent: await node.unit(dependent), offset };
       const modules = await node.modules();
       figures.cloudInitToHeldMs = facts.heldMonoMs - facts.cloudInitMonoMs;
-      const pass = facts.vlan === wantVlan && facts.origin === "dhcp" && facts.cidr === `${NODE_IP}/22`;
+      const pass =
+        ci.ok && facts.vlan === wantVlan && facts.origin === "dhcp" && facts.cidr === `${NODE_IP}/22`;
       return {
         pass,
         ms: figures.cloudInitToHeldMs,
         detail:
-          `cloud-init ran the user-data; ${ifname}: ${facts.vlan ?? "no VLAN"} (8021q ${modules ? "loaded" : "not loaded"}); ` +
+          `${ciError || "cloud-init ran the user-data; "}${ifname}: ${facts.vlan ?? "no VLAN"} (8021q ${modules ? "loaded" : "not loaded"}); ` +
           `held ${facts.cidr ?? "nothing"} from ${facts.origin ?? "?"} (Kea on VLAN ${vlanId}); ` +
           `cloud-init start → held ${figures.cloudInitToHeldMs} ms, kernel start → held ${facts.heldMonoMs} ms`,
       };
     }),
   );
   mark("held");
-  const pre = await prefixReady.catch((error: unknown) => error as Error);
+  await fabricUp;
 
-  let silenceFrom = 0;
-  let silenceTo = 0;
-  let prefixAfterSilence: string[] = [];
   steps.push(
     await step("silent-server", log, async () => {
       mark("silence");
-      silenceFrom = Date.now();
+      const silenceFrom = Date.now();
       await vms.fabric.silence();
       await sleep(SILENT_LEASES * PROVE_LEASE_SECONDS * 1000);
-      silenceTo = Date.now();
+      const silenceTo = Date.now();
       mark(`+${SILENT_LEASES} leases`);
-      const [addresses, prefixAddresses, probes] = await Promise.all([
-        node.ipv4(ifname),
-        prefix.ipv4(ifname).catch(() => []),
-        vms.fabric.probes(NODE_IP),
-      ]);
-      prefixAfterSilence = prefixAddresses;
+      const [addresses, probes] = await Promise.all([node.ipv4(ifname), vms.fabric.probes(NODE_IP)]);
       const window = inWindow(
         probes.map((p) => ({ ...p, t: p.t - fabricOffset })),
         silenceFrom,
@@ -192,10 +201,16 @@ export async function runSteps(
       if (first) recorded.nodeAddress.push(...(await readAddressWatch(vms.node.agent, first.offset)));
       const oldBoot = await node.bootId();
       mark("reboot");
+      const rebootAt = Date.now();
       await vms.node.agent.reboot();
-      await until("node back from reboot", BOOT_TIMEOUT_MS, async () => {
-        const id = await node.bootId();
-        return id !== oldBoot ? id : undefined;
+      await timed("node: reboot → guest agent", async () => {
+        // short pings while the guest is down: a request sent into a rebooting guest may be
+        // lost, and waiting the full answer deadline for it cost minutes
+        for (;;) {
+          await vms.node.agent.waitReady(BOOT_TIMEOUT_MS, rebootAt);
+          if ((await node.bootId().catch(() => oldBoot)) !== oldBoot) return;
+          await sleep(1000);
+        }
       });
       const offset = await clockOffset(vms.node.agent);
       await startAddressWatch(vms.node.agent, ifname);
@@ -208,10 +223,14 @@ export async function runSteps(
         .trim()
         .startsWith("T");
       // the dependent comes up after the hold: give it the time a Node start takes under TCG
-      const dep = await until(`${dependent} after reboot`, 60_000, async () => {
-        const u = await node.unit(dependent);
-        return u.active === "active" || u.active === "failed" ? u : undefined;
-      });
+      const dep = await until(
+        `${dependent} after reboot`,
+        Math.max(60_000, Date.now() - rebootAt),
+        async () => {
+          const u = await node.unit(dependent);
+          return u.active === "active" || u.active === "failed" ? u : undefined;
+        },
+      );
       after = { ...facts, dependent: dep, offset };
       // test/net/vlan.ns.test.ts's last check, which this host's kernel cannot run: the VLAN
       // deleted under the agent comes back with its address
@@ -230,54 +249,82 @@ export async function runSteps(
       };
     }),
   );
+  const waitOnline = await node.unit("holdfast-wait-online.service").catch(() => undefined);
+  if (after)
+    recorded.nodeAddress.push(...(await readAddressWatch(vms.node.agent, after.offset).catch(() => [])));
+  recorded.nodeProbes = (await vms.fabric.probes(NODE_IP)).map((p) => ({ ...p, t: p.t - fabricOffset }));
+
+  // The pre-fix node: booted once the holdfast node is stopped (two VMs at most), with Kea
+  // answering again; then the same silence.
+  const prefixRun = await (async () => {
+    mark("pre-fix boot");
+    await vms.fabric.resume();
+    const prefixVm = await vms.swapToPrefix();
+    const prefix = new NodeProbe(prefixVm.agent);
+    await booted(prefixVm, "pre-fix: qemu start → guest agent", prefixVm.launchedAt);
+    const offset = await clockOffset(prefixVm.agent);
+    await startAddressWatch(prefixVm.agent, ifname);
+    await timed("pre-fix: guest agent → cloud-init done", () => prefix.cloudInitDone(CLOUD_INIT_TIMEOUT_MS));
+    const atBoot = await prefix.unit(dependent);
+    const said = await prefix.journal(dependent, 2);
+    await until(`pre-fix ${ifname} address`, HELD_TIMEOUT_MS, async () =>
+      (await prefix.ipv4(ifname)).length > 0 ? true : undefined,
+    );
+    // The stand-in must serve for the pre-fix timeline to show the loss: started by hand now.
+    if (atBoot.active !== "active") await prefixVm.agent.sh(`systemctl restart ${dependent}`);
+    return { prefixVm, prefix, offset, atBoot, said };
+  })().catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
 
   steps.push(
     await step("dependents", log, async () => {
       if (!first || !after) return { pass: false, ms: 0, detail: "needs first-boot and reboot-silent" };
-      const wait = await node.unit("holdfast-wait-online.service");
       const startedMs = Math.round(after.dependent.startedMonoUs / 1000);
       const afterHold = startedMs >= after.heldMonoMs;
       const pass = first.dependent.active === "active" && after.dependent.active === "active" && afterHold;
       const seed =
-        pre instanceof Error
-          ? `pre-fix node: ${pre.message}`
-          : `pre-fix node: ${dependent} ${pre.atBoot.active === "active" ? "active" : `${pre.atBoot.result} (${pre.said.split("\n").pop() ?? ""})`} on its first boot`;
+        prefixRun instanceof Error
+          ? `pre-fix node: ${prefixRun.message}`
+          : `pre-fix node: ${dependent} ${prefixRun.atBoot.active === "active" ? "active" : `${prefixRun.atBoot.result} (${prefixRun.said.split("\n").pop() ?? ""})`} on its first boot`;
       return {
         pass,
         ms: startedMs,
         detail:
           `node: ${dependent} ${first.dependent.active} on first boot, ${after.dependent.active} after reboot, started ${startedMs - after.heldMonoMs} ms after the hold ` +
-          `(holdfast-wait-online ${wait.result}); ${seed}`,
+          `(holdfast-wait-online ${waitOnline?.result ?? "?"}); ${seed}`,
       };
     }),
   );
 
   steps.push(
     await step("pre-fix", log, async () => {
-      if (pre instanceof Error) throw pre;
-      recorded.prefixAddress = await readAddressWatch(vms.prefix.agent, pre.offset);
+      if (prefixRun instanceof Error) throw prefixRun;
+      const { prefixVm, prefix } = prefixRun;
+      mark("pre-fix silence");
+      const silenceFrom = Date.now();
+      await vms.fabric.silence();
+      await sleep(SILENT_LEASES * PROVE_LEASE_SECONDS * 1000);
+      const silenceTo = Date.now();
+      mark(`pre-fix +${SILENT_LEASES} leases`);
+      const afterSilence = await prefix.ipv4(ifname);
+      recorded.prefixAddress = await readAddressWatch(prefixVm.agent, prefixRun.offset);
       const probes = (await vms.fabric.probes(PREFIX_IP)).map((p) => ({ ...p, t: p.t - fabricOffset }));
+      recorded.prefixProbes = probes;
       const window = inWindow(probes, silenceFrom, silenceTo);
       const lostAt = recorded.prefixAddress.find((s) => !s.present && s.t >= silenceFrom)?.t;
-      const unit = await vms.prefix.agent.sh(
+      const unit = await prefixVm.agent.sh(
         "systemctl show -p ActiveState -p NRestarts --value pn-dhclient.service",
       );
       const [active, restarts] = unit.stdout.trim().split("\n");
-      const lost = !prefixAfterSilence.some((c) => c.startsWith(`${PREFIX_IP}/`));
+      const lost = !afterSilence.some((c) => c.startsWith(`${PREFIX_IP}/`));
       return {
         pass: lost,
         ms: lostAt === undefined ? 0 : Math.round(lostAt - silenceFrom),
         detail: lost
           ? `the seed's dhclient -d ${ifname} (Restart=always; ${active}, ${restarts} restarts) lost ${PREFIX_IP} ${lostAt === undefined ? "" : `${Math.round((lostAt - silenceFrom) / 1000)} s `}into the silence; ${window.filter((p) => !p.ok).length} of ${window.length} probes failed`
-          : `the seed's dhclient kept ${prefixAfterSilence.join(", ")}: the incident did not reproduce`,
+          : `the seed's dhclient kept ${afterSilence.join(", ")}: the incident did not reproduce`,
       };
     }),
   );
   mark("end");
-
-  if (after)
-    recorded.nodeAddress.push(...(await readAddressWatch(vms.node.agent, after.offset).catch(() => [])));
-  recorded.nodeProbes = (await vms.fabric.probes(NODE_IP)).map((p) => ({ ...p, t: p.t - fabricOffset }));
-  recorded.prefixProbes = (await vms.fabric.probes(PREFIX_IP)).map((p) => ({ ...p, t: p.t - fabricOffset }));
-  return { steps, figures, recorded };
+  return { steps, figures, recorded, phases };
 }

@@ -30,6 +30,8 @@ export interface ProveReport {
   readonly vlanId: number;
   readonly steps: readonly StepResult[];
   readonly figures: ProveFigures;
+  /** how long each phase took (boot → guest agent, cloud-init, Kea), in the order they ended */
+  readonly phases: readonly { readonly name: string; readonly ms: number }[];
   readonly durationMs: number;
   readonly timelines: readonly { readonly title: string; readonly timeline: Timeline }[];
 }

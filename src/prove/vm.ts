@@ -53,6 +53,15 @@ export function qemuArgs(options: VmOptions): string[] {
     // eth0, eth1 in link order, whatever the PCI layout: the spec's `parent: auto` finds it
     "net.ifnames=0",
     "panic=-1",
+    // Lean boots under TCG (measured 96 s → 37 s to the guest agent, one VM, load 5): no
+    // console chatter (each byte is an emulated UART write), no speculation mitigations
+    // (these VMs have no network and run nothing untrusted), no audit, no calibration loops.
+    "quiet",
+    "mitigations=off",
+    "audit=0",
+    "tsc=reliable",
+    "no_timer_check",
+    "systemd.show_status=false",
     options.seed ? "ds=nocloud" : "cloud-init=disabled",
     ...(options.cmdline ?? []),
   ];

@@ -140,13 +140,14 @@ describe("prove's report", () => {
       { name: "pre-fix", pass: false, ms: 0, detail: "kept" },
     ],
     figures: { cloudInitToHeldMs: 2100, kernelToHeldMs: null },
+    phases: [{ name: "node: qemu start → guest agent", ms: 41_000 }],
     durationMs: 200_000,
     timelines: [],
   };
 
   it("the JSON has the contract's keys", () => {
     const doc = JSON.parse(renderProveJson(report)) as Record<string, unknown>;
-    expect(Object.keys(doc)).toEqual(["spec", "kernel", "accel", "steps", "figures", "durationMs"]);
+    expect(Object.keys(doc)).toEqual(["spec", "kernel", "accel", "steps", "figures", "phases", "durationMs"]);
     expect(doc.steps).toEqual(report.steps);
   });
 
