@@ -1,29 +1,19 @@
 import { stringify } from "yaml";
 import type { GuestAgent } from "./qga.js";
-import { APPEND_MERGE } from "./seed.js";
 
 /**
  * What prove puts on the node VMs besides the user's own user-data, and what it reads back
  * from them. The dependent is `holdfast-prove-dependent@<if>.service`, baked into the image
  * (scripts/build-vm-image.sh): ordered after network-online.target, it binds the PN address
  * on port 8080 and serves /up (the cache the runners reach), and fails when there is none.
+ * On the holdfast node prove enables it through the guest agent once cloud-init is done (the
+ * user-data stays the user's alone), the way a later provisioning step installs a kubelet.
  */
 
 export const DEPENDENT_PORT = 8080;
 
 export function dependentUnit(ifname: string): string {
   return `holdfast-prove-dependent@${ifname}.service`;
-}
-
-/**
- * Appended to the user's user-data (a second part, merged by appending): after the user's
- * runcmd (holdfast's install, which waits for the hold), the dependent is enabled and
- * started, as a kubelet or cache would be by a later provisioning step.
- */
-export function dependentPart(ifname: string): string {
-  // locale: false: the minimal image has no `locales`, and cloud-init's locale module would
-  // fail the whole status over it (seen: update-locale exit 255); the spec does not set one.
-  return `#cloud-config\n${APPEND_MERGE}${stringify({ locale: false, runcmd: [["systemctl", "enable", "--now", dependentUnit(ifname)]] })}`;
 }
 
 /**

@@ -9,8 +9,8 @@ import type { ProbeSample } from "../harness/probe.js";
 import { chooseAccel } from "./accel.js";
 import { Fabric } from "./fabric.js";
 import { ensureImage, type VmImage } from "./image.js";
-import { dependentPart, preFixUserData } from "./node.js";
-import { multipartUserData, writeSeed } from "./seed.js";
+import { preFixUserData } from "./node.js";
+import { writeSeed } from "./seed.js";
 import { runSteps } from "./steps.js";
 import type { ProveTarget } from "./target.js";
 import type { ProveReport } from "./types.js";
@@ -98,13 +98,12 @@ async function launch(
   const { target } = options;
   const nodeLink = link(dir, "node", NODE_MAC);
   const prefixLink = link(dir, "prefix", PREFIX_MAC);
+  // the user's user-data alone, exactly as a new server gets it; prove enables its dependent
+  // through the guest agent once cloud-init is done
   const nodeSeed = await writeSeed(
     dir,
     "node",
-    multipartUserData([
-      renderCloudInitFromSpec(options.spec, bundleFor(options.spec, {})),
-      dependentPart(target.interface),
-    ]),
+    renderCloudInitFromSpec(options.spec, bundleFor(options.spec, {})),
     options.spec.node.name,
   );
   const prefixSeed = await writeSeed(

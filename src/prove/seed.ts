@@ -5,27 +5,6 @@ import { promisify } from "node:util";
 import { HoldfastError } from "../errors.js";
 
 const run = promisify(execFile);
-const BOUNDARY = "==holdfast-prove==";
-
-/**
- * user-data of several parts, as cloud-init merges them: the first is the user's own
- * (unchanged), later ones append to its lists (runcmd, write_files) instead of replacing.
- */
-export function multipartUserData(parts: readonly string[]): string {
-  const body = parts.map(
-    (part) =>
-      `--${BOUNDARY}\nContent-Type: text/cloud-config; charset="utf-8"\nMIME-Version: 1.0\n\n${part.endsWith("\n") ? part : `${part}\n`}`,
-  );
-  return `Content-Type: multipart/mixed; boundary="${BOUNDARY}"\nMIME-Version: 1.0\n\n${body.join("")}--${BOUNDARY}--\n`;
-}
-
-/** The merge rule a later part carries so its lists append to the user's. */
-export const APPEND_MERGE = `merge_how:
-  - name: list
-    settings: [append]
-  - name: dict
-    settings: [no_replace, recurse_list]
-`;
 
 /**
  * A NoCloud seed disk: a vfat image labelled CIDATA with user-data and meta-data, made with

@@ -153,6 +153,8 @@ export async function runSteps(
       // a cloud-init error fails the step, but the hold is still looked at: the later steps need it
       const ciError = ci.ok ? "" : `cloud-init did not finish cleanly: ${ci.text.replace(/\n/g, "; ")}; `;
       const facts = await heldFacts(node, ifname);
+      // after the user's steps, the service that binds the PN address (as a kubelet would be)
+      await vms.node.agent.run(`systemctl enable --now ${dependent}`);
       first = { ...facts, dependent: await node.unit(dependent), offset };
       const modules = await node.modules();
       figures.cloudInitToHeldMs = facts.heldMonoMs - facts.cloudInitMonoMs;

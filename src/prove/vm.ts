@@ -63,6 +63,9 @@ export function qemuArgs(options: VmOptions): string[] {
     "no_timer_check",
     "systemd.show_status=false",
     options.seed ? "ds=nocloud" : "cloud-init=disabled",
+    // cloud-init's base config from the command line (`cc: … end_cc`): the image has no
+    // `locales`, and the locale module would fail the status of a spec that sets none
+    ...(options.seed ? ["cc:", "locale:", "false", "end_cc"] : []),
     ...(options.cmdline ?? []),
   ];
   const args = [

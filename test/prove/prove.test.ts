@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { HoldfastError } from "../../src/errors.js";
-import { dependentPart, preFixUserData, vlanOf } from "../../src/prove/node.js";
+import { preFixUserData, vlanOf } from "../../src/prove/node.js";
 import { renderProveJson, renderProveTable } from "../../src/prove/report.js";
-import { multipartUserData } from "../../src/prove/seed.js";
 import { proveTarget } from "../../src/prove/target.js";
 import type { ProveReport } from "../../src/prove/types.js";
 import { qemuArgs } from "../../src/prove/vm.js";
@@ -44,6 +43,7 @@ describe("prove's qemu command line", () => {
   it("boots the image's kernel with NoCloud named on the command line and never writes the cached image", () => {
     expect(args[args.indexOf("-kernel") + 1]).toBe("/img/vmlinuz");
     expect(args[args.indexOf("-append") + 1]).toContain("ds=nocloud");
+    expect(args[args.indexOf("-append") + 1]).toContain("cc: locale: false end_cc");
     expect(text).toContain("file=/img/root.img,if=virtio,format=raw,snapshot=on");
     expect(text).toContain("file=/run/x/node.seed.img,if=virtio,format=raw,readonly=on");
   });
@@ -99,17 +99,6 @@ describe("what prove proves in a spec", () => {
 });
 
 describe("prove's user-data", () => {
-  it("keeps the user's part unchanged and appends the dependent after the user's runcmd", () => {
-    const user = "#cloud-config\nruncmd:\n  - [bash, /usr/local/lib/holdfast/install.sh]\n";
-    const doc = multipartUserData([user, dependentPart("pn7")]);
-    expect(doc).toContain(`MIME-Version: 1.0\n\n${user}`);
-    expect(doc).toMatch(/^Content-Type: multipart\/mixed; boundary=/);
-    const second = doc.split("--==holdfast-prove==")[2]!.split("\n\n").slice(1).join("\n\n");
-    const part = parse(second) as { merge_how: { name: string; settings: string[] }[]; runcmd: string[][] };
-    expect(part.merge_how[0]).toEqual({ name: "list", settings: ["append"] });
-    expect(part.runcmd).toEqual([["systemctl", "enable", "--now", "holdfast-prove-dependent@pn7.service"]]);
-  });
-
   it("the pre-fix node runs the incident's unit on the spec's interface and VLAN", () => {
     const doc = parse(preFixUserData("pn7", 42)) as { write_files: { path: string; content: string }[] };
     const files = Object.fromEntries(doc.write_files.map((f) => [f.path, f.content]));
