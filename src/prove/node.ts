@@ -28,6 +28,8 @@ Before=pn-dhclient.service
 [Service]
 Type=oneshot
 RemainAfterExit=yes
+# on the seed's servers the distribution's network config has the NIC up; the VM has none
+ExecStart=/sbin/ip link set eth0 up
 ExecStart=/sbin/ip link add link eth0 name ${ifname} type vlan id ${vlanId}
 ExecStart=/sbin/ip link set ${ifname} up
 
