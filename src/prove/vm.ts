@@ -66,6 +66,12 @@ export function qemuArgs(options: VmOptions): string[] {
     // cloud-init's base config from the command line (`cc: … end_cc`): the image has no
     // `locales`, and the locale module would fail the status of a spec that sets none
     ...(options.seed ? ["cc:", "locale:", "false", "end_cc"] : []),
+    // A server's primary NIC is up before anything makes a VLAN on it (the distribution's
+    // network config does that); the image has none, so systemd's run generator does it here,
+    // and the system stays up afterwards (its default success action would power it off).
+    ...(options.seed
+      ? ['systemd.run="/sbin/ip link set eth0 up"', "systemd.run_success_action=none"]
+      : []),
     ...(options.cmdline ?? []),
   ];
   const args = [
