@@ -8,6 +8,13 @@ import { GuestAgent } from "./qga.js";
 
 export type Accel = "kvm" | "tcg";
 
+/**
+ * cloud-init's base config for node VMs, from the kernel command line (`cc: … end_cc`); the
+ * user's user-data overrides it. The image has no `locales`, and the locale module would fail
+ * the status of a spec that sets none.
+ */
+export const NODE_BASE_CLOUD_CONFIG = "bootcmd: [[ip, link, set, eth0, up]]\nlocale: false";
+
 /** One end of a point-to-point Ethernet link between two VMs: a unix datagram socket pair. */
 export interface LinkEnd {
   readonly mac: string;
@@ -63,15 +70,11 @@ export function qemuArgs(options: VmOptions): string[] {
     "no_timer_check",
     "systemd.show_status=false",
     options.seed ? "ds=nocloud" : "cloud-init=disabled",
-    // cloud-init's base config from the command line (`cc: … end_cc`): the image has no
-    // `locales`, and the locale module would fail the status of a spec that sets none
-    ...(options.seed ? ["cc:", "locale:", "false", "end_cc"] : []),
-    // A server's primary NIC is up before anything makes a VLAN on it (the distribution's
-    // network config does that); the image has none, so systemd's run generator does it here,
-    // and the system stays up afterwards (its default success action would power it off).
-    ...(options.seed
-      ? ['systemd.run="/sbin/ip link set eth0 up"', "systemd.run_success_action=none"]
-      : []),
+    // A server's primary NIC is also up before anything makes a VLAN on it (the distribution's
+    // network config does that); the image has none, so cloud-init's bootcmd does it at every
+    // boot. (systemd.run= cannot: it boots into its own unit instead of multi-user.target, and
+    // cloud-init never ran.) URL-encoded, one token: the kernel hands no stray words to init.
+    ...(options.seed ? [`cc:${encodeURIComponent(NODE_BASE_CLOUD_CONFIG)}`, "end_cc"] : []),
     ...(options.cmdline ?? []),
   ];
   const args = [
