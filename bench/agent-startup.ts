@@ -22,7 +22,7 @@
  *     [--node /path/to/node ...]  (default: this Node and tools/node18's)
  *     [--node-options="<flags>"]  (default: the agent's own, src/agent/node-options.ts)
  *     [--cpu-prof DIR]            (start part: each holdfast run writes a V8 CPU profile to DIR)
- *     [--baseline OTHER.mjs]      (start part: another build of the bundle, timed in the same runs)
+ *     [--baseline OTHER.mjs]      (another build of the bundle, measured in the same runs)
  *     [--nice=N]                  (start part: every timed process, ours and the peers, runs under
  *                                  `nice -n N`; -20 keeps other engineers' load out of the figures)
  *     [--idle 60] [--v8 "--max-semi-space-size=1,--single-threaded-gc,..."]
@@ -310,7 +310,12 @@ function memoryOf(pid: number): Memory {
 async function memoryPart(): Promise<void> {
   const idleSeconds = Number(values.idle);
   const v8 = values.v8.split(",").filter(Boolean);
-  const variants = [undefined, ...v8];
+  // undefined: the agent with its own options; "baseline": --baseline's bundle with them
+  const variants: (string | undefined)[] = [
+    undefined,
+    ...(values.baseline === undefined ? [] : ["baseline"]),
+    ...v8,
+  ];
   const specs = nodes.flatMap((_, n) =>
     [...variants, "floor"].map((_v, i) => ({ name: `n${n}v${i}`, ip: `198.18.0.${20 + n * 20 + i}` })),
   );
@@ -332,8 +337,8 @@ async function memoryPart(): Promise<void> {
             : [
                 node,
                 ...nodeOptions,
-                ...(variant === undefined ? [] : [variant]),
-                bundle,
+                ...(variant === undefined || variant === "baseline" ? [] : [variant]),
+                variant === "baseline" ? resolve(values.baseline!) : bundle,
                 "agent",
                 "--config",
                 agentConfig(
@@ -347,7 +352,9 @@ async function memoryPart(): Promise<void> {
           label:
             variant === "floor"
               ? "bare Node (floor)"
-              : `holdfast${variant === undefined ? "" : ` ${variant}`}`,
+              : variant === "baseline"
+                ? "baseline bundle"
+                : `holdfast${variant === undefined ? "" : ` ${variant}`}`,
           pid: proc.pid,
         });
       }
