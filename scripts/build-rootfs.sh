@@ -12,12 +12,14 @@ set -euo pipefail
 ROOTFS="${HOLDFAST_ROOTFS:-/var/cache/holdfast-lab/rootfs-bookworm}"
 SUITE=bookworm
 # Everything a node needs: a real systemd, Node.js for the agent (bookworm's 18.x is the
-# oldest Node the bundle supports), the incident's dhclient, sshd + sudo for converge.
+# oldest Node the bundle supports), the incident's dhclient, sshd + sudo for converge,
+# python3 for Ansible's modules (the role's tests).
 PACKAGES=(
   systemd systemd-sysv dbus libpam-systemd
   nodejs
   isc-dhcp-client dhcpcd-base busybox iproute2 iputils-ping
   openssh-server sudo procps ca-certificates curl
+  python3
 )
 # Bump when the preparation steps below change so cached trees get rebuilt.
 PREP_VERSION=3

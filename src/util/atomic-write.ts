@@ -5,13 +5,14 @@ import { basename, dirname, join } from "node:path";
  * Writes a file so that a reader only ever sees the old or the new content, also across
  * a power cut: temp file in the same directory, fsync, rename, fsync of the directory.
  */
-export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
+export function writeFileAtomic(path: string, content: string | Uint8Array, mode = 0o644): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   const temp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   const fd = openSync(temp, "w", mode);
   try {
-    writeSync(fd, content);
+    if (typeof content === "string") writeSync(fd, content);
+    else writeSync(fd, content);
     fsyncSync(fd);
   } catch (error) {
     closeSync(fd);
