@@ -1,0 +1,230 @@
+import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ConvergeReport } from "../../src/converge/report.js";
+import { readProbeLog } from "../../src/harness/probe.js";
+import { selfCommand } from "../../src/harness/bundle-path.js";
+import { NODE_PATHS } from "../../src/render/paths.js";
+import { ensureRootfs } from "../helpers/booted-node.js";
+import { uniquePrefix } from "../helpers/topology.js";
+import { AnsibleProject, checkAnsible, taskResult, type PlaybookRun } from "./ansible-run.js";
+import {
+  BUNDLE,
+  checkBundle,
+  createConvergeLab,
+  labSpec,
+  writeInventory,
+  type ConvergeLab,
+} from "./converge-nodes.js";
+
+const built = await ensureRootfs();
+const skip = "skip" in built ? built.skip : ((await checkBundle()) ?? (await checkAnsible()));
+if (skip !== undefined) console.warn(`\n*** SKIPPED: test/e2e/ansible.ns.test.ts: ${skip} ***\n`);
+
+// n1..n5: the role's fleet; n6: the incident's node (dhclient -d unit), adopted by the role;
+// n7: converged by `holdfast converge`, to compare its files with n1's byte for byte
+const FLEET = [0, 1, 2, 3, 4];
+const INCIDENT = 5;
+const CONVERGED = 6;
+const NODES = 7;
+const NAMES = FLEET.map((i) => `n${i + 1}`);
+
+const DHCLIENT_UNIT = `[Unit]
+Description=renew-forever DHCP on pn0 (the unit before the fix)
+[Service]
+ExecStart=/sbin/dhclient -d -v pn0
+Restart=always
+[Install]
+WantedBy=multi-user.target
+`;
+const UP_SERVER = `require("http").createServer((q, s) => { s.setHeader("connection", "close"); s.end("up\\n"); }).listen(8080)`;
+
+// every file holdfast puts on a node (design §4.8) besides the cache, whose timestamps differ
+const NODE_FILES = [NODE_PATHS.bundle, NODE_PATHS.launcher, NODE_PATHS.config, NODE_PATHS.unit];
+
+const VERIFY_TASK = "Verify every attachment is held";
+
+function stats(run: PlaybookRun, names: readonly string[]) {
+  return Object.fromEntries(names.map((n) => [n, run.report.stats[n]]));
+}
+
+describe.skipIf(skip !== undefined)("the rendered Ansible role on booted nodes over real ssh", () => {
+  const rootfs = "rootfs" in built ? built.rootfs : "";
+  let lab: ConvergeLab;
+  let workDir: string;
+  let bundle: string;
+  let project: AnsibleProject;
+
+  const statusOf = async (i: number) =>
+    JSON.parse((await lab.nodes[i]!.exec("holdfast", ["status", "--json"])).stdout) as {
+      agent: { running: boolean };
+      attachments: { interface: string; state: string; cidr: string }[];
+    };
+
+  beforeAll(async () => {
+    workDir = await mkdtemp(join(tmpdir(), "hf-ansible-"));
+    bundle = join(workDir, "holdfast.mjs");
+    await copyFile(BUNDLE, bundle);
+    lab = await createConvergeLab({ rootfs, prefix: uniquePrefix("an"), workDir, count: NODES });
+    // like the converge test: the fleet's nodes carry their PN address, set by hand
+    for (const i of [...FLEET, CONVERGED])
+      await lab.nodes[i]!.exec("ip", ["addr", "add", lab.topo.nodes[i]!.cidr, "dev", "pn0"]);
+    project = new AnsibleProject(lab, workDir, bundle);
+    await writeInventory(workDir, FLEET);
+    await project.render(join(workDir, "spec.yaml"));
+  }, 240_000);
+
+  afterAll(async () => {
+    await project?.close();
+    await lab?.destroy();
+    await rm(workDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it("GIVEN 5 fresh nodes WHEN the role runs with forks 10 THEN all hold pn0, and the role's result is what `holdfast status --json` says", async () => {
+    const inventory = await project.inventory(FLEET);
+    const result = await project.playbook(inventory);
+    console.log(`ansible: role installed on 5 fresh nodes in ${result.durationMs} ms`);
+    expect(result.code, result.stderr).toBe(0);
+    for (const [k, i] of FLEET.entries()) {
+      const name = NAMES[k]!;
+      expect(result.report.stats[name], name).toMatchObject({ failures: 0, unreachable: 0 });
+      expect(result.report.stats[name]!.changed, name).toBeGreaterThan(0);
+      const apply = taskResult(
+        result.report,
+        "Run the install script (adopt, retire old clients, start, wait until held)",
+        name,
+      );
+      expect(apply?.stdout, name).toMatch(
+        new RegExp(
+          `^holdfast: ${name}: held pn0 ${lab.topo.nodes[i]!.cidr} \\(holdfast \\S+, \\d+ changes\\)$`,
+        ),
+      );
+      const status = await statusOf(i);
+      expect(status.agent.running).toBe(true);
+      const said = status.attachments.map((a) => `${a.interface} ${a.state === "held" ? a.cidr : a.state}`);
+      expect(taskResult(result.report, VERIFY_TASK, name)?.msg, name).toBe(`held ${said.join(", ")}`);
+      expect(said).toEqual([`pn0 ${lab.topo.nodes[i]!.cidr}`]);
+    }
+  }, 300_000);
+
+  it("GIVEN the installed fleet WHEN the role runs again THEN changed=0 on every host", async () => {
+    const result = await project.playbook(await project.inventory(FLEET));
+    console.log(`ansible: second run on 5 nodes in ${result.durationMs} ms`);
+    expect(result.code, result.stderr).toBe(0);
+    for (const name of NAMES)
+      expect(result.report.stats[name], name).toMatchObject({ changed: 0, failures: 0, unreachable: 0 });
+  }, 180_000);
+
+  it("GIVEN n7 converged by `holdfast converge` with the same spec THEN its holdfast files are byte-identical to role-run n1's", async () => {
+    const inventory = await writeInventory(workDir, [CONVERGED], labSpec(), "converge.yaml");
+    const r = await lab.topo.runner.exec(
+      process.execPath,
+      [bundle, "converge", "--ssh-config", lab.sshConfig, "--inventory", inventory, "--json"],
+      { timeoutMs: 180_000 },
+    );
+    expect((JSON.parse(r.stdout) as ConvergeReport).hosts[0]).toMatchObject({ outcome: "converged" });
+    const sums = async (i: number) =>
+      (await lab.nodes[i]!.exec("sha256sum", NODE_FILES)).stdout.trim().split("\n");
+    const byRole = await sums(FLEET[0]!);
+    const byConverge = await sums(CONVERGED);
+    expect(byRole).toHaveLength(NODE_FILES.length);
+    expect(byRole).toEqual(byConverge);
+    const modes = async (i: number) =>
+      (await lab.nodes[i]!.exec("stat", ["-c", "%n %a %U", ...NODE_FILES])).stdout;
+    expect(await modes(FLEET[0]!)).toBe(await modes(CONVERGED));
+    console.log(`byte-identical on n1 (role) and n7 (converge):\n${byRole.join("\n")}`);
+  }, 180_000);
+
+  it("GIVEN a changed config WHEN --check --diff THEN the change is reported and nothing changes", async () => {
+    const config = (labSpec("20s") as { agent: { config: unknown } }).agent.config;
+    const hostVars = Object.fromEntries(NAMES.map((n) => [n, { holdfast_agent_config: config }]));
+    const inventory = await project.inventory(FLEET, hostVars, "hosts-20s.yml");
+    const before = (
+      await lab.nodes[0]!.exec("sha256sum", [NODE_PATHS.config, "/var/cache/holdfast-ansible/spec.yaml"])
+    ).stdout;
+    const result = await project.playbook(inventory, "--check", "--diff");
+    expect(result.code, result.stderr).toBe(0);
+    for (const name of NAMES) {
+      expect(result.report.stats[name]!.changed, name).toBeGreaterThan(0);
+      const staged = taskResult(result.report, "Stage the render spec from the role variables", name);
+      expect(staged?.changed, name).toBe(true);
+      const diff = staged?.diff?.[0];
+      expect(diff?.before, name).toContain("reconcileInterval: 30s");
+      expect(diff?.after, name).toContain("reconcileInterval: 20s");
+    }
+    const after = (
+      await lab.nodes[0]!.exec("sha256sum", [NODE_PATHS.config, "/var/cache/holdfast-ansible/spec.yaml"])
+    ).stdout;
+    expect(after).toBe(before);
+  }, 180_000);
+
+  it("GIVEN the changed config and n3 powered off WHEN the role runs THEN n3 is unreachable and the other four converge", async () => {
+    await lab.nodes[2]!.poweroff();
+    const config = (labSpec("20s") as { agent: { config: unknown } }).agent.config;
+    const hostVars = Object.fromEntries(NAMES.map((n) => [n, { holdfast_agent_config: config }]));
+    const result = await project.playbook(await project.inventory(FLEET, hostVars, "hosts-20s.yml"));
+    console.log(`ansible: reconfigure with one node off in ${result.durationMs} ms`);
+    expect(result.code).not.toBe(0);
+    expect(result.report.stats.n3).toMatchObject({ unreachable: 1 });
+    for (const name of ["n1", "n2", "n4", "n5"]) {
+      expect(stats(result, [name])[name], name).toMatchObject({ failures: 0, unreachable: 0 });
+      expect(result.report.stats[name]!.changed, name).toBeGreaterThan(0);
+    }
+    expect((await lab.nodes[0]!.exec("cat", [NODE_PATHS.config])).stdout).toContain("reconcileInterval: 20s");
+    const status = await statusOf(0);
+    expect(status.attachments).toMatchObject([{ state: "held", cidr: lab.topo.nodes[0]!.cidr }]);
+  }, 240_000);
+
+  it("GIVEN the incident's node (dhclient -d unit holds pn0) WHEN the role runs THEN no probe fails and the old unit is gone", async () => {
+    const node = lab.nodes[INCIDENT]!;
+    const labNode = lab.topo.nodes[INCIDENT]!;
+    await node.exec("sh", ["-c", "cat > /etc/systemd/system/dhclient-pn0.service"], { input: DHCLIENT_UNIT });
+    await node.exec("systemctl", ["daemon-reload"]);
+    expect((await node.exec("systemctl", ["enable", "--now", "dhclient-pn0.service"])).code).toBe(0);
+    for (let i = 0; i < 100 && !(await labNode.addresses()).includes(labNode.cidr); i++) await sleep(100);
+    expect(await labNode.addresses()).toEqual([labNode.cidr]);
+    expect((await node.exec("systemd-run", ["--unit=up-server", "node", "-e", UP_SERVER])).code).toBe(0);
+
+    // GIVEN the runner probing the node's cache-port stand-in every 100 ms (fresh TCP connection each)
+    const probeLog = join(workDir, "probes-adoption.jsonl");
+    const probe = selfCommand("lab-probe", [
+      "--out", probeLog, "--timeout", "1000", "--target", `node=http://${labNode.ip}:8080/up`,
+    ]); // prettier-ignore
+    const prober = lab.topo.runner.spawn(probe.file, probe.args);
+    let result: PlaybookRun;
+    let startedAt: number;
+    try {
+      for (let i = 0; i < 50 && !(readProbeLog(probeLog).get("node") ?? []).some((s) => s.ok); i++)
+        await sleep(100);
+      startedAt = Date.now();
+      // WHEN the role runs on it
+      result = await project.playbook(await project.inventory([INCIDENT], {}, "hosts-incident.yml"));
+      // a lease renewal (every 5 s with Kea's 10 s leases) would have come by now
+      await sleep(6000);
+      prober.kill("SIGTERM");
+      await prober.exited;
+    } finally {
+      prober.kill("SIGKILL");
+    }
+    expect(result.code, result.stderr).toBe(0);
+    const apply = taskResult(
+      result.report,
+      "Run the install script (adopt, retire old clients, start, wait until held)",
+      "n6",
+    );
+    expect(apply?.stdout).toMatch(new RegExp(`^holdfast: n6: held pn0 ${labNode.cidr} `));
+    const samples = (readProbeLog(probeLog).get("node") ?? []).filter((s) => s.t >= startedAt);
+    const failures = samples.filter((s) => !s.ok);
+    console.log(`ansible adoption: ${samples.length} probes, ${failures.length} failed`);
+    // THEN no probe failed during the whole run
+    expect(samples.length).toBeGreaterThan(50);
+    expect(failures).toEqual([]);
+    expect((await node.exec("systemctl", ["is-enabled", "dhclient-pn0.service"])).stdout.trim()).toBe(
+      "disabled",
+    );
+    expect((await node.exec("pgrep", ["-x", "dhclient"])).code).toBe(1);
+    expect((await statusOf(INCIDENT)).attachments).toMatchObject([{ state: "held", cidr: labNode.cidr }]);
+  }, 240_000);
+});
