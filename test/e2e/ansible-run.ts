@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { run } from "../../src/util/exec.js";
 import { nodeIp, type ConvergeLab } from "./converge-nodes.js";
@@ -12,6 +13,8 @@ import { nodeIp, type ConvergeLab } from "./converge-nodes.js";
  * as root on one machine never share ~/.ansible. Shared by the ansible namespace test and
  * bench/ansible.ts.
  */
+
+const CALLBACKS = fileURLToPath(new URL("./ansible-callback", import.meta.url));
 
 /** `ansible-playbook` is there (scripts/install-deps.sh installs Debian's ansible-core). */
 export async function checkAnsible(): Promise<string | undefined> {
@@ -37,7 +40,7 @@ export interface AnsibleTaskResult {
   readonly diff?: readonly { readonly before?: string; readonly after?: string }[];
 }
 
-/** What the json stdout callback prints. */
+/** What the holdfast_json stdout callback (ansible-callback/) prints. */
 export interface AnsibleReport {
   readonly plays: readonly {
     readonly tasks: readonly {
@@ -120,7 +123,9 @@ export class AnsibleProject {
       ANSIBLE_LOCAL_TEMP: join(this.home, "tmp"),
       ANSIBLE_SSH_CONTROL_PATH_DIR: join(this.home, "cp"),
       ANSIBLE_ROLES_PATH: join(this.dir, "roles"),
-      ANSIBLE_STDOUT_CALLBACK: "json",
+      // ours: Debian's ansible-core ships no JSON callback
+      ANSIBLE_CALLBACK_PLUGINS: CALLBACKS,
+      ANSIBLE_STDOUT_CALLBACK: "holdfast_json",
       ANSIBLE_FORKS: "10",
       ANSIBLE_PIPELINING: "True",
       ANSIBLE_NOCOLOR: "1",
