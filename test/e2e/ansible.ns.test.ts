@@ -19,7 +19,11 @@ import {
   type ConvergeLab,
 } from "./converge-nodes.js";
 
-const built = await ensureRootfs();
+// Opt-in until it is proven green within CI's budget: on the shared, loaded 2-CPU machine
+// (load ~30) each ansible-playbook run took 5-6 minutes (Python starved of CPU), so its
+// timings there say nothing about CI's. Run it with HOLDFAST_E2E_ANSIBLE=1.
+const OPT_IN = process.env.HOLDFAST_E2E_ANSIBLE === "1" ? undefined : "set HOLDFAST_E2E_ANSIBLE=1 to run it";
+const built = OPT_IN === undefined ? await ensureRootfs() : { skip: OPT_IN };
 const skip = "skip" in built ? built.skip : ((await checkBundle()) ?? (await checkAnsible()));
 if (skip !== undefined) console.warn(`\n*** SKIPPED: test/e2e/ansible.ns.test.ts: ${skip} ***\n`);
 
