@@ -2,7 +2,17 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "tools/**", ".lab/**", "coverage/**"] },
+  {
+    ignores: [
+      "dist/**",
+      "node_modules/**",
+      "tools/**",
+      ".lab/**",
+      "coverage/**",
+      "reports/**",
+      ".stryker-tmp/**",
+    ],
+  },
   js.configs.recommended,
   {
     files: ["scripts/**/*.mjs", "eslint.config.js"],

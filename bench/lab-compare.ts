@@ -1,8 +1,10 @@
 /**
  * bench/lab-compare: every implementation side by side in ONE lab topology (one node each,
  * same Kea, same moment), measured from the kernel's own address events:
- *   - restore latency after `ip addr del` of the held address (p50 / p99 over the trials
- *     that fit in the per-implementation budget; a trial not restored within it is censored),
+ *   - restore latency after `ip addr del` of the held address, to the µs (`ip -ts monitor`
+ *     under TZ=UTC, src/harness/address-watch.ts): p50 / p99 over every trial, a trial not
+ *     restored within the per-implementation budget counted as slower than it (censored, shown),
+ *     with how many trials each figure rests on and what p50 / p99 of so few can claim,
  *   - time to address after a reboot while the DHCP server is silent,
  *   - RSS (sum over the implementation's processes) and CPU time while holding (idle window),
  * then the ratios against holdfast.
@@ -22,6 +24,7 @@ import { preflight } from "../src/lab/preflight.js";
 import { LAB_KEA_OPTIONS } from "../src/harness/kea-options.js";
 import { createTopology } from "../src/harness/topology.js";
 import { run, runChecked } from "../src/util/exec.js";
+import { describeTrials, formatMs, percentile, type Quantile, type Trials } from "./stats.js";
 
 const { values } = parseArgs({
   options: {
@@ -44,11 +47,6 @@ const idleMs = Number(values.idle) * 1000;
 preflight(impls.map(getImpl));
 
 const CLK_TCK = 100; // USER_HZ on Linux: /proc/<pid>/stat times are in 1/100 s
-
-const percentile = (sorted: number[], p: number): number | undefined =>
-  sorted.length === 0
-    ? undefined
-    : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 /** RSS (KiB) and CPU ticks of every process in the node namespace except the lab's own instruments. */
 async function usage(
@@ -91,6 +89,7 @@ const topo = await createTopology({
   workDir: dir,
 });
 const rows: Record<string, Record<string, string | number | undefined>> = {};
+const restore: Record<string, Trials> = {};
 try {
   const runs = topo.nodes.map(
     (node, i) => new NodeRun(getImpl(impls[i]!), node, join(dir, node.ns.name), leaseSeconds),
@@ -118,19 +117,13 @@ try {
       const deadline = Date.now() + budgetMs;
       const times: number[] = [];
       let censored = 0;
-      while (times.length < maxTrials && Date.now() < deadline && r.watch.isPresent) {
+      while (times.length + censored < maxTrials && Date.now() < deadline && r.watch.isPresent) {
         const t = await deleteTrial(r, deadline);
         if (t === undefined) censored++;
         else times.push(t);
         await sleep(200);
       }
-      times.sort((a, b) => a - b);
-      Object.assign(rows[r.impl.name]!, {
-        trials: times.length,
-        notRestored: censored,
-        p50ms: percentile(times, 50),
-        p99ms: percentile(times, 99),
-      });
+      restore[r.impl.name] = { values: times, censored, budgetMs };
       // whatever did not come back within the budget gets its next chance in the reboot below
     }),
   );
@@ -152,35 +145,40 @@ try {
   await rm(dir, { recursive: true, force: true });
 }
 
+// Ratios to two significant figures: the trials behind them do not carry more.
+const ratio = (v: number | undefined, base: number | undefined): string =>
+  v !== undefined && base !== undefined && base > 0 ? `${Number((v / base).toPrecision(2))}×` : "-";
+const valueOf = (q: Quantile): number | undefined => (q.kind === "value" ? q.ms : undefined);
+const show = (q: Quantile): string =>
+  q.kind === "value" ? formatMs(q.ms) : q.kind === "above-budget" ? `> ${formatMs(budgetMs)}` : "-";
+const hfTrials = restore.holdfast;
 const hf = rows.holdfast;
-const ratio = (v: unknown, base: unknown): string =>
-  typeof v === "number" && typeof base === "number" && base > 0 ? `${(v / base).toFixed(1)}×` : "-";
-const fmt = (v: unknown, unit: string): string => (typeof v === "number" ? `${v} ${unit}` : "not restored");
 console.log(
-  `bench/lab-compare: lease ${leaseSeconds} s, restore budget ${budgetMs / 1000} s per impl, idle ${idleMs / 1000} s`,
+  `bench/lab-compare ${new Date().toISOString().slice(0, 10)}: lease ${leaseSeconds} s, up to ${maxTrials} delete trials or ${budgetMs / 1000} s per impl, idle ${idleMs / 1000} s; times from ip -ts monitor (µs)`,
 );
 console.log(
-  [
-    "impl",
-    "delete→restore p50",
-    "p99",
-    "trials (not restored)",
-    "reboot-silent→address",
-    "RSS",
-    "CPU/min idle",
-  ].join(" | "),
+  ["impl", "delete→restore p50", "p99", "reboot-silent→address", "RSS", "CPU/min idle"].join(" | "),
 );
 for (const [name, r] of Object.entries(rows)) {
+  const trials = restore[name] ?? { values: [], censored: 0 };
+  const [p50, p99] = [percentile(trials, 50), percentile(trials, 99)];
+  const base = hfTrials && name !== "holdfast" ? hfTrials : undefined;
+  const num = (v: unknown): number | undefined => (typeof v === "number" ? v : undefined);
+  r.p50ms = valueOf(p50) ?? p50.kind;
+  r.p99ms = valueOf(p99) ?? p99.kind;
+  r.trials = trials.values.length + trials.censored;
+  r.notRestored = trials.censored;
   console.log(
     [
       name,
-      `${fmt(r.p50ms, "ms")} (${ratio(r.p50ms, hf?.p50ms)})`,
-      `${fmt(r.p99ms, "ms")} (${ratio(r.p99ms, hf?.p99ms)})`,
-      `${r.trials} (${r.notRestored})`,
-      `${fmt(r.rebootSilentMs, "ms")} (${ratio(r.rebootSilentMs, hf?.rebootSilentMs)})`,
-      `${r.rssMiB} MiB (${ratio(r.rssMiB, hf?.rssMiB)})`,
-      `${r.cpuMsPerMin} ms (${ratio(r.cpuMsPerMin, hf?.cpuMsPerMin)})`,
+      `${show(p50)}${base ? ` (${ratio(valueOf(p50), valueOf(percentile(base, 50)))})` : ""}`,
+      `${show(p99)}${base ? ` (${ratio(valueOf(p99), valueOf(percentile(base, 99)))})` : ""}`,
+      `${r.rebootSilentMs === undefined ? "not restored" : formatMs(num(r.rebootSilentMs)!)} (${ratio(num(r.rebootSilentMs), num(hf?.rebootSilentMs))})`,
+      `${r.rssMiB} MiB (${ratio(num(r.rssMiB), num(hf?.rssMiB))})`,
+      `${r.cpuMsPerMin} ms (${ratio(num(r.cpuMsPerMin), num(hf?.cpuMsPerMin))})`,
     ].join(" | "),
   );
 }
-console.log(JSON.stringify(rows));
+console.log("restore trials, per impl:");
+for (const [name, trials] of Object.entries(restore)) console.log(`  ${name}: ${describeTrials(trials)}`);
+console.log(JSON.stringify({ rows, restore }));

@@ -5,8 +5,12 @@
 #   HOLDFAST_ROOTFS   where the rootfs lives (default /var/cache/holdfast-lab/rootfs-bookworm)
 #   HOLDFAST_MIRROR   Debian mirror (default: the first deb.debian.org-style URI in apt's sources)
 #   --force           rebuild even when the stamp matches
+#   --variant managers  also build <rootfs>-managers: the same tree plus ifupdown,
+#                     NetworkManager and netplan (the adoption matrix's starting points),
+#                     installed into a copy with apt instead of a second debootstrap
 #
-# Prints the rootfs path on the last line of stdout. Needs root and debootstrap.
+# Prints the rootfs path (the variant's, with --variant) on the last line of stdout. Needs
+# root and debootstrap.
 set -euo pipefail
 
 ROOTFS="${HOLDFAST_ROOTFS:-/var/cache/holdfast-lab/rootfs-bookworm}"
@@ -25,7 +29,29 @@ PACKAGES=(
 PREP_VERSION=3
 
 FORCE=0
-[[ "${1:-}" == "--force" ]] && FORCE=1
+VARIANT=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --force) FORCE=1 ;;
+    --variant)
+      VARIANT="${2:-}"
+      shift
+      ;;
+    *)
+      echo "build-rootfs: unknown argument $1" >&2
+      exit 2
+      ;;
+  esac
+  shift
+done
+[[ -z "$VARIANT" || "$VARIANT" == managers ]] || {
+  echo "build-rootfs: unknown variant $VARIANT (known: managers)" >&2
+  exit 2
+}
+# What the "managers" variant adds: the network managers a live node may start from.
+VARIANT_PACKAGES=(ifupdown network-manager netplan.io)
+# Bump when the variant's preparation below changes.
+VARIANT_PREP_VERSION=1
 
 die() {
   echo "build-rootfs: $*" >&2
@@ -33,7 +59,11 @@ die() {
 }
 
 [[ $(id -u) -eq 0 ]] || die "needs root (debootstrap and chroot)"
-command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get install debootstrap)"
+# What builds the tree (debootstrap, chroot, flock) and what boots and reaches its nodes
+# (systemd-nspawn, nsenter, ssh-keygen): a missing one is named here, not deep in a test.
+for tool in debootstrap chroot flock systemd-nspawn nsenter ssh-keygen; do
+  command -v "$tool" >/dev/null || die "$tool is not installed (bash scripts/install-deps.sh --apt-only installs it)"
+done
 
 # Use the mirror this machine's apt already uses: CI and the sandbox only reach that one.
 find_mirror() {
@@ -52,9 +82,56 @@ mkdir -p "$(dirname "$ROOTFS")"
 exec 9>"$ROOTFS.lock"
 flock 9
 
+# The managers variant: a copy of the base tree with VARIANT_PACKAGES installed from the same
+# mirror (seconds to a minute, instead of a second debootstrap). Every manager is installed
+# but not enabled: a node runs only what its test starts, as in the base tree.
+build_variant() {
+  local base_hash variant="$ROOTFS-managers" hash stage started
+  base_hash=$(cat "$STAMP")
+  hash=$(printf '%s\n' "$base_hash" "$VARIANT_PREP_VERSION" "${VARIANT_PACKAGES[@]}" | sha256sum | cut -d' ' -f1)
+  if [[ $FORCE -eq 0 && -f "$variant/.holdfast-rootfs-stamp" && "$(cat "$variant/.holdfast-rootfs-stamp")" == "$hash" ]]; then
+    echo "build-rootfs: $variant up to date ($hash)" >&2
+    echo "$variant"
+    return 0
+  fi
+  started=$(date +%s)
+  stage="$variant.staging"
+  # a run killed mid-install may have left its /proc mounted: never let rm walk into it
+  umount "$stage/proc" 2>/dev/null || true
+  rm -rf --one-file-system "$stage"
+  cp -a --reflink=auto "$ROOTFS" "$stage"
+  # apt needs a resolver for the mirror while it installs; the node's own comes back after
+  cp /etc/resolv.conf "$stage/etc/resolv.conf"
+  # no service starts inside the chroot (policy-rc.d 101: "action not allowed")
+  printf '#!/bin/sh\nexit 101\n' >"$stage/usr/sbin/policy-rc.d"
+  chmod 0755 "$stage/usr/sbin/policy-rc.d"
+  mount -t proc proc "$stage/proc"
+  local rc=0
+  chroot "$stage" env DEBIAN_FRONTEND=noninteractive apt-get -q update >&2 &&
+    chroot "$stage" env DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends \
+      "${VARIANT_PACKAGES[@]}" >&2 || rc=$?
+  umount "$stage/proc"
+  [[ $rc -eq 0 ]] || die "apt-get install ${VARIANT_PACKAGES[*]} into $stage failed"
+  rm -f "$stage/usr/sbin/policy-rc.d"
+  printf '# holdfast lab node: no resolver\n' >"$stage/etc/resolv.conf"
+  # installed, not running: each test enables the one it starts from
+  for unit in NetworkManager.service NetworkManager-wait-online.service NetworkManager-dispatcher.service \
+    networking.service systemd-networkd.service; do
+    chroot "$stage" systemctl disable --quiet "$unit" 2>/dev/null || true
+  done
+  chroot "$stage" apt-get clean
+  rm -rf "$stage"/var/lib/apt/lists/* "$stage"/var/cache/apt/*.bin
+  echo "$hash" >"$stage/.holdfast-rootfs-stamp"
+  rm -rf "$variant.old"
+  [[ -e "$variant" ]] && mv "$variant" "$variant.old"
+  mv "$stage" "$variant"
+  echo "build-rootfs: built $variant in $(($(date +%s) - started)) s" >&2
+  echo "$variant"
+}
+
 if [[ $FORCE -eq 0 && -f "$STAMP" && "$(cat "$STAMP")" == "$RECIPE_HASH" ]]; then
   echo "build-rootfs: up to date ($RECIPE_HASH)" >&2
-  echo "$ROOTFS"
+  if [[ -n "$VARIANT" ]]; then build_variant; else echo "$ROOTFS"; fi
   exit 0
 fi
 
@@ -67,7 +144,7 @@ include=$(
   echo "${PACKAGES[*]}"
 )
 debootstrap --variant=minbase --include="$include" "$SUITE" "$STAGING" "$MIRROR" >&2 ||
-  die "debootstrap failed (see its output above; log in $STAGING/debootstrap/debootstrap.log)"
+  die "debootstrap of $SUITE from mirror $MIRROR failed (its output is above; log in $STAGING/debootstrap/debootstrap.log; HOLDFAST_MIRROR picks another mirror)"
 
 in_root() { chroot "$STAGING" "$@"; }
 
@@ -124,4 +201,4 @@ rm -rf "$ROOTFS.old"
 [[ -e "$ROOTFS" ]] && mv "$ROOTFS" "$ROOTFS.old"
 mv "$STAGING" "$ROOTFS"
 echo "build-rootfs: built $ROOTFS in $(($(date +%s) - started)) s" >&2
-echo "$ROOTFS"
+if [[ -n "$VARIANT" ]]; then build_variant; else echo "$ROOTFS"; fi

@@ -3,6 +3,10 @@
 import { build } from "esbuild";
 import { readFileSync, chmodSync } from "node:fs";
 
+const EARLY_EXIT =
+  'if (process.argv[2] === "agent" && globalThis.__holdfastEarlyExit === undefined) {' +
+  " globalThis.__holdfastEarlyExit = () => process.exit(0);" +
+  ' process.on("SIGTERM", globalThis.__holdfastEarlyExit); process.on("SIGINT", globalThis.__holdfastEarlyExit); }';
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 // zod re-exports every message locale; holdfast speaks English only. Dropping the others keeps
 // them out of the agent's memory.
@@ -39,7 +43,9 @@ await build({
   ...common,
   entryPoints: ["src/cli/bin.ts"],
   outfile: "dist/holdfast.mjs",
-  banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
+  // first statement of the bundle: a SIGTERM to the agent before its own handlers exist
+  // exits 0 (src/cli/early-signals.ts says why; EARLY_EXIT_BANNER there is the same code)
+  banner: { js: `#!/usr/bin/env node\n${EARLY_EXIT}\n${common.banner.js}` },
 });
 chmodSync("dist/holdfast.mjs", 0o755);
 

@@ -17,6 +17,8 @@ PACKAGES=(
   isc-dhcp-client   # dhclient adapter
   dhcpcd-base       # dhcpcd adapter; NOT "dhcpcd", whose service would run dhcpcd on every host NIC
   busybox           # udhcpc adapter
+  iputils-arping    # RFC 5227 announce / conflict probes of the held address (agent, lab)
+  tcpdump           # sees the announcements on the wire in namespace tests
   procps            # ps, pgrep for diagnostics in tests
   shellcheck        # lints rendered bootstrap scripts and DHCP hooks
   systemd           # systemd-analyze verify of rendered units

@@ -1,3 +1,5 @@
+import { printable } from "./util/printable.js";
+
 /**
  * One error family for the whole tool (zx `Fail`, execa): a code that maps to an exit
  * status, the subject it is about (interface, host, file + field path), and the cause.
@@ -9,6 +11,9 @@ export type ErrorCode =
   | "failure"
   /** another agent holds the lock: exit 1 */
   | "locked";
+
+/** How many detail lines an error prints; 50,000 unknown keys are not 50,001 lines. */
+export const MAX_DETAILS = 20;
 
 export const EXIT = {
   ok: 0,
@@ -42,9 +47,15 @@ export class HoldfastError extends Error {
     return this.code === "invalid-input" ? EXIT.usage : EXIT.failure;
   }
 
-  /** The message plus detail lines, as the CLI prints it. */
+  /**
+   * The message plus detail lines, as the CLI prints it: at most MAX_DETAILS lines ("and K
+   * more"), control characters escaped, so no input can flood or drive a terminal.
+   */
   describe(): string {
-    return [this.message, ...this.details.map((d) => `  ${d}`)].join("\n");
+    const shown = this.details.slice(0, MAX_DETAILS).map((d) => `  ${d}`);
+    const more = this.details.length - shown.length;
+    if (more > 0) shown.push(`  and ${more} more`);
+    return [this.message, ...shown].map(printable).join("\n");
   }
 }
 

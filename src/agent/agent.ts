@@ -3,10 +3,12 @@ import type { Attachment, Config } from "../config/schema.js";
 import type { Lease } from "../dhcp/lease.js";
 import { errorMessage } from "../errors.js";
 import type { NetBackend, NetEvent } from "../net/backend.js";
+import { Arp, findArpTool, type ArpTool } from "../net/arp.js";
 import { Iproute2Backend } from "../net/iproute2.js";
 import { startMonitor, type MonitorHandle } from "../net/monitor.js";
 import { AttachmentController } from "./attachment.js";
 import { backoffDelay } from "./backoff.js";
+import type { ConfirmExchange } from "./confirm.js";
 import type { AgentObserver, AttachmentStatus } from "./events.js";
 import { acquireLock, type AgentLock } from "./lock.js";
 import { jsonLogger, type Logger } from "./log.js";
@@ -17,11 +19,19 @@ export interface AgentOptions {
   /** the runDir lock, when the caller took it before anything else (the CLI does) */
   readonly lock?: AgentLock;
   readonly discover: (attachment: Attachment) => Promise<Lease & { client: string }>;
+  /** one confirm exchange (design §3 step 6); without it the agent never confirms */
+  readonly confirm?: ConfirmExchange;
   readonly backend?: NetBackend;
   readonly observers?: readonly AgentObserver[];
   readonly log?: Logger;
   /** the netlink event source; tests may plug their own */
   readonly monitor?: (onEvent: (event: NetEvent) => void, onExit: (reason: string) => void) => MonitorHandle;
+  /**
+   * where the ARP tool comes from (RFC 5227 announce/probe). Defaults to findArpTool with
+   * the kernel backend, and to no tool with any other backend: a backend that is not this
+   * kernel has no wire, and a test's fake must never put a real arping on the host's links.
+   */
+  readonly findArp?: () => Promise<ArpTool | undefined>;
 }
 
 export interface RunningAgent {
@@ -54,7 +64,30 @@ function fanOut(observers: readonly AgentObserver[], log: Logger): AgentObserver
     reasserted: call("reasserted"),
     discoveryAttempt: call("discoveryAttempt"),
     linkRecreated: call("linkRecreated"),
+    confirmAttempt: call("confirmAttempt"),
+    confirmInterval: call("confirmInterval"),
+    reassigned: call("reassigned"),
+    announced: call("announced"),
   };
+}
+
+/**
+ * The ARP tool, looked up once in the background (the first hold never waits for it);
+ * a missing tool is said once for the whole agent.
+ */
+function lookUpArp(find: () => Promise<ArpTool | undefined>, log: Logger): () => Promise<Arp | undefined> {
+  const found = find().then(
+    (tool) => {
+      if (tool) log("agent", `ARP (RFC 5227 announce, conflict probes) through ${tool.name}`);
+      else log("agent", "no arping installed: conflict detection and announcements unavailable");
+      return tool && new Arp(tool);
+    },
+    (error: unknown) => {
+      log("agent", `ARP tool lookup failed: ${errorMessage(error)}; conflict detection unavailable`);
+      return undefined;
+    },
+  );
+  return () => found;
 }
 
 /**
@@ -65,13 +98,20 @@ export function startAgent(options: AgentOptions): RunningAgent {
   const { config } = options;
   const log = options.log ?? jsonLogger();
   const lock = options.lock ?? acquireLock(config.runDir);
-  mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+  } catch {
+    // a broken stateDir costs the cache, never the hold (agent/dirs.ts reports it)
+  }
+  if (lock.problem !== undefined) log("agent", lock.problem);
   const backend = options.backend ?? new Iproute2Backend();
   if (backend instanceof Iproute2Backend) backend.warm();
   const scheduler = new Scheduler();
   const observers = options.observers ?? [];
   const observer = fanOut(observers, log);
   const pnInterfaces = config.attachments.map((a) => a.interface);
+  const findArp = options.findArp ?? (options.backend === undefined ? findArpTool : undefined);
+  const arp = findArp && lookUpArp(findArp, log);
   const controllers: AttachmentController[] = [];
   const allStatus = () => controllers.map((c) => c.current);
   for (const attachment of config.attachments) {
@@ -84,7 +124,9 @@ export function startAgent(options: AgentOptions): RunningAgent {
         stateDir: config.stateDir,
         pnInterfaces,
         discover: options.discover,
+        ...(options.confirm === undefined ? {} : { confirm: options.confirm }),
         allStatus,
+        arp,
       }),
     );
   }

@@ -1,12 +1,16 @@
-import { readFileSync, renameSync } from "node:fs";
+import { lstatSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { cidr, ifname, isIpv4, type Attachment } from "../config/schema.js";
+import { cidr, hostCidr, ifname, isIpv4, type Attachment } from "../config/schema.js";
 import type { LinkInfo } from "../net/backend.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { normalizeDst } from "../net/route.js";
 import { HoldfastError } from "../errors.js";
 import { issueLines } from "../config/load.js";
+import { ReadFileError, readRegularFile } from "../util/read-file.js";
+
+// A cache entry is a few hundred bytes; 64 KiB leaves room for 64 routes and refuses /dev/zero.
+export const MAX_CACHE_BYTES = 64 * 1024;
 
 /**
  * The address cache, `<stateDir>/<interface>.json` (design §4.3). It is untrusted input
@@ -47,38 +51,94 @@ export const cacheEntrySchema = z.strictObject({
   version: z.literal(1),
   interface: ifname,
   identity: identitySchema,
-  cidr,
+  // a cache holding an address the kernel would not hold is set aside like any invalid one
+  cidr: hostCidr,
   routes: z.array(routeSchema).max(64),
   source: z.enum(["dhcp", "static"]),
   server: z.string().nullable(),
   leaseSeconds: z.number().int().min(0).nullable(),
   discoveredAt: z.iso.datetime(),
+  /** the server last ACKed the held address (design §3 step 6); absent in older files */
+  confirmedAt: z.iso.datetime().nullable().optional(),
 });
 export type CacheEntry = z.infer<typeof cacheEntrySchema>;
 
 export type CacheLoad =
   | { readonly kind: "hit"; readonly entry: CacheEntry }
   | { readonly kind: "miss" }
-  | { readonly kind: "set-aside"; readonly reason: string; readonly movedTo: string };
+  | { readonly kind: "set-aside"; readonly reason: string; readonly movedTo: string | null };
 
 export const cachePath = (stateDir: string, iface: string): string => join(stateDir, `${iface}.json`);
 
 export const sameIdentity = (a: Identity, b: Identity): boolean => JSON.stringify(a) === JSON.stringify(b);
 
+/**
+ * Files that could not be moved aside (a read-only stateDir), by path and inode/mtime: they are
+ * ignored in memory, and the same file is not reported again on every pass.
+ */
+const ignored = new Map<string, string>();
+
+function fileKey(path: string): string {
+  try {
+    const stat = lstatSync(path);
+    return `${stat.dev}:${stat.ino}:${stat.mtimeMs}:${stat.size}`;
+  } catch {
+    return "gone";
+  }
+}
+
 function setAside(path: string, reason: string, now: Date): CacheLoad {
   const movedTo = `${path}.corrupt-${now.toISOString().replace(/[:.]/g, "-")}`;
-  renameSync(path, movedTo);
+  try {
+    renameSync(path, movedTo);
+  } catch (error) {
+    // A read-only stateDir: the bad cache stays on disk, so it is ignored in memory and the
+    // attachment rediscovers all the same (the hold never waits on the disk).
+    ignored.set(path, fileKey(path));
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    return {
+      kind: "set-aside",
+      reason: `${reason}; cannot move it aside (${code}), ignoring it in memory`,
+      movedTo: null,
+    };
+  }
   return { kind: "set-aside", reason, movedTo };
+}
+
+/**
+ * Moves the cache file aside (a yielded address must not come back from it). Returns where it
+ * went; undefined when there was none, or when it could not be moved (then it is ignored in
+ * memory, like any cache that cannot be moved aside).
+ */
+export function setCacheAside(
+  stateDir: string,
+  iface: string,
+  reason: string,
+  now = new Date(),
+): string | undefined {
+  const path = cachePath(stateDir, iface);
+  if (fileKey(path) === "gone") return undefined;
+  const moved = setAside(path, reason, now);
+  return moved.kind === "set-aside" ? (moved.movedTo ?? undefined) : undefined;
 }
 
 export function loadCache(stateDir: string, iface: string, identity: Identity, now = new Date()): CacheLoad {
   const path = cachePath(stateDir, iface);
+  const known = ignored.get(path);
+  if (known !== undefined) {
+    if (known === fileKey(path)) return { kind: "miss" };
+    ignored.delete(path);
+  }
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    // never follows a symlink, never opens a FIFO or device for reading, never reads past the cap
+    text = readRegularFile(path, { maxBytes: MAX_CACHE_BYTES, noFollow: true, ownedByUs: true });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { kind: "miss" };
-    return setAside(path, `unreadable (${(error as NodeJS.ErrnoException).code ?? "error"})`, now);
+    if (error instanceof ReadFileError && error.kind === "missing") return { kind: "miss" };
+    const detail = error instanceof ReadFileError ? error.detail : String(error);
+    // stateDir is a file: there is no cache, and the agent reports the broken stateDir itself
+    if (detail === "ENOTDIR") return { kind: "miss" };
+    return setAside(path, `unreadable (${detail})`, now);
   }
   let document: unknown;
   try {
@@ -106,7 +166,8 @@ export function loadCache(stateDir: string, iface: string, identity: Identity, n
   return { kind: "hit", entry: parsed.data };
 }
 
-export function writeCache(stateDir: string, entry: CacheEntry): void {
+/** The entry as it would be written, or the HoldfastError writeCache would throw for it. */
+export function checkCacheEntry(stateDir: string, entry: CacheEntry): CacheEntry {
   const path = cachePath(stateDir, entry.interface);
   const checked = cacheEntrySchema.safeParse(entry);
   // what we were about to write came from a lease or the kernel, not the user: exit 1, each
@@ -119,5 +180,10 @@ export function writeCache(stateDir: string, entry: CacheEntry): void {
       cause: checked.error,
     });
   }
-  writeFileAtomic(path, `${JSON.stringify(checked.data, null, 2)}\n`, 0o600);
+  return checked.data;
+}
+
+export function writeCache(stateDir: string, entry: CacheEntry): void {
+  const checked = checkCacheEntry(stateDir, entry);
+  writeFileAtomic(cachePath(stateDir, entry.interface), `${JSON.stringify(checked, null, 2)}\n`, 0o600);
 }

@@ -5,10 +5,20 @@ import { DiscoveryTimeout, type Lease } from "../dhcp/lease.js";
 import { errorMessage } from "../errors.js";
 import type { RouteSpec } from "../net/backend.js";
 import { backoffDelay } from "./backoff.js";
-import { writeCache, type Identity } from "./cache.js";
+import { writeCache, type CacheEntry, type Identity } from "./cache.js";
 import type { AddressOrigin, AgentObserver } from "./events.js";
 import type { Logger } from "./log.js";
 import type { Scheduler } from "./scheduler.js";
+
+/** What a server said about a DHCP (or cached) address, as the cache keeps it. */
+export interface LeaseRecord {
+  readonly server: string | null;
+  readonly leaseSeconds: number | null;
+  /** T1 (option 58) when the server sent it; not cached */
+  readonly renewalSeconds: number | null;
+  readonly discoveredAt: string;
+  readonly confirmedAt: string | null;
+}
 
 /** The address an attachment holds, wherever it came from. */
 export interface HeldAddress {
@@ -16,6 +26,24 @@ export interface HeldAddress {
   readonly routes: readonly RouteSpec[];
   readonly origin: AddressOrigin;
   readonly identity: Identity;
+  /** absent for a static address */
+  readonly lease?: LeaseRecord;
+}
+
+/** The cache entry for a held DHCP address (design §4.3). */
+export function cacheEntryOf(iface: string, held: HeldAddress & { lease: LeaseRecord }): CacheEntry {
+  return {
+    version: 1,
+    interface: iface,
+    identity: held.identity,
+    cidr: held.cidr,
+    routes: [...held.routes],
+    source: "dhcp",
+    server: held.lease.server,
+    leaseSeconds: held.lease.leaseSeconds,
+    discoveredAt: held.lease.discoveredAt,
+    confirmedAt: held.lease.confirmedAt,
+  };
 }
 
 export interface DiscoveryDeps {
@@ -71,18 +99,21 @@ export class Discovery {
     try {
       const lease = await this.deps.discover(this.attachment);
       this.deps.observer.discoveryAttempt?.(this.name, "ok");
-      try {
-        writeCache(this.deps.stateDir, {
-          version: 1,
-          interface: this.name,
-          identity,
-          cidr: lease.cidr,
-          routes: [...lease.routes],
-          source: "dhcp",
+      const held = {
+        cidr: lease.cidr,
+        routes: lease.routes,
+        origin: "dhcp" as const,
+        identity,
+        lease: {
           server: lease.server ?? null,
           leaseSeconds: lease.leaseSeconds ?? null,
+          renewalSeconds: lease.renewalSeconds ?? null,
           discoveredAt: this.deps.now().toISOString(),
-        });
+          confirmedAt: null,
+        },
+      };
+      try {
+        writeCache(this.deps.stateDir, cacheEntryOf(this.name, held));
       } catch (error) {
         // The address is right even if it cannot be remembered: hold it, say why the next
         // start will have to discover again.
@@ -94,7 +125,7 @@ export class Discovery {
       });
       this.attempt = 0;
       this.inFlight = false;
-      this.callbacks.discovered({ cidr: lease.cidr, routes: lease.routes, origin: "dhcp", identity });
+      this.callbacks.discovered(held);
     } catch (error) {
       this.deps.observer.discoveryAttempt?.(
         this.name,

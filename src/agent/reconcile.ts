@@ -1,12 +1,14 @@
 /**
  * The steps of one reconcile pass, in the order the controller runs them:
  *
- *   fast path → link → identity → address → hold → routes → report
+ *   fast path → link → identity → (yield) → address → hold → (wire) → routes → report
  *
  * Each step takes what it needs as arguments and returns what it found, so a reader (or a
  * test) can run one alone. The controller (attachment.ts) runs them in sequence, keeps what
  * must outlive a pass, logs, and tells the observers. Only these steps write to the kernel;
- * events and timers only schedule a pass.
+ * events and timers only schedule a pass. The yield step (giving up an address another host
+ * answers for) and the wire step (telling wire.ts what was held, which schedules the ARP
+ * announcements and probes) live in the controller, since they keep state across passes.
  */
 import type { Attachment, LinkSpec } from "../config/schema.js";
 import { errorMessage } from "../errors.js";
@@ -37,6 +39,8 @@ export interface Asserted {
 export type PassResult =
   | { readonly kind: "waiting-link"; readonly why: string }
   | { readonly kind: "discovering" }
+  /** onConflict yield: another host answers for `cidr`, so it was given up (design §3 step 7) */
+  | { readonly kind: "yielded"; readonly cidr: string; readonly mac: string }
   | { readonly kind: "held"; readonly held: HeldAddress; readonly asserted: Asserted | undefined };
 
 /**
@@ -114,13 +118,26 @@ export function staticOrCached(
   if (address.source === "static") return { cidr: address.cidr, routes: [], origin: "static", identity };
   const loaded = loadCache(stateDir, attachment.interface, identity, now);
   if (loaded.kind === "set-aside") {
-    log(attachment.interface, `cache set aside: ${loaded.reason}; moved to ${loaded.movedTo}`, {
-      movedTo: loaded.movedTo,
-    });
+    // movedTo is null when the cache could not be moved (a read-only stateDir): ignored in memory
+    const where = loaded.movedTo === null ? "" : `; moved to ${loaded.movedTo}`;
+    log(attachment.interface, `cache set aside: ${loaded.reason}${where}`, { movedTo: loaded.movedTo });
     return undefined;
   }
   if (loaded.kind === "miss") return undefined;
-  return { cidr: loaded.entry.cidr, routes: loaded.entry.routes, origin: "cache", identity };
+  const { entry } = loaded;
+  return {
+    cidr: entry.cidr,
+    routes: entry.routes,
+    origin: "cache",
+    identity,
+    lease: {
+      server: entry.server,
+      leaseSeconds: entry.leaseSeconds,
+      renewalSeconds: null,
+      discoveredAt: entry.discoveredAt,
+      confirmedAt: entry.confirmedAt ?? null,
+    },
+  };
 }
 
 /** Address: how the held address looks in the state the link step read (no read of its own). */
@@ -176,8 +193,15 @@ export async function holdStep(
     readonly trigger: Trigger;
     /** performance.now() of the event, when an event started the pass */
     readonly eventAt: number | undefined;
+    /** a reassignment is under way: the new address goes in first, and that is no re-assert */
+    readonly moving?: boolean;
   },
 ): Promise<Asserted | undefined> {
+  if (facts.moving) {
+    // make-before-break (design §3 step 6): the new address first, with infinite lifetimes
+    if (facts.stale) await backend.replaceAddress(name, held.cidr);
+    return undefined;
+  }
   if (!facts.stale && !facts.restoredEarly) return undefined;
   const started = facts.eventAt ?? performance.now();
   if (facts.stale) await backend.replaceAddress(name, held.cidr);

@@ -4,7 +4,7 @@
  */
 
 /** Why a reconcile runs. */
-export type Trigger = "startup" | "event" | "periodic" | "discovered" | "retry";
+export type Trigger = "startup" | "event" | "periodic" | "discovered" | "retry" | "reassigned";
 
 /** What the event that triggered a reconcile said; only a hint, the kernel's state decides. */
 export interface Hint {

@@ -1,3 +1,4 @@
+import { isIPv6 } from "node:net";
 import { z } from "zod";
 import { duration } from "./duration.js";
 import { IFNAME_RULE, IFNAMSIZ, isValidIfname } from "../net/ifname.js";
@@ -31,15 +32,64 @@ export const cidr = z
     { error: (iss) => `expected an IPv4 CIDR like "172.16.0.2/22", got ${got(iss.input)}` },
   );
 
-const listen = z
-  .string({ error: (iss) => `expected "host:port" like "127.0.0.1:9464", got ${got(iss.input)}` })
-  .refine(
-    (s) => {
-      const m = /^(.+):(\d{1,5})$/.exec(s);
-      return m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 65535;
-    },
-    { error: (iss) => `expected "host:port" like "127.0.0.1:9464", got ${got(iss.input)}` },
-  );
+/**
+ * Why the kernel would not hold `ip/len` as a host's own address, or undefined when it would.
+ * `ip addr replace 0.0.0.0/0` succeeds and leaves nothing on the link, and a multicast or
+ * loopback address is not a PN address at all: such a CIDR is refused up front, so the
+ * agent never reports "held" for an address that is not there.
+ */
+export function unholdableReason(value: string): string | undefined {
+  const [ip = "", len = "0"] = value.split("/");
+  const octets = ip.split(".").map(Number);
+  const first = octets[0] ?? 0;
+  const prefix = Number(len);
+  const address = octets.reduce((n, o) => n * 256 + o, 0);
+  if (prefix === 0) return "a /0 prefix is the whole Internet, not a network";
+  if (first === 0) return "0.0.0.0/8 means this host, not an address";
+  if (first === 127) return "127.0.0.0/8 is loopback";
+  if (first >= 224 && first <= 239) return "224.0.0.0/4 is multicast";
+  if (first >= 240) return "240.0.0.0/4 is reserved (and 255.255.255.255 is broadcast)";
+  // RFC 3021: /31 and /32 have no network or broadcast address
+  if (prefix <= 30) {
+    const size = 2 ** (32 - prefix);
+    const host = address % size;
+    if (host === 0) return `it is the network address of its /${prefix}`;
+    if (host === size - 1) return `it is the broadcast address of its /${prefix}`;
+  }
+  return undefined;
+}
+
+/** An address a host can hold: a CIDR the kernel will really put on the link. */
+export const hostCidr = cidr.superRefine((value, ctx) => {
+  // a value that is no CIDR at all has its one message already (zod runs every refinement)
+  if (!cidr.safeParse(value).success) return;
+  const why = unholdableReason(value);
+  if (why !== undefined)
+    ctx.addIssue({
+      code: "custom",
+      message: `expected a unicast host address in CIDR form like "172.16.0.2/22", got ${got(value)} (${why})`,
+    });
+});
+
+// RFC 1123 host name whose last label is not all digits (so `999.1.1.1` is no host name).
+const HOST_NAME =
+  /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+/** Where metrics.listen may bind: an IPv4 address, a bracketed IPv6 address or a host name. */
+export function isListenHost(host: string): boolean {
+  if (host.startsWith("[") && host.endsWith("]")) return isIPv6(host.slice(1, -1));
+  return isIpv4(host) || HOST_NAME.test(host);
+}
+
+const LISTEN_EXPECTED = `expected "host:port" like "127.0.0.1:9464" (an IPv4 address, [IPv6] or a host name, port 1-65535)`;
+
+const listen = z.string({ error: (iss) => `${LISTEN_EXPECTED}, got ${got(iss.input)}` }).refine(
+  (s) => {
+    const m = /^(.+):(\d{1,5})$/.exec(s);
+    return m !== null && isListenHost(m[1] ?? "") && Number(m[2]) >= 1 && Number(m[2]) <= 65535;
+  },
+  { error: (iss) => `${LISTEN_EXPECTED}, got ${got(iss.input)}` },
+);
 
 const absolutePath = z
   .string({ error: (iss) => `expected an absolute path, got ${got(iss.input)}` })
@@ -70,6 +120,25 @@ const link = z.discriminatedUnion("kind", [vlanLink, existingLink], {
 
 export const DHCP_CLIENTS = ["udhcpc", "dhcpcd", "dhclient"] as const;
 
+// RFC 2131 §4.4.5: a client renews at T1; `auto` follows the server's T1 (option 58).
+const CONFIRM_HINT = `"auto", "off" or a duration like "30s", "10m" or "1h", between 1s and 24h`;
+const confirmDuration = duration(1000, 86_400_000);
+
+/** How often the held address is confirmed with the server: `auto` (lease T1), `off`, or ms. */
+export const confirmInterval = z
+  .string({ error: (iss) => `expected ${CONFIRM_HINT}, got ${got(iss.input)}` })
+  // also the JSON Schema's pattern; the bounds are checked below
+  .regex(/^(auto|off|\d+(\.\d+)?(ms|s|m|h))$/, {
+    error: (iss) => `expected ${CONFIRM_HINT}, got ${got(iss.input)}`,
+  })
+  .transform((text, ctx): "auto" | "off" | number => {
+    if (text === "auto" || text === "off") return text;
+    const parsed = confirmDuration.safeParse(text);
+    if (parsed.success) return parsed.data;
+    ctx.addIssue({ code: "custom", message: `expected ${CONFIRM_HINT}, got ${JSON.stringify(text)}` });
+    return z.NEVER;
+  });
+
 const dhcpAddress = z.strictObject({
   source: z.literal("dhcp"),
   dhcpClient: z
@@ -77,9 +146,24 @@ const dhcpAddress = z.strictObject({
       error: (iss) => `expected one of auto, ${DHCP_CLIENTS.join(", ")}, got ${got(iss.input)}`,
     })
     .default("auto"),
+  confirmInterval: confirmInterval.prefault("auto"),
+  onReassign: z
+    .enum(["follow", "hold"], {
+      error: (iss) => `expected "follow" or "hold", got ${got(iss.input)}`,
+    })
+    .default("follow"),
 });
 
-const staticAddress = z.strictObject({ source: z.literal("static"), cidr });
+/** A field that only a DHCP attachment may carry; a static one names it instead of "unknown field". */
+const dhcpOnly = (why: string) =>
+  z.never({ error: (iss) => `only for source: dhcp (${why}), got ${got(iss.input)}` }).optional();
+
+const staticAddress = z.strictObject({
+  source: z.literal("static"),
+  cidr: hostCidr,
+  confirmInterval: dhcpOnly("a static address has no server to confirm it with"),
+  onReassign: dhcpOnly("a static address has no server that could reassign it"),
+});
 
 const address = z.discriminatedUnion("source", [dhcpAddress, staticAddress], {
   error: (iss) =>
@@ -91,10 +175,27 @@ const discovery = z.strictObject({
   maxBackoff: duration(1000, 3_600_000).prefault("30s"),
 });
 
+export const ON_CONFLICT = ["defend", "yield"] as const;
+
+/** RFC 5227 conflict detection on the held address (design §3 step 7). */
+const conflict = z.strictObject({
+  // false: no probing; announcements after every assert stay on
+  detect: z.boolean({ error: (iss) => `expected true or false, got ${got(iss.input)}` }).default(true),
+  // RFC 5227 §2.4 leaves the period to the host; a probe run that is still under way when
+  // the next one is due (up to 4 s with no reply) makes that one skip, never overlap
+  interval: duration(1000, 3_600_000).prefault("30s"),
+  onConflict: z
+    .enum(ON_CONFLICT, {
+      error: (iss) => `expected "defend" or "yield", got ${got(iss.input)}`,
+    })
+    .default("defend"),
+});
+
 export const attachmentSchema = z.strictObject({
   interface: ifname,
   link: link.prefault({ kind: "existing" }),
-  address: address.prefault({ source: "dhcp", dhcpClient: "auto" }),
+  address: address.prefault({ source: "dhcp" }),
+  conflict: conflict.prefault({}),
   discovery: discovery.prefault({}),
   reconcileInterval: duration(100, 3_600_000).prefault("30s"),
 });
@@ -145,3 +246,7 @@ export type Attachment = Readonly<z.output<typeof attachmentSchema>>;
 export type LinkSpec = Attachment["link"];
 export type AddressSpec = Attachment["address"];
 export type DhcpClientName = (typeof DHCP_CLIENTS)[number];
+export type ConfirmInterval = Extract<AddressSpec, { source: "dhcp" }>["confirmInterval"];
+export type OnReassign = Extract<AddressSpec, { source: "dhcp" }>["onReassign"];
+export type ConflictSpec = Attachment["conflict"];
+export type OnConflict = (typeof ON_CONFLICT)[number];

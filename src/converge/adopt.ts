@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { identityOf, loadCache, writeCache } from "../agent/cache.js";
+import { checkCacheEntry, identityOf, loadCache, writeCache, type CacheEntry } from "../agent/cache.js";
 import type { Attachment, Config } from "../config/schema.js";
 import type { AddressInfo, NetBackend, RouteSpec } from "../net/backend.js";
 import { lowerLink } from "../net/link.js";
@@ -31,7 +31,11 @@ function pickAddress(addresses: readonly AddressInfo[]): AddressInfo | undefined
   return candidates.find((a) => a.validLft !== "forever") ?? candidates[0];
 }
 
-async function adoptOne(attachment: Attachment, config: Config, deps: AdoptDeps): Promise<AdoptOutcome> {
+/** What adopting one attachment would do: an outcome already, or a cache entry to write. */
+type AdoptStep =
+  AdoptOutcome | { readonly interface: string; readonly kind: "write"; readonly entry: CacheEntry };
+
+async function planOne(attachment: Attachment, config: Config, deps: AdoptDeps): Promise<AdoptStep> {
   const name = attachment.interface;
   if (attachment.address.source === "static")
     return { interface: name, kind: "skipped", why: "static in the config" };
@@ -50,8 +54,7 @@ async function adoptOne(attachment: Attachment, config: Config, deps: AdoptDeps)
   // the routes the lease installed through this interface (listRoutes leaves out the kernel's
   // own prefix route), so the agent keeps them too
   const routes: readonly RouteSpec[] = await deps.backend.listRoutes(name);
-  mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
-  writeCache(config.stateDir, {
+  const entry: CacheEntry = {
     version: 1,
     interface: name,
     identity,
@@ -61,16 +64,31 @@ async function adoptOne(attachment: Attachment, config: Config, deps: AdoptDeps)
     server: null,
     leaseSeconds: null,
     discoveredAt: now.toISOString(),
-  });
-  // cache first, then the lifetime: whichever of the two happens, the agent will hold it
-  await deps.backend.replaceAddress(name, address.cidr);
-  return { interface: name, kind: "adopted", cidr: address.cidr };
+  };
+  return { interface: name, kind: "write", entry: checkCacheEntry(config.stateDir, entry) };
 }
 
-/** Adopts every attachment's live address that the cache does not know yet. */
+/**
+ * Adopts every attachment's live address that the cache does not know yet. All or nothing
+ * as far as it can be: every interface is read and every entry checked before the first
+ * file is written, so a problem with pn1 leaves pn0 untouched too (and the install script
+ * then stops no client).
+ */
 export async function adoptAddresses(config: Config, deps: AdoptDeps): Promise<AdoptOutcome[]> {
+  const steps: AdoptStep[] = [];
+  for (const attachment of config.attachments) steps.push(await planOne(attachment, config, deps));
   const outcomes: AdoptOutcome[] = [];
-  for (const attachment of config.attachments) outcomes.push(await adoptOne(attachment, config, deps));
+  for (const step of steps) {
+    if (step.kind !== "write") {
+      outcomes.push(step);
+      continue;
+    }
+    mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+    writeCache(config.stateDir, step.entry);
+    // cache first, then the lifetime: whichever of the two happens, the agent will hold it
+    await deps.backend.replaceAddress(step.interface, step.entry.cidr);
+    outcomes.push({ interface: step.interface, kind: "adopted", cidr: step.entry.cidr });
+  }
   return outcomes;
 }
 

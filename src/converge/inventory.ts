@@ -122,7 +122,7 @@ function specReader(): (file: string) => unknown {
 function withName(document: unknown, name: string, file: string): unknown {
   if (typeof document !== "object" || document === null || Array.isArray(document))
     throw invalidInput("invalid render spec", file, [
-      `(top level): expected a mapping, got ${got(document)}`,
+      `(top level): expected a mapping, got ${document === null ? "nothing" : Array.isArray(document) ? "a list" : `a ${typeof document}`}`,
     ]);
   const spec = document as Record<string, unknown>;
   const node = spec.node;

@@ -1,3 +1,4 @@
+import { NODE_PATHS } from "../render/paths.js";
 import type { Desired } from "./desired.js";
 import type { Probe, ProbedInterface } from "./probe.js";
 
@@ -38,6 +39,38 @@ function short(sha: string | undefined): string {
   return sha === undefined ? "none" : sha.slice(0, 12);
 }
 
+/** What the install script does to the old holder once the address is cached (src/render/install-activate.ts). */
+function takeover(probed: ProbedInterface): string {
+  const files = probed.ifupdownFiles ?? [];
+  const stanza =
+    files.length === 0
+      ? ""
+      : `, set "iface ${probed.name} inet dhcp" to manual in ${files.join(", ")} (backup beside it)`;
+  // ifupdown's dhclient is its own daemon in a oneshot unit (networking.service, ifup@):
+  // the script kills it, it never disables that unit
+  const client =
+    stanza !== "" && probed.holder === "dhclient"
+      ? ", then kill its dhclient without a release"
+      : clientTakeover(probed);
+  return `${stanza}${client}`;
+}
+
+function clientTakeover(probed: ProbedInterface): string {
+  switch (probed.holder) {
+    case "dhclient":
+    case "dhcpcd":
+      return probed.clientUnit === undefined
+        ? `, then kill ${probed.holder} without a release`
+        : `, then disable ${probed.clientUnit} and kill its ${probed.holder} without a release`;
+    case "networkd":
+      return `, then write ${NODE_PATHS.networkd} (Unmanaged=yes; networkd lets go at its next start)`;
+    case "networkmanager":
+      return `, then write ${NODE_PATHS.networkManager} (unmanaged-devices; NetworkManager lets go at its next start)`;
+    default:
+      return "";
+  }
+}
+
 function interfaceReason(probed: ProbedInterface, desired: Desired): { reason?: string; adopt?: Adoption } {
   if (probed.holder === "holdfast") return {};
   const attachment = desired.spec.agent.config.attachments.find((a) => a.interface === probed.name);
@@ -54,7 +87,7 @@ function interfaceReason(probed: ProbedInterface, desired: Desired): { reason?: 
         return { reason: `${probed.name}: held by ${probed.detail}; the agent takes over` };
       const how = CLIENTS.has(probed.holder) ? `held by ${probed.detail}` : `(${probed.detail})`;
       return {
-        reason: `${probed.name}: ${dynamic.cidr} ${how}; adopt it`,
+        reason: `${probed.name}: ${dynamic.cidr} ${how}; adopt it${takeover(probed)}`,
         adopt: { interface: probed.name, cidr: dynamic.cidr, from: probed.detail },
       };
     }

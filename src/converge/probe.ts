@@ -37,6 +37,8 @@ export interface ProbedInterface {
   readonly addresses: readonly ProbedAddress[];
   /** the systemd unit of a DHCP client that holds it, if any */
   readonly clientUnit: string | undefined;
+  /** ifupdown files with an `iface <name> inet dhcp` stanza (the install script sets it to manual) */
+  readonly ifupdownFiles?: readonly string[];
 }
 
 export interface AgentStatusSummary {
@@ -162,7 +164,8 @@ function interfaceOf(
   if (key("exists") !== "yes")
     return { name, holder: "absent", detail: "no such interface", addresses: [], clientUnit: undefined };
   const addresses = parseAddresses(key("addr"));
-  const base = { name, addresses };
+  const ifupdownFiles = (key("ifupdown") ?? "").split(/\s+/).filter(Boolean);
+  const base = { name, addresses, ...(ifupdownFiles.length > 0 ? { ifupdownFiles } : {}) };
   const shown = addresses.map((a) => a.cidr).join(", ");
   const dhclient = parseClients(key("dhclient"));
   if (dhclient.length > 0)

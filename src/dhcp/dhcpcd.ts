@@ -113,6 +113,7 @@ function dhcpcdSpec(privateDirs: DhcpcdPrivateDirs): ExchangeSpec {
       };
     },
     noAnswer: /timed out/,
+    nak: /NAK:.* from (\d+\.\d+\.\d+\.\d+)/,
     parse: (v) =>
       toLease(
         {

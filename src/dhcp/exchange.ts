@@ -1,7 +1,13 @@
 import { access, constants, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { run, type Runner } from "../util/exec.js";
-import { DiscoveryTimeout, type DiscoverOptions, type Lease } from "./lease.js";
+import {
+  DiscoveryTimeout,
+  type ConfirmAnswer,
+  type ConfirmOptions,
+  type DiscoverOptions,
+  type Lease,
+} from "./lease.js";
 import { readHookLease, writeHook, type HookSpec } from "./hook.js";
 import { isValidIfname } from "../net/ifname.js";
 
@@ -28,6 +34,16 @@ export interface CommandContext {
   readonly clientTimeoutS: number;
   /** absolute path of each of ExchangeSpec.programs (the agent's PATH may lack the sbin dirs) */
   readonly programs: Programs;
+  /** set for a confirm exchange: the held address to ask for (option 50) */
+  readonly request?: RequestedAddress;
+}
+
+/** The held address a confirm exchange asks the server for. */
+export interface RequestedAddress {
+  readonly ip: string;
+  readonly prefix: number;
+  /** the server that gave it (option 54), when known */
+  readonly server: string | undefined;
 }
 
 /** Absolute paths of executables, by name. */
@@ -42,8 +58,15 @@ export interface ExchangeSpec {
   command(context: CommandContext): Promise<{ file: string; args: string[] }>;
   /** stderr/stdout of a client that gave up because no server answered */
   readonly noAnswer: RegExp;
+  /** a line of the client's output saying a server NAKed; group 1 is the server when shown */
+  readonly nak: RegExp;
   parse(values: Map<string, string>): Lease;
 }
+
+/** How one run of a client ended: a lease, or the output that says why not. */
+type Outcome =
+  | { readonly kind: "lease"; readonly lease: Lease }
+  | { readonly kind: "none"; readonly output: string; readonly timedOut: boolean; readonly exit: string };
 
 /**
  * One exchange: private scratch dir under workDir, generated hook, client run with a
@@ -56,6 +79,38 @@ export async function exchange(
   options: DiscoverOptions,
   spec: ExchangeSpec,
 ): Promise<Lease> {
+  const outcome = await runOnce(runner, iface, options, spec, undefined);
+  if (outcome.kind === "lease") return outcome.lease;
+  throw failure(iface, options, spec, outcome);
+}
+
+/**
+ * One confirm exchange (design §3 step 6): the same run, asking for the held address. An ACK
+ * (of that address or another) is the answer; a NAK with no ACK after it is `nak`; silence
+ * is a DiscoveryTimeout, as in discovery.
+ */
+export async function confirmExchange(
+  runner: Runner,
+  iface: string,
+  options: ConfirmOptions,
+  spec: ExchangeSpec,
+): Promise<ConfirmAnswer> {
+  const [ip, prefix] = options.cidr.split("/");
+  const request: RequestedAddress = { ip: ip ?? "", prefix: Number(prefix), server: options.server };
+  const outcome = await runOnce(runner, iface, options, spec, request);
+  if (outcome.kind === "lease") return { kind: "ack", lease: outcome.lease };
+  const nak = spec.nak.exec(outcome.output);
+  if (nak) return { kind: "nak", server: nak[1] };
+  throw failure(iface, options, spec, outcome);
+}
+
+async function runOnce(
+  runner: Runner,
+  iface: string,
+  options: DiscoverOptions,
+  spec: ExchangeSpec,
+  request: RequestedAddress | undefined,
+): Promise<Outcome> {
   if (!isValidIfname(iface))
     throw new Error(`${spec.client}: invalid interface name ${JSON.stringify(iface)}`);
   const programs = await findPrograms(spec.programs);
@@ -65,22 +120,41 @@ export async function exchange(
   try {
     const { hookPath, leasePath } = await writeHook(dir, spec.hook);
     const clientTimeoutS = Math.max(1, Math.floor((options.timeoutMs - EXIT_MARGIN_MS) / 1000));
-    const { file, args } = await spec.command({ iface, dir, hookPath, clientTimeoutS, programs });
+    const { file, args } = await spec.command({
+      iface,
+      dir,
+      hookPath,
+      clientTimeoutS,
+      programs,
+      ...(request === undefined ? {} : { request }),
+    });
     const result = await runner(file, args, {
       timeoutMs: options.timeoutMs,
       graceMs: KILL_GRACE_MS,
       ...(spec.hook.groupUser === undefined ? {} : { groupUser: spec.hook.groupUser }),
     });
     const values = await readHookLease(leasePath);
-    if (values !== undefined) return spec.parse(values);
-    const output = `${result.stderr}\n${result.stdout}`;
-    if (result.timedOut || spec.noAnswer.test(output)) throw new DiscoveryTimeout(iface, options.timeoutMs);
-    throw new Error(
-      `${spec.client} failed on ${iface} (exit ${result.code ?? result.signal}):\n${explain(output)}`,
-    );
+    if (values !== undefined) return { kind: "lease", lease: spec.parse(values) };
+    return {
+      kind: "none",
+      output: `${result.stderr}\n${result.stdout}`,
+      timedOut: result.timedOut,
+      exit: String(result.code ?? result.signal),
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+function failure(
+  iface: string,
+  options: DiscoverOptions,
+  spec: ExchangeSpec,
+  outcome: Extract<Outcome, { kind: "none" }>,
+): Error {
+  if (outcome.timedOut || spec.noAnswer.test(outcome.output))
+    return new DiscoveryTimeout(iface, options.timeoutMs);
+  return new Error(`${spec.client} failed on ${iface} (exit ${outcome.exit}):\n${explain(outcome.output)}`);
 }
 
 /** The lines of a client's output that say what went wrong (dhclient ends with a bug-report banner). */

@@ -88,6 +88,8 @@ export interface RawLease {
   readonly prefix: string | undefined;
   readonly server: string | undefined;
   readonly leaseSeconds: string | undefined;
+  /** option 58 (T1), when the client reports it */
+  readonly renewalSeconds?: string | undefined;
   /** option 3, first address wins; may be a space-separated list */
   readonly routers: string | undefined;
   readonly classless: RouteSpec[] | undefined;
@@ -111,7 +113,14 @@ export function toLease(raw: RawLease, client: string): Lease {
       : isIpv4(router)
         ? [{ dst: "default", via: router, metric: LEASE_ROUTE_METRIC }]
         : [];
-  return { cidr: `${ip}/${prefix}`, routes, server, leaseSeconds };
+  const renewalSeconds = /^\d+$/.test(raw.renewalSeconds ?? "") ? Number(raw.renewalSeconds) : undefined;
+  return {
+    cidr: `${ip}/${prefix}`,
+    routes,
+    server,
+    leaseSeconds,
+    ...(renewalSeconds === undefined ? {} : { renewalSeconds }),
+  };
 }
 
 /** Reads the `key=value` lines our hook scripts write. */

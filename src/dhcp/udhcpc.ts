@@ -1,6 +1,7 @@
 import { run } from "../util/exec.js";
 import type { DhcpAdapter } from "./lease.js";
 import {
+  confirmExchange,
   exchange,
   findExecutable,
   programPath,
@@ -25,7 +26,7 @@ export const udhcpcExchange: ExchangeSpec = {
     endGroup: false,
   },
   programs: ["busybox"],
-  command: ({ iface, hookPath, clientTimeoutS, programs }) =>
+  command: ({ iface, hookPath, clientTimeoutS, programs, request }) =>
     Promise.resolve({
       file: programPath(programs, "busybox"),
       args: [
@@ -36,9 +37,14 @@ export const udhcpcExchange: ExchangeSpec = {
         ...["-i", iface],
         ...["-s", hookPath],
         ...["-O", "staticroutes"], // ask for option 121
+        // confirm: DISCOVER with option 50 for the held address, then REQUEST what the
+        // server offers; it ends with the server's ACK, so the server's lease is renewed
+        ...(request === undefined ? [] : ["-r", request.ip]),
       ],
     }),
   noAnswer: /no lease, failing/,
+  // busybox prints no server with it
+  nak: /received DHCP NAK()/,
   parse: (v) =>
     toLease(
       {
@@ -65,5 +71,6 @@ export function createUdhcpcAdapter(options?: AdapterOptions): DhcpAdapter {
       return list?.code === 0 && list.stdout.split("\n").includes("udhcpc");
     },
     discover: (iface, discoverOptions) => exchange(runner, iface, discoverOptions, udhcpcExchange),
+    confirm: (iface, confirmOptions) => confirmExchange(runner, iface, confirmOptions, udhcpcExchange),
   };
 }

@@ -6,6 +6,8 @@ import type { Netns, NsProcess } from "./netns.js";
 export interface Reservation {
   readonly mac: string;
   readonly ip: string;
+  /** options for this host alone (they override the subnet's of the same code) @default none */
+  readonly optionData?: readonly KeaOptionData[];
 }
 
 /** One entry of Kea's `option-data`, passed through as is (e.g. routers, classless routes). */
@@ -33,7 +35,31 @@ export interface KeaOptions {
   readonly serverId?: string;
   /** extra subnet options, e.g. `{ name: "routers", data: "198.18.0.1" }` @default none */
   readonly optionData?: readonly KeaOptionData[];
+  /**
+   * NAK a REQUEST for an address the server does not give this client, also one it has no
+   * lease record for (RFC 2131 §4.3.2; Kea's default drops those silently). @default false
+   */
+  readonly authoritative?: boolean;
+  /**
+   * One-address pools, each only for the clients of one class (matched by MAC): every lab
+   * node gets a pool of its own that a second client may ask for. Replaces `pool` when set.
+   */
+  readonly classPools?: readonly ClassPool[];
 }
+
+export interface ClassPool {
+  /** class name, e.g. the node's name */
+  readonly name: string;
+  readonly macs: readonly string[];
+  readonly ip: string;
+}
+
+/** Kea's expression for "the client's MAC is one of these". */
+const macTest = (macs: readonly string[]): string =>
+  macs.map((mac) => `pkt4.mac == 0x${mac.replace(/:/g, "")}`).join(" or ");
+
+/** What a running Kea can be reconfigured with (IPAM moving a reservation, a pool change). */
+export type KeaChange = Partial<Pick<KeaOptions, "reservations" | "pool" | "leaseSeconds" | "authoritative">>;
 
 export interface KeaServer {
   readonly pid: number;
@@ -45,6 +71,23 @@ export interface KeaServer {
   stop(): Promise<void>;
   /** resolves once Kea logged that it is serving; rejects if it exits or takes too long */
   waitReady(): Promise<void>;
+  /** the options Kea serves now */
+  readonly options: KeaOptions;
+  /** rewrites the config and SIGHUPs Kea; resolves once it logged the new config committed */
+  reload(change: KeaChange): Promise<void>;
+  /** the lease file's rows for one address, oldest first (memfile appends every change) */
+  leases(ip: string): Promise<KeaLeaseRow[]>;
+}
+
+/** One row of Kea's memfile (kea-leases4.csv). */
+export interface KeaLeaseRow {
+  readonly address: string;
+  readonly hwaddr: string;
+  readonly validLifetime: number;
+  /** Unix seconds */
+  readonly expire: number;
+  /** 0 default, 1 declined, 2 expired-reclaimed */
+  readonly state: number;
 }
 
 const READY_TIMEOUT_MS = 15_000;
@@ -67,8 +110,12 @@ export function renderKeaConfig(options: KeaOptions): object {
       },
       // RFC 2131 §4.4.5 defaults: T1 = 0.5, T2 = 0.875 of the lease
       "valid-lifetime": lease,
+      authoritative: options.authoritative ?? false,
       "renew-timer": Math.max(1, Math.floor(lease * 0.5)),
       "rebind-timer": Math.max(1, Math.floor(lease * 0.875)),
+      ...(options.classPools === undefined
+        ? {}
+        : { "client-classes": options.classPools.map((c) => ({ name: c.name, test: macTest(c.macs) })) }),
       "expired-leases-processing": { "reclaim-timer-wait-time": 1, "hold-reclaimed-time": 0 },
       subnet4: [
         {
@@ -76,12 +123,21 @@ export function renderKeaConfig(options: KeaOptions): object {
           subnet: options.subnet,
           // selects the subnet by interface: the server's interface carries two addresses
           interface: options.interface,
-          pools: [{ pool: options.pool }],
+          pools:
+            options.classPools !== undefined
+              ? options.classPools.map((c) => ({ pool: `${c.ip} - ${c.ip}`, "client-class": c.name }))
+              : options.pool === ""
+                ? []
+                : [{ pool: options.pool }],
           "option-data": [
             { name: "dhcp-server-identifier", data: options.serverId ?? "169.254.169.254" },
             ...(options.optionData ?? []),
           ],
-          reservations: options.reservations.map((r) => ({ "hw-address": r.mac, "ip-address": r.ip })),
+          reservations: options.reservations.map((r) => ({
+            "hw-address": r.mac,
+            "ip-address": r.ip,
+            ...(r.optionData === undefined ? {} : { "option-data": r.optionData }),
+          })),
         },
       ],
       loggers: [
@@ -106,7 +162,25 @@ export async function startKea(ns: Netns, options: KeaOptions): Promise<KeaServe
     env: { ...process.env, KEA_LOCKFILE_DIR: options.workDir, KEA_PIDFILE_DIR: options.workDir },
     stdout: join(options.workDir, "kea.stdout"),
   });
-  return new KeaProcess(proc, logPath);
+  return new KeaProcess(proc, logPath, configPath, options);
+}
+
+/** Kea logs this once a SIGHUP's new configuration is in use. */
+const RELOADED_MESSAGE = "DHCP4_DYNAMIC_RECONFIGURATION_SUCCESS";
+
+function parseLeaseRows(text: string, ip: string): KeaLeaseRow[] {
+  return text
+    .split("\n")
+    .slice(1)
+    .map((line) => line.split(","))
+    .filter((cols) => cols[0] === ip)
+    .map((cols) => ({
+      address: cols[0] ?? "",
+      hwaddr: cols[1] ?? "",
+      validLifetime: Number(cols[3]),
+      expire: Number(cols[4]),
+      state: Number(cols[9]),
+    }));
 }
 
 class KeaProcess implements KeaServer {
@@ -115,8 +189,34 @@ class KeaProcess implements KeaServer {
   constructor(
     private readonly proc: NsProcess,
     private readonly logPath: string,
+    private readonly configPath: string,
+    private current: KeaOptions,
   ) {
     void proc.exited.then((exit) => (this.exitedAt = exit));
+  }
+
+  get options(): KeaOptions {
+    return this.current;
+  }
+
+  async reload(change: KeaChange): Promise<void> {
+    const before = (await readFile(this.logPath, "utf8").catch(() => "")).split(RELOADED_MESSAGE).length;
+    this.current = { ...this.current, ...change };
+    await writeFile(this.configPath, JSON.stringify(renderKeaConfig(this.current), null, 2));
+    this.proc.kill("SIGHUP");
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      const log = await readFile(this.logPath, "utf8").catch(() => "");
+      if (log.split(RELOADED_MESSAGE).length > before) return;
+      if (Date.now() > deadline)
+        throw new Error(`kea-dhcp4 did not reload within ${READY_TIMEOUT_MS} ms; log: ${this.logPath}`);
+      await sleep(25);
+    }
+  }
+
+  async leases(ip: string): Promise<KeaLeaseRow[]> {
+    const file = join(this.current.workDir, "kea-leases4.csv");
+    return parseLeaseRows(await readFile(file, "utf8").catch(() => ""), ip);
   }
 
   get pid(): number {

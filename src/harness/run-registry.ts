@@ -2,27 +2,13 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { join } from "node:path";
 import { cleanStaleNodes } from "./booted-node.js";
 import { listNamespaces, Netns } from "./netns.js";
+import { processStartTime } from "../util/process.js";
+
+// the agent lock needs it too, and the agent must not import the harness
+export { processStartTime };
 
 /** One file per running lab: its namespace prefix → `<pid> <start time>`, so `--clean` spares live runs. */
 export const OWNER_DIR = "/run/holdfast-lab";
-
-/**
- * Field 22 of /proc/<pid>/stat (proc(5) `starttime`, clock ticks after boot). A pid and its
- * start time name one process for good: a recycled pid starts later. undefined: no such
- * process, or a zombie (exited, only waiting to be reaped).
- */
-export function processStartTime(pid: number): string | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return undefined;
-  }
-  // comm (field 2) may hold spaces and parentheses: fields 3… follow the last ")"
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  if (fields[0] === "Z") return undefined;
-  return fields[19];
-}
 
 /** Records that this process owns every namespace starting with runPrefix; returns the undo. */
 export function registerRun(runPrefix: string, ownerDir = OWNER_DIR): () => void {

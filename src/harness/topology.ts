@@ -22,6 +22,8 @@ export interface NodeSpec {
   readonly name: string;
   /** reserved address in 198.18.0.0/22, e.g. "198.18.0.10" */
   readonly ip: string;
+  /** Kea options for this node alone, e.g. a default route for one node @default none */
+  readonly keaOptionData?: readonly KeaOptionData[];
 }
 
 export interface TopologyOptions {
@@ -38,6 +40,18 @@ export interface TopologyOptions {
   readonly keepWorkDir?: boolean;
   /** extra Kea subnet options (routers, classless static routes) @default none */
   readonly keaOptionData?: readonly KeaOptionData[];
+  /** Kea's dynamic pool ("" for none) @default DHCP_POOL */
+  readonly pool?: string;
+  /** reserve each node's ip for its MAC (IPAM) @default true */
+  readonly reserveNodes?: boolean;
+  /** Kea NAKs requests for addresses it does not give the client @default false */
+  readonly authoritative?: boolean;
+  /** a one-address pool per class of nodes (by name), instead of `pool` @default none */
+  readonly classPools?: readonly {
+    readonly name: string;
+    readonly nodes: readonly string[];
+    readonly ip: string;
+  }[];
 }
 
 export interface Topology {
@@ -76,6 +90,8 @@ class LabTopology implements Topology {
   kea: KeaServer | undefined;
   readonly nodes: LabNode[] = [];
   private readonly made: Netns[] = [];
+  /** per node, in node order: its own Kea options */
+  private nodeOptionData: readonly (readonly KeaOptionData[] | undefined)[] = [];
   private fabricNs: Netns | undefined;
   private dhcpNs: Netns | undefined;
   private runnerNs: Netns | undefined;
@@ -85,6 +101,10 @@ class LabTopology implements Topology {
     readonly workDir: string,
     private readonly leaseSeconds: number,
     private readonly keaOptionData: readonly KeaOptionData[],
+    private readonly keaExtra: Pick<
+      TopologyOptions,
+      "pool" | "reserveNodes" | "authoritative" | "classPools"
+    >,
     /** set when destroy() should remove workDir (we made it and nobody asked to keep it) */
     private readonly ownsWorkDir: boolean,
   ) {}
@@ -100,6 +120,7 @@ class LabTopology implements Topology {
   }
 
   async build(specs: readonly NodeSpec[]): Promise<void> {
+    this.nodeOptionData = specs.map((spec) => spec.keaOptionData);
     this.fabricNs = await this.makeNs("fab");
     await ip([
       "-n",
@@ -171,8 +192,26 @@ class LabTopology implements Topology {
       interface: DHCP_IFNAME,
       leaseSeconds: this.leaseSeconds,
       subnet: LAB_SUBNET,
-      pool: DHCP_POOL,
-      reservations: this.nodes.map((node) => ({ mac: node.mac, ip: node.ip })),
+      pool: this.keaExtra.pool ?? DHCP_POOL,
+      reservations:
+        (this.keaExtra.reserveNodes ?? true)
+          ? this.nodes.map((node, index) => {
+              const optionData = this.nodeOptionData[index];
+              return { mac: node.mac, ip: node.ip, ...(optionData === undefined ? {} : { optionData }) };
+            })
+          : [],
+      ...(this.keaExtra.authoritative === undefined ? {} : { authoritative: this.keaExtra.authoritative }),
+      ...(this.keaExtra.classPools === undefined
+        ? {}
+        : {
+            classPools: this.keaExtra.classPools.map((c) => ({
+              name: c.name,
+              ip: c.ip,
+              macs: this.nodes
+                .filter((n) => c.nodes.includes(n.ns.name.slice(this.prefix.length + 1)))
+                .map((n) => n.mac),
+            })),
+          }),
       workDir: join(this.workDir, "kea"),
       optionData: this.keaOptionData,
     });
@@ -243,6 +282,12 @@ export async function createTopology(options: TopologyOptions): Promise<Topology
     workDir,
     options.leaseSeconds ?? 10,
     options.keaOptionData ?? [],
+    {
+      pool: options.pool,
+      reserveNodes: options.reserveNodes,
+      authoritative: options.authoritative,
+      classPools: options.classPools,
+    },
     ownsWorkDir,
   );
   try {

@@ -17,6 +17,7 @@ import type { LabNode } from "../harness/topology.js";
  */
 export class NodeRun implements RunHandle {
   readonly marks: Mark[] = [];
+  readonly findings = new Map<string, string>();
   readonly watch: AddressWatch;
   readonly supervisor: Supervisor;
   private upServer: NsProcess | undefined;
@@ -36,6 +37,10 @@ export class NodeRun implements RunHandle {
   /** the /up server's pid: an instrument, not part of the implementation */
   get upServerPid(): number | undefined {
     return this.upServer?.pid;
+  }
+
+  get runDir(): string {
+    return this.ctx.runDir;
   }
 
   get logFile(): string {

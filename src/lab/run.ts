@@ -117,6 +117,11 @@ async function runScenario(
   await mkdir(o.dir, { recursive: true });
   o.log(`${scenario.name}: building the topology (${implNames.join(", ")})`);
   const nodes = implNames.map((name, i) => ({ name, ip: `198.18.0.${10 + i}` }));
+  const poolPerNode = scenario.kea === "pool-per-node";
+  // a second client per implementation, in that implementation's one-address pool
+  const intruders = poolPerNode
+    ? implNames.map((_, i) => ({ name: `x${i}`, ip: `198.18.0.${110 + i}` }))
+    : [];
   let topo: Topology | undefined;
   const nodeRuns: NodeRun[] = [];
   const probeLog = join(o.dir, "probes.jsonl");
@@ -125,12 +130,22 @@ async function runScenario(
     topo = await createTopology({
       prefix: o.prefix,
       leaseSeconds: o.leaseSeconds,
-      nodes,
+      nodes: [...nodes, ...intruders],
+      ...(poolPerNode
+        ? {
+            reserveNodes: false,
+            classPools: nodes.map((n, i) => ({
+              name: n.name,
+              nodes: [n.name, intruders[i]!.name],
+              ip: n.ip,
+            })),
+          }
+        : {}),
       startKea: scenario.serverAtStart,
       keaOptionData: LAB_KEA_OPTIONS,
       workDir: o.dir,
     });
-    for (const [i, node] of topo.nodes.entries()) {
+    for (const [i, node] of topo.nodes.slice(0, nodes.length).entries()) {
       const run = new NodeRun(getImpl(implNames[i]!), node, join(o.dir, node.ns.name), o.leaseSeconds);
       nodeRuns.push(run);
       await run.setUp();
@@ -146,7 +161,7 @@ async function runScenario(
       const failed = boots.find((b) => b.status === "rejected");
       if (failed !== undefined) throw failed.reason;
       o.log(`${scenario.name}: implementations started`);
-      await scenario.run(contextFor(topo, nodeRuns, o));
+      await scenario.run(contextFor(topo, nodeRuns, topo.nodes.slice(nodes.length), o));
     } finally {
       await Promise.all(nodeRuns.map((r) => r.stop()));
       prober.kill("SIGTERM");
@@ -171,10 +186,16 @@ async function runScenario(
   return out;
 }
 
-function contextFor(topo: Topology, runs: readonly NodeRun[], o: ScenarioRunOptions): ScenarioContext {
+function contextFor(
+  topo: Topology,
+  runs: readonly NodeRun[],
+  intruders: ScenarioContext["intruders"],
+  o: ScenarioRunOptions,
+): ScenarioContext {
   return {
     topo,
     runs,
+    intruders,
     leaseMs: o.leaseSeconds * 1000,
     mark: (label) => runs.forEach((r) => r.mark(label)),
     startServer: async () => {
@@ -202,7 +223,7 @@ function judge(
   if (fault && scenario.serverAtStart && !timeline.address.some((a) => a.present && a.t <= fault.t)) {
     notes.push("never held an address before the fault");
   }
-  const verdict = scenario.judge(timeline, measured);
+  const verdict = scenario.judge(timeline, measured, run?.findings ?? new Map());
   notes.push(...verdict.notes);
   if (run && run.supervisor.restarts > 0) notes.push(`supervisor restarted it ${run.supervisor.restarts}×`);
   if (run?.supervisor.error !== undefined)

@@ -53,6 +53,12 @@ export interface NetBackend {
    * confirm by reading the state.
    */
   replaceAddressSoon?(name: string, cidr: string): boolean;
+  /**
+   * `ip addr del <cidr> dev <name>`; an address (or link) already gone is not an error. Only
+   * ever for an address the agent held and moved away from (make-before-break) or gave up to
+   * another host (onConflict yield), never on stop.
+   */
+  removeAddress(name: string, cidr: string): Promise<void>;
   /** releases long-lived helpers (the batch process) */
   close?(): void;
   listRoutes(name: string): Promise<readonly RouteSpec[]>;

@@ -136,6 +136,22 @@ export class Iproute2Backend implements NetBackend {
     await this.ip$(holdArgs(name, cidr));
   }
 
+  async removeAddress(name: string, cidr: string): Promise<void> {
+    // no read first: one call, and no window between a read and the delete
+    const result = await this.runner(this.ip, ["addr", "del", cidr, "dev", name], { timeoutMs: 10_000 });
+    if (result.code === 0) return;
+    // EADDRNOTAVAIL: somebody (the kernel with its link) removed it first; no device: nor is its link there
+    if (
+      !result.timedOut &&
+      /Cannot assign requested address|does not exist|Cannot find device/i.test(result.stderr)
+    )
+      return;
+    const why = result.timedOut
+      ? "timed out"
+      : result.stderr.trim() || `exit ${result.code ?? result.signal}`;
+    throw new Error(`${result.command}: ${why}`);
+  }
+
   async listRoutes(name: string): Promise<readonly RouteSpec[]> {
     const routes = parseJson<IpRoute>(await this.ip$(["-j", "-4", "route", "show", "dev", name]));
     return routes.map(fromKernelRoute).filter((r): r is RouteSpec => r !== undefined);

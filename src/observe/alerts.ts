@@ -13,6 +13,11 @@ interface AlertRule {
 // Longer than twice the default 30 s reconcile interval plus a scrape or two, so a
 // healthy agent never trips it; reconcile intervals above 2 m need a longer value.
 const STALE_SECONDS = 300;
+// DiscoveryFailing's sibling: held, yet no ACK for this many confirm intervals while
+// exchanges went unanswered (the confirm period itself is a metric, so any lease works).
+const UNCONFIRMED_INTERVALS = 3;
+// "while we expected answers": confirm exchanges failed within this window
+const CONFIRM_WINDOW = "15m";
 // How far back a vanished agent is still remembered by HoldfastAgentAbsent.
 const REMEMBER = "1h";
 
@@ -41,6 +46,43 @@ const RULES: readonly AlertRule[] = [
       description:
         "Every DHCP discovery attempt on {{ $labels.interface }} in the last 10 minutes timed out or failed " +
         "(IPAM lag, a silent DHCP server or a broken VLAN). The node has no cached address to fall back on.",
+    },
+  },
+  {
+    alert: "HoldfastHeldUnconfirmed",
+    expr:
+      "holdfast_address_held == 1\n" +
+      "and on (job, instance, interface) holdfast_confirm_interval_seconds > 0\n" +
+      "and on (job, instance, interface)\n" +
+      `  time() - holdfast_last_confirmed_timestamp_seconds > ${UNCONFIRMED_INTERVALS} * holdfast_confirm_interval_seconds\n` +
+      "and on (job, instance, interface)\n" +
+      `  sum without (result) (increase(holdfast_confirm_attempts_total{result!="ack"}[${CONFIRM_WINDOW}])) > 0`,
+    for: "5m",
+    labels: { severity: "warning" },
+    annotations: {
+      summary:
+        "{{ $labels.instance }}: the DHCP server has not confirmed the address on {{ $labels.interface }}",
+      description:
+        "holdfast still holds the address on {{ $labels.interface }}, but for more than 3 confirm intervals no " +
+        "DHCP server has ACKed it while confirm exchanges kept going out (silence, NAKs or errors). The hold " +
+        "is safe, but the server's lease may lapse and the pool may hand the address to another node. " +
+        "Check the PN's DHCP server; `holdfast status` shows the last confirmation.",
+    },
+  },
+  {
+    alert: "HoldfastAddressConflict",
+    expr: "holdfast_address_conflict == 1",
+    // one probe interval (30 s) and a scrape: a conflict that the next probe no longer sees
+    // is a blip (a neighbour's own probe), one that lasts is two hosts on one address
+    for: "1m",
+    labels: { severity: "critical" },
+    annotations: {
+      summary:
+        "{{ $labels.instance }}: another host answers for the private-network address on {{ $labels.interface }}",
+      description:
+        "ARP probes (RFC 5227) for the address held on {{ $labels.interface }} get replies from another MAC, so " +
+        "peers' traffic splits between two hosts by ARP-cache luck. `holdfast status` names the MAC; find the " +
+        "host that took the address (a reassignment, a hand-configured neighbour, a node restored from an old cache).",
     },
   },
   {

@@ -2,14 +2,26 @@ import type { AgentObserver } from "../agent/events.js";
 import type { Config } from "../config/schema.js";
 import type { MetricsServer } from "./metrics-http.js";
 import type { TextfileWriter } from "./metrics-textfile.js";
-
-/** How often a metrics port that could not be bound is tried again. */
-const METRICS_RETRY_MS = 30_000;
 import { createStatusFileObserver } from "./status-file.js";
+
+/** How often a metrics port that could not be bound is tried again, besides on every new hold. */
+const METRICS_RETRY_MS = 30_000;
+/** A hold (or re-hold) tries a waiting metrics port again, at most this often. */
+const METRICS_RETRY_ON_HOLD_MS = 200;
+
+export interface StartupProblem {
+  /** the config field it is about: `stateDir`, `runDir` */
+  readonly field: string;
+  readonly message: string;
+}
 
 export interface ObserveOptions {
   /** a write of status.json or the textfile failed; the agent logs it and keeps holding */
   readonly onError?: (what: string, error: unknown) => void;
+  /** news that is not an error (the metrics port waiting for its address); the agent logs it */
+  readonly onInfo?: (message: string) => void;
+  /** broken directories found at start: shown in status.json and metrics */
+  readonly problems?: readonly StartupProblem[];
   /** @default process.pid */
   readonly pid?: number;
   /** @default VERSION */
@@ -19,13 +31,16 @@ export interface ObserveOptions {
 /**
  * The observers the agent reports to: status.json always, Prometheus metrics when
  * `metrics` is configured (HTTP and/or textfile). A metrics port that cannot be bound is
- * reported through onError and retried every 30 s; the agent holds addresses regardless.
+ * reported and tried again whenever an attachment becomes held (the usual reason is a
+ * `listen` on the PN address, which exists only once held) and every 30 s; the agent
+ * holds addresses regardless.
  */
 export async function createObservers(
   config: Config,
   options: ObserveOptions = {},
 ): Promise<AgentObserver[]> {
   const onError = options.onError ?? (() => undefined);
+  const onInfo = options.onInfo ?? (() => undefined);
   const reconcileIntervalMs = Math.max(...config.attachments.map((a) => a.reconcileInterval));
   const observers: AgentObserver[] = [
     createStatusFileObserver({
@@ -33,6 +48,7 @@ export async function createObservers(
       reconcileIntervalMs,
       pid: options.pid,
       version: options.version,
+      problems: options.problems?.map((p) => p.message),
       onError: (error) => onError("status file", error),
     }),
   ];
@@ -49,6 +65,7 @@ export async function createObservers(
   const metrics = createMetrics({
     interfaces: config.attachments.map((a) => a.interface),
     version: options.version,
+    problems: options.problems,
     onChange: () => textfileWriter?.changed(),
   });
   if (textfile !== undefined) {
@@ -59,29 +76,80 @@ export async function createObservers(
   let server: MetricsServer | undefined;
   let retry: NodeJS.Timeout | undefined;
   let stopped = false;
+  let binding = false;
+  // a hold seen while a bind was in flight: that bind may have raced the address, so try once more
+  let heldWhileBinding = false;
+  let lastTry = Number.NEGATIVE_INFINITY;
+  let lastWhy: string | undefined;
   const serve = async (): Promise<void> => {
-    if (listen === undefined || stopped) return;
+    if (listen === undefined || stopped || server !== undefined || binding) return;
+    binding = true;
+    lastTry = performance.now();
+    clearTimeout(retry);
     try {
       const started = await startMetricsServer(metrics, listen);
       if (stopped) await started.close();
-      else server = started;
+      else {
+        server = started;
+        if (lastWhy !== undefined) onInfo(`metrics: now serving on ${started.address}`);
+      }
     } catch (error) {
-      onError("metrics", error);
-      retry = setTimeout(() => void serve(), METRICS_RETRY_MS);
-      retry.unref();
+      const code = ((error as { cause?: NodeJS.ErrnoException }).cause?.code ?? "") as string;
+      const why =
+        code === "EADDRNOTAVAIL"
+          ? `metrics.listen ${listen}: no such address on this host yet; waiting for it (tried again when an address is held, and every ${METRICS_RETRY_MS / 1000} s)`
+          : undefined;
+      const said = why ?? (error instanceof Error ? error.message : String(error));
+      // the same reason once, not every retry
+      if (said !== lastWhy) {
+        if (why !== undefined) onInfo(why);
+        else onError("metrics", error);
+      }
+      lastWhy = said;
+      retryIn(METRICS_RETRY_MS);
+    } finally {
+      binding = false;
     }
+    if (heldWhileBinding && server === undefined) {
+      heldWhileBinding = false;
+      retryIn(METRICS_RETRY_ON_HOLD_MS);
+    }
+  };
+  const retryIn = (ms: number): void => {
+    clearTimeout(retry);
+    retry = setTimeout(() => void serve(), ms);
+    retry.unref();
   };
   await serve();
   await textfileWriter?.writeNow();
 
-  observers.push(metrics.observer, {
-    stopping: async () => {
-      stopped = true;
-      clearTimeout(retry);
-      textfileWriter?.changed.cancel();
-      await textfileWriter?.writeNow();
-      await server?.close();
+  // A hold right after a failed try is not dropped but deferred: the address may have
+  // arrived just after that try, and the next reconcile can be many seconds away.
+  const onHeld = (state: string): void => {
+    if (server !== undefined || stopped || state !== "held") return;
+    if (binding) {
+      heldWhileBinding = true;
+      return;
+    }
+    const since = performance.now() - lastTry;
+    if (since >= METRICS_RETRY_ON_HOLD_MS) void serve();
+    else retryIn(METRICS_RETRY_ON_HOLD_MS - since);
+  };
+  observers.push(
+    metrics.observer,
+    {
+      statusChanged: (status) => onHeld(status.state),
+      reconciled: (status) => onHeld(status.state),
     },
-  });
+    {
+      stopping: async () => {
+        stopped = true;
+        clearTimeout(retry);
+        textfileWriter?.changed.cancel();
+        await textfileWriter?.writeNow();
+        await server?.close();
+      },
+    },
+  );
   return observers;
 }

@@ -22,10 +22,22 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: match[1], port: Number(match[2]) };
 }
 
+// A scraper needs one connection, a few at most; 3,200 idle or slowloris connections once
+// stayed open. Past these bounds a connection is refused or ended, and the agent's memory
+// and descriptors stay its own.
+export const METRICS_MAX_CONNECTIONS = 16;
+/** the request headers must arrive within this (slowloris) */
+export const METRICS_HEADERS_TIMEOUT_MS = 5000;
+/** the whole request, likewise */
+export const METRICS_REQUEST_TIMEOUT_MS = 10_000;
+/** an idle keep-alive connection is closed after this */
+export const METRICS_KEEPALIVE_TIMEOUT_MS = 5000;
+
 /** Serves GET /metrics and nothing else; binding failures (port taken) reject, loudly. */
 export async function startMetricsServer(metrics: HoldfastMetrics, listen: string): Promise<MetricsServer> {
   const { host, port } = parseListen(listen);
-  const server: Server = createServer((request, response) => {
+  // headersTimeout and requestTimeout are enforced on this period (Node's default is 30 s)
+  const server: Server = createServer({ connectionsCheckingInterval: 1000 }, (request, response) => {
     const path = (request.url ?? "").split("?")[0];
     if (path !== "/metrics" || (request.method !== "GET" && request.method !== "HEAD")) {
       response
@@ -43,6 +55,12 @@ export async function startMetricsServer(metrics: HoldfastMetrics, listen: strin
       },
     );
   });
+  server.maxConnections = METRICS_MAX_CONNECTIONS;
+  server.headersTimeout = METRICS_HEADERS_TIMEOUT_MS;
+  server.requestTimeout = METRICS_REQUEST_TIMEOUT_MS;
+  server.keepAliveTimeout = METRICS_KEEPALIVE_TIMEOUT_MS;
+  // an open socket that never sends anything is not a request yet: end it too
+  server.setTimeout(METRICS_REQUEST_TIMEOUT_MS, (socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) =>
       reject(

@@ -1,6 +1,8 @@
 import { DEFAULT_CONFIG_PATH } from "../config/load.js";
 
 export const NPD_CONDITION = "PrivateNetworkUnavailable";
+/** True while another host answers ARP for a held address (`holdfast check --conflict`). */
+export const NPD_CONFLICT_CONDITION = "PrivateNetworkAddressConflict";
 
 export interface NpdConfigOptions {
   /** the holdfast launcher NPD runs, e.g. `/usr/local/bin/holdfast` */
@@ -18,7 +20,9 @@ const TIMEOUT = "10s";
 /**
  * A node-problem-detector custom-plugin-monitor config that runs `holdfast check` and
  * sets the `PrivateNetworkUnavailable` Node condition: True while the address is not
- * held or the agent is not running, False while held, Unknown when check exits 2.
+ * held, the agent is not running or another host answers for the address, False while
+ * held, Unknown when check exits 2; and `PrivateNetworkAddressConflict` from
+ * `holdfast check --conflict`, True only while another host answers for a held address.
  * Key order is fixed so re-rendering gives the same bytes.
  */
 export function renderNpdConfig(options: NpdConfigOptions): string {
@@ -41,6 +45,11 @@ export function renderNpdConfig(options: NpdConfigOptions): string {
         reason: "PrivateNetworkAvailable",
         message: "private-network address is held by holdfast",
       },
+      {
+        type: NPD_CONFLICT_CONDITION,
+        reason: "NoPrivateNetworkAddressConflict",
+        message: "no other host answers for the private-network address",
+      },
     ],
     rules: [
       {
@@ -49,6 +58,14 @@ export function renderNpdConfig(options: NpdConfigOptions): string {
         reason: "PrivateNetworkAddressNotHeld",
         path: options.holdfastPath,
         args: ["check", "--config", configPath],
+        timeout: TIMEOUT,
+      },
+      {
+        type: "permanent",
+        condition: NPD_CONFLICT_CONDITION,
+        reason: "PrivateNetworkAddressConflict",
+        path: options.holdfastPath,
+        args: ["check", "--config", configPath, "--conflict"],
         timeout: TIMEOUT,
       },
     ],

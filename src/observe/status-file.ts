@@ -19,6 +19,8 @@ export interface StatusDocument {
     readonly updatedAt: string;
     /** the longest reconcile interval of all attachments: how often updatedAt moves at least */
     readonly reconcileIntervalMs: number;
+    /** broken directories found at start, each naming its config field (absent when none) */
+    readonly problems?: readonly string[];
   };
   readonly attachments: readonly AttachmentStatus[];
 }
@@ -33,6 +35,8 @@ export interface StatusFileOptions {
   readonly version?: string;
   /** @default () => new Date() */
   readonly now?: () => Date;
+  /** broken directories found at start (agent/dirs.ts), shown to `holdfast status` */
+  readonly problems?: readonly string[];
   /** where write failures go; the agent must keep holding even when /run is full */
   readonly onError?: (error: unknown) => void;
 }
@@ -55,6 +59,7 @@ export function createStatusFileObserver(options: StatusFileOptions): AgentObser
     version: options.version ?? VERSION,
     startedAt,
     reconcileIntervalMs: options.reconcileIntervalMs,
+    ...(options.problems !== undefined && options.problems.length > 0 ? { problems: options.problems } : {}),
   };
 
   const errors = errorGate(options.onError ?? (() => undefined));

@@ -1,8 +1,11 @@
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { formatPath } from "../config/load.js";
 import { STATUS_VERSION, statusFilePath, type StatusDocument } from "./status-file.js";
 import { isPidAlive } from "../util/process.js";
+import { ReadFileError, readRegularFile } from "../util/read-file.js";
+
+// status.json of 8 attachments is a few KB; anything near this is not ours.
+export const MAX_STATUS_BYTES = 256 * 1024;
 
 // Half a heartbeat may be lost to a slow reconcile, a whole one to scheduling; the
 // extra 5 s absorbs a busy machine and clock steps of the writer's fsync.
@@ -20,6 +23,18 @@ const attachmentStatus = z.strictObject({
   lastReconcileAt: isoTime.nullable(),
   reasserts: z.number().int().min(0),
   lastError: z.string().nullable(),
+  // an agent from before confirming wrote none of these: read as "never confirmed"
+  lastConfirmedAt: isoTime.nullable().default(null),
+  confirmedBy: z.string().nullable().default(null),
+  reassignment: z
+    .strictObject({ cidr: z.string(), server: z.string().nullable(), since: isoTime })
+    .nullable()
+    .default(null),
+  // absent in a file an agent before conflict detection wrote (read across an upgrade)
+  conflict: z
+    .strictObject({ mac: z.string().min(1), since: isoTime })
+    .nullable()
+    .default(null),
 });
 
 export const statusDocumentSchema = z.strictObject({
@@ -30,6 +45,7 @@ export const statusDocumentSchema = z.strictObject({
     startedAt: isoTime,
     updatedAt: isoTime,
     reconcileIntervalMs: z.number().int().positive(),
+    problems: z.array(z.string()).max(16).optional(),
   }),
   attachments: z.array(attachmentStatus),
 });
@@ -89,12 +105,15 @@ export function parseStatusDocument(text: string): StatusDocument {
   try {
     document = JSON.parse(text);
   } catch (error) {
-    throw new Error(`not JSON: ${(error as Error).message}`, { cause: error });
+    // JSON.parse's message quotes the text; a status.json pointed at another file must
+    // never show a byte of it (the cause keeps it for a debugger, never for output)
+    throw new Error("not JSON", { cause: error });
   }
   const result = statusDocumentSchema.safeParse(document);
   if (!result.success) {
-    const lines = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
-    throw new Error(lines.slice(0, 3).join("; "));
+    // paths only: zod's messages may quote the input
+    const paths = result.error.issues.map((issue) => formatPath(issue.path).slice(0, 40));
+    throw new Error(`not a holdfast status file (bad ${paths.slice(0, 3).join(", ")})`);
   }
   return result.data;
 }
@@ -104,14 +123,14 @@ export function readStatus(runDir: string, options: ReadStatusOptions = {}): Sta
   const file = statusFilePath(runDir);
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    // only a regular file of root's (or ours), never through a symlink, never a FIFO that hangs
+    text = readRegularFile(file, { maxBytes: MAX_STATUS_BYTES, noFollow: true, ownedByUs: true });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return { kind: "missing", file };
+    if (error instanceof ReadFileError && error.kind === "missing") return { kind: "missing", file };
     return {
       kind: "unreadable",
       file,
-      detail: code === "EACCES" ? "permission denied" : String(code),
+      detail: error instanceof ReadFileError ? error.detail : "error",
       cause: error,
     };
   }

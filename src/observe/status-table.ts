@@ -1,6 +1,7 @@
 import type { AttachmentStatus } from "../agent/events.js";
 import type { StatusDocument } from "./status-file.js";
 import type { Liveness } from "./status-read.js";
+import { printable } from "../util/printable.js";
 
 const COLUMNS = [
   "INTERFACE",
@@ -9,6 +10,8 @@ const COLUMNS = [
   "HELD-SINCE",
   "LAST-RECONCILE",
   "REASSERTS",
+  "CONFIRMED",
+  "CONFLICT",
   "ERROR",
 ] as const;
 
@@ -26,14 +29,21 @@ const ago = (iso: string | null, now: number): string =>
 // Seconds are enough for an operator; the JSON keeps the milliseconds.
 const time = (iso: string | null): string => (iso === null ? "-" : `${iso.slice(0, 19).replace("T", " ")}Z`);
 
-function row(a: AttachmentStatus, now: number): string[] {
+function row(a: AttachmentStatus, now: number, kernel?: ReadonlyMap<string, readonly string[]>): string[] {
+  const missing =
+    a.cidr !== null && kernel !== undefined && !(kernel.get(a.interface) ?? []).includes(a.cidr);
+  const address = a.cidr === null ? "-" : a.origin === null ? a.cidr : `${a.cidr} (${a.origin})`;
   return [
     a.interface,
     a.state,
-    a.cidr === null ? "-" : a.origin === null ? a.cidr : `${a.cidr} (${a.origin})`,
+    missing ? `${address} NOT ON LINK` : address,
     time(a.heldSince),
     ago(a.lastReconcileAt, now),
     String(a.reasserts),
+    a.lastConfirmedAt === null
+      ? "-"
+      : `${ago(a.lastConfirmedAt, now)}${a.confirmedBy === null ? "" : ` by ${a.confirmedBy}`}`,
+    a.conflict === null ? "-" : `${a.conflict.mac} for ${formatAge(now - Date.parse(a.conflict.since))}`,
     a.lastError ?? "-",
   ];
 }
@@ -55,6 +65,8 @@ export function renderStatusTable(
   liveness: Liveness,
   interfaces: readonly string[],
   now: number = Date.now(),
+  /** what the kernel has on each interface (kernel-view.ts): an address it lacks is flagged */
+  kernel?: ReadonlyMap<string, readonly string[]>,
 ): string {
   const { agent } = status;
   const headline = liveness.running
@@ -65,8 +77,11 @@ export function renderStatusTable(
   const reported = new Set(status.attachments.map((a) => a.interface));
   const rows = [
     [...COLUMNS],
-    ...status.attachments.map((a) => row(a, now)),
-    ...interfaces.filter((i) => !reported.has(i)).map((i) => [i, "not-reported", "-", "-", "-", "-", "-"]),
+    ...status.attachments.map((a) => row(a, now, kernel).map(printable)),
+    ...interfaces
+      .filter((i) => !reported.has(i))
+      .map((i) => [i, "not-reported", ...COLUMNS.slice(2).map(() => "-")]),
   ];
-  return `${[headline, "", ...table(rows)].join("\n")}\n`;
+  const problems = (agent.problems ?? []).map((p) => `problem: ${printable(p)}`);
+  return `${[printable(headline), ...problems, "", ...table(rows)].join("\n")}\n`;
 }

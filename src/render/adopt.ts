@@ -6,10 +6,23 @@
  * moment without it, and a reboot with a silent DHCP server keeps it too. Same rules as
  * install-lib.ts: data only from the `holdfast_*` variables, every step checked.
  */
-export const INSTALL_ADOPT_LIB = `holdfast_adopt() {
-  local out line
+export const INSTALL_ADOPT_LIB = `# "198.18.0.10/22" (every IPv4 address on $1), or "no address"
+holdfast_addresses_of() {
+  local found
+  found=$(ip -4 -o addr show dev "$1" 2>/dev/null | awk '{ print $4 }' | tr '\\n' ' ')
+  printf '%s' "\${found% }"
+  [ -n "$found" ] || printf 'no address'
+}
+
+# Adopt checks every interface before it writes anything, and runs before any client is
+# stopped: when it fails, the node is exactly as it was (never half-adopted), and says so.
+holdfast_adopt() {
+  local out line iface
   out=$(holdfast_as_root "$holdfast_path_launcher" adopt --config "$holdfast_path_config") || {
-    holdfast_log "holdfast adopt failed"
+    for iface in "\${holdfast_interfaces[@]}"; do
+      holdfast_log "$iface: not adopted; left as it was ($(holdfast_addresses_of "$iface")), whatever held it still does"
+    done
+    holdfast_log "holdfast adopt failed (why is above): no DHCP client was stopped and $holdfast_unit was not started"
     return 1
   }
   while IFS= read -r line; do

@@ -7,7 +7,9 @@
  * title is "dhcpcd: pn0 [ip4]". dhcpcd's helpers ("dhcpcd: [BPF ARP] pn0 …") and a manager
  * serving every interface ("dhcpcd: [manager] …") do not match: stopping them would take
  * other interfaces down with it. Only clients in this network namespace count: one in a
- * container, pod or lab namespace on the same host serves a different $2.
+ * container, pod or lab namespace on the same host serves a different $2. The agent's own
+ * confirm and discovery exchanges (one-shot clients in holdfast.service's cgroup) are not a
+ * client to retire or report.
  */
 export const CLIENT_PIDS_LIB = `# Whether process $2 shares this script's namespace of kind $1 (net, mnt). Reading another
 # user's namespace links needs root, hence holdfast_as_root; unreadable counts as "not ours".
@@ -29,6 +31,7 @@ holdfast_client_pids() {
       *) printf '%s\\n' "$argv" | grep -Fx -- "$2" >/dev/null || continue ;;
     esac
     holdfast_same_ns net "\${dir#/proc/}" || continue
+    grep -q '/holdfast\\.service$' "$dir/cgroup" 2>/dev/null && continue
     printf '%s\\n' "\${dir#/proc/}"
   done
   return 0

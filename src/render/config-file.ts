@@ -11,11 +11,24 @@ function attachmentDocument(a: Attachment): NonNullable<ConfigInput["attachments
   const address =
     a.address.source === "static"
       ? { source: "static" as const, cidr: a.address.cidr }
-      : { source: "dhcp" as const, dhcpClient: a.address.dhcpClient };
+      : {
+          source: "dhcp" as const,
+          dhcpClient: a.address.dhcpClient,
+          confirmInterval:
+            typeof a.address.confirmInterval === "number"
+              ? formatDuration(a.address.confirmInterval)
+              : a.address.confirmInterval,
+          onReassign: a.address.onReassign,
+        };
   return {
     interface: a.interface,
     link,
     address,
+    conflict: {
+      detect: a.conflict.detect,
+      interval: formatDuration(a.conflict.interval),
+      onConflict: a.conflict.onConflict,
+    },
     discovery: {
       attemptTimeout: formatDuration(a.discovery.attemptTimeout),
       maxBackoff: formatDuration(a.discovery.maxBackoff),

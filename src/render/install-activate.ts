@@ -1,9 +1,11 @@
 import { CLIENT_PIDS_LIB } from "./client-pids.js";
+import { INSTALL_IFUPDOWN_LIB } from "./ifupdown.js";
 
 /**
  * The install script's fixed bash functions that take over from what ran before and
- * start the agent: retire renew-forever DHCP clients (dhclient, dhcpcd) without releasing
- * their lease, tell systemd-networkd / NetworkManager to leave the interfaces alone, start
+ * start the agent: set ifupdown's dhcp stanzas to manual, retire renew-forever DHCP clients
+ * (dhclient, dhcpcd) without releasing their lease, tell systemd-networkd / NetworkManager to
+ * leave the interfaces alone, start
  * the unit, wait until every attachment is held. Same rules as install-lib.ts: data only from the
  * `holdfast_*` variables, every step checked.
  */
@@ -25,6 +27,7 @@ const STATUS_JS = [
 ].join("\n");
 
 export const INSTALL_ACTIVATE_LIB = `${CLIENT_PIDS_LIB}
+${INSTALL_IFUPDOWN_LIB}
 # A DHCP lease's address gets no expiry, so nothing can remove it between stopping its
 # client and the agent holding it (which re-asserts the same address).
 holdfast_seed_forever() {
@@ -82,6 +85,9 @@ holdfast_stop_clients() {
         holdfast_as_root kill -KILL "$pid" || return 1
         holdfast_log "$1: killed $client $pid (SIGKILL, no lease release); remove whatever starts it at boot (e.g. /etc/network/interfaces)"
       fi
+      # again, now that it is dead: a renewal between the first seed and the kill (a slow
+      # daemon-reload on a busy node) set a finite lifetime that would expire before the agent runs
+      holdfast_seed_forever "$1" || return 1
       holdfast_changed "$1: $client $pid stopped"
     done
   done
@@ -181,12 +187,15 @@ holdfast_install_steps() {
   before=$holdfast_changes
   holdfast_put "$holdfast_path_launcher" 0755 holdfast_content_launcher || return 1
   holdfast_ensure_node || return 1
+  holdfast_ensure_arping || return 1
   holdfast_install_bundle || return 1
   holdfast_put "$holdfast_path_config" 0600 holdfast_content_config || return 1
   holdfast_put "$holdfast_path_unit" 0644 holdfast_content_unit || return 1
   holdfast_make_directories || return 1
   before=$((holdfast_changes - before))
   holdfast_adopt || return 1
+  # before its dhclient goes: nothing may start that one again at the next boot
+  holdfast_quiet_ifupdown || return 1
   for iface in "\${holdfast_interfaces[@]}"; do
     holdfast_stop_clients "$iface" || return 1
   done

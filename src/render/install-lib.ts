@@ -81,6 +81,22 @@ holdfast_ensure_node() {
   return 1
 }
 
+# RFC 5227 announcements and conflict probes go through arping (iputils, or busybox's
+# applet). Without it the agent still holds the address and says detection is unavailable,
+# so a host where it cannot be installed is told, not failed.
+holdfast_ensure_arping() {
+  command -v arping >/dev/null 2>&1 && return 0
+  [ -x /usr/sbin/arping ] || [ -x /sbin/arping ] && return 0
+  command -v busybox >/dev/null 2>&1 && busybox --list 2>/dev/null | grep -qx arping && return 0
+  holdfast_log "no arping: installing it (address conflict detection, RFC 5227)"
+  if command -v apt-get >/dev/null 2>&1; then
+    holdfast_install_packages iputils-arping || { holdfast_log "could not install arping: the agent holds the address without conflict detection"; return 0; }
+  else
+    holdfast_install_packages iputils || { holdfast_log "could not install arping: the agent holds the address without conflict detection"; return 0; }
+  fi
+  holdfast_changed "package arping"
+}
+
 holdfast_bundle_ok() {
   [ -f "$1" ] && printf '%s  %s\\n' "$holdfast_bundle_sha256" "$1" | sha256sum -c --status >/dev/null 2>&1
 }

@@ -7,6 +7,8 @@ const MAX_ECHO = 80;
  */
 export function got(input: unknown): string {
   if (input === undefined) return "nothing";
+  // JSON has no Infinity or NaN (YAML's 1e400, .inf, .nan): JSON.stringify would say null
+  if (typeof input === "number" && !Number.isFinite(input)) return String(input);
   let text: string;
   try {
     text = JSON.stringify(input) ?? String(input);

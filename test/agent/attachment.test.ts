@@ -1,4 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -6,6 +14,7 @@ import { startAgent, type RunningAgent } from "../../src/agent/agent.js";
 import type { AgentObserver, ReassertReason } from "../../src/agent/events.js";
 import { parseConfig } from "../../src/config/load.js";
 import { DiscoveryTimeout, type Lease } from "../../src/dhcp/lease.js";
+import { findArpTool } from "../../src/net/arp.js";
 import type { NetEvent } from "../../src/net/backend.js";
 import { FakeBackend } from "../helpers/fake-backend.js";
 
@@ -203,6 +212,80 @@ describe("agent with a fake kernel", () => {
     expect(backend.ops.filter((op) => op.startsWith("link add"))).toHaveLength(1);
   });
 
+  it("rediscovers when the VLAN's parent NIC is replaced (new MAC): identity changed, cache set aside", async () => {
+    // GIVEN pn0 as VLAN 3250 on eno1, held from DHCP and cached with eno1's MAC
+    const backend = new FakeBackend();
+    backend.addLink("eno1", "aa:bb:cc:00:00:01");
+    const leases = ["198.18.0.10/22", "198.18.0.20/22"];
+    const h = start({
+      backend,
+      attachments: [{ interface: "pn0", link: { kind: "vlan", parent: "eno1", vlanId: 3250 } }],
+      discover: async () => ({ ...LEASE, cidr: leases.shift()! }),
+    });
+    await until(() => h.agent.status()[0]?.state === "held");
+    const cacheFile = join(h.stateDir, "pn0.json");
+    expect(JSON.parse(readFileSync(cacheFile, "utf8")).identity).toEqual({
+      kind: "vlan",
+      vlanId: 3250,
+      parentMac: "aa:bb:cc:00:00:01",
+    });
+    // WHEN the NIC is swapped: pn0 goes with its parent, eno1 comes back with another MAC
+    backend.deleteLink("pn0");
+    backend.deleteLink("eno1");
+    backend.addLink("eno1", "aa:bb:cc:00:00:99");
+    h.emit({ kind: "link", interface: "pn0", deleted: true, raw: "" });
+    // THEN the VLAN is re-created on the new NIC, and the old address is not re-applied to it
+    await until(() => h.agent.status()[0]?.cidr === "198.18.0.20/22");
+    const newIdentity = { kind: "vlan", vlanId: 3250, parentMac: "aa:bb:cc:00:00:99" };
+    expect(h.logs).toContain(`pn0: identity changed (${JSON.stringify(newIdentity)}), rediscovering`);
+    expect(
+      h.logs.some(
+        (l) => l.startsWith("pn0: cache set aside: other identity") && l.includes('"aa:bb:cc:00:00:01"'),
+      ),
+      h.logs.join("\n"),
+    ).toBe(true);
+    expect(h.discoveries).toEqual(["ok", "ok"]);
+    expect(backend.addresses.get("pn0")?.map((a) => a.cidr)).toEqual(["198.18.0.20/22"]);
+    expect(backend.links.get("pn0")).toMatchObject({ kind: "vlan", vlanId: 3250, parent: "eno1" });
+    expect(JSON.parse(readFileSync(cacheFile, "utf8"))).toMatchObject({
+      cidr: "198.18.0.20/22",
+      identity: newIdentity,
+    });
+    expect(readdirSync(h.stateDir).filter((f) => f.startsWith("pn0.json.corrupt-"))).toHaveLength(1);
+  });
+
+  it("does not use a cache of another VLAN id after a restart with a new vlanId", async () => {
+    // GIVEN a cache written for VLAN 3250 on eno1
+    const backend = new FakeBackend();
+    backend.addLink("eno1", "aa:bb:cc:00:00:01");
+    const first = start({
+      backend,
+      attachments: [{ interface: "pn0", link: { kind: "vlan", parent: "eno1", vlanId: 3250 } }],
+    });
+    await until(() => first.agent.status()[0]?.state === "held");
+    await first.agent.stop();
+    backend.deleteLink("pn0");
+    // WHEN the agent restarts configured for VLAN 3251 on the same parent
+    let exchanges = 0;
+    const second = start({
+      backend,
+      stateDir: first.stateDir,
+      attachments: [{ interface: "pn0", link: { kind: "vlan", parent: "eno1", vlanId: 3251 } }],
+      discover: async () => {
+        exchanges++;
+        return { ...LEASE, cidr: "198.18.0.30/22" };
+      },
+    });
+    // THEN the 3250 cache is set aside and the address comes from a new exchange
+    await until(() => second.agent.status()[0]?.state === "held");
+    expect(exchanges).toBe(1);
+    expect(second.agent.status()[0]).toMatchObject({ cidr: "198.18.0.30/22", origin: "dhcp" });
+    expect(second.logs.find((l) => l.startsWith("pn0: cache set aside"))).toContain(
+      `other identity (${JSON.stringify({ kind: "vlan", vlanId: 3250, parentMac: "aa:bb:cc:00:00:01" })}, now ${JSON.stringify({ kind: "vlan", vlanId: 3251, parentMac: "aa:bb:cc:00:00:01" })})`,
+    );
+    expect(backend.links.get("pn0")).toMatchObject({ vlanId: 3251, parent: "eno1" });
+  });
+
   it("stays held, with the error shown, when the kernel refuses a lease route", async () => {
     const backend = new FakeBackend();
     backend.addLink("pn0", MAC);
@@ -325,5 +408,39 @@ describe("agent with a fake kernel", () => {
     expect(() =>
       startAgent({ config, backend, monitor, log: () => undefined, discover: async () => LEASE }),
     ).toThrow(/another holdfast agent is already running/);
+  });
+});
+
+// A fake backend is no kernel and has no wire: an agent started on one must never run the
+// host's arping (it would announce on the host's own links, outside any test namespace).
+describe("an agent on a fake backend and the wire", () => {
+  it("never runs an ARP tool, though one is on PATH", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hf-agent-nowire-"));
+    const ran = join(dir, "arping-ran");
+    const arping = join(dir, "arping");
+    writeFileSync(arping, `#!/bin/sh\necho iputils-fake\ntouch '${ran}'\n`);
+    chmodSync(arping, 0o755);
+    const path = process.env.PATH;
+    process.env.PATH = `${dir}:${path ?? ""}`;
+    try {
+      // the control: the lookup would find this arping
+      expect((await findArpTool())?.argv).toEqual([arping]);
+      rmSync(ran, { force: true });
+      const backend = new FakeBackend();
+      backend.addLink("pn0", MAC);
+      const h = start({
+        backend,
+        attachments: [
+          { interface: "pn0", address: { source: "static", cidr: LEASE.cidr }, conflict: { interval: "1s" } },
+        ],
+      });
+      await until(() => h.agent.status()[0]?.state === "held");
+      h.emit(deleted("pn0", LEASE.cidr));
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(existsSync(ran), "a real arping ran").toBe(false);
+      expect(h.logs.join("\n")).not.toMatch(/arping/);
+    } finally {
+      process.env.PATH = path;
+    }
   });
 });

@@ -6,11 +6,11 @@ import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { isRoot, warnSkipped } from "../helpers/root.js";
+import { skipUnlessRoot } from "../helpers/root.js";
 import { uniquePrefix, withTopology } from "../helpers/topology.js";
 import { runAgent, waitFor, NODE18 } from "../helpers/agent-process.js";
 
-if (!isRoot) warnSkipped("test/agent/restart.ns.test.ts (agent restart, cache, IPAM lag)");
+const skip = skipUnlessRoot(import.meta.url, "agent restart, cache and IPAM lag in namespaces");
 
 const attachment = {
   interface: "pn0",
@@ -19,7 +19,7 @@ const attachment = {
   reconcileInterval: "5s",
 };
 
-describe.skipIf(!isRoot)("agent restart and discovery (namespaces, real Kea)", () => {
+describe.skipIf(skip)("agent restart and discovery (namespaces, real Kea)", () => {
   it("after SIGKILL and a flush, restores the address from the cache with Kea silent", async () => {
     await withTopology(
       { prefix: uniquePrefix("r"), leaseSeconds: 4, nodes: [{ name: "n1", ip: "198.18.0.21" }] },

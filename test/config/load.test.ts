@@ -29,7 +29,8 @@ describe("config", () => {
         {
           interface: "pn0",
           link: { kind: "existing" },
-          address: { source: "dhcp", dhcpClient: "auto" },
+          address: { source: "dhcp", dhcpClient: "auto", confirmInterval: "auto", onReassign: "follow" },
+          conflict: { detect: true, interval: 30_000, onConflict: "defend" },
           discovery: { attemptTimeout: 15_000, maxBackoff: 30_000 },
           reconcileInterval: 30_000,
         },
@@ -46,17 +47,38 @@ describe("config", () => {
           interface: "pn0",
           link: { kind: "vlan", parent: "auto", vlanId: 3250 },
           address: { source: "dhcp", dhcpClient: "auto" },
+          conflict: { detect: true, interval: "30s", onConflict: "defend" },
           discovery: { attemptTimeout: "15s", maxBackoff: "30s" },
           reconcileInterval: "30s",
         },
       ],
     });
     expect(config.attachments[0]?.link).toEqual({ kind: "vlan", parent: "auto", vlanId: 3250 });
+    expect(config.attachments[0]?.conflict).toEqual({ detect: true, interval: 30_000, onConflict: "defend" });
+  });
+
+  it("takes confirmInterval as auto, off or a duration", () => {
+    const interval = (confirmInterval: string) =>
+      parseConfig({
+        version: 1,
+        attachments: [{ interface: "pn0", address: { source: "dhcp", confirmInterval } }],
+      }).attachments[0]!.address;
+    expect(interval("auto")).toMatchObject({ confirmInterval: "auto" });
+    expect(interval("off")).toMatchObject({ confirmInterval: "off" });
+    expect(interval("10m")).toMatchObject({ confirmInterval: 600_000 });
   });
 
   it.each([
     [{ ...base, version: 2 }, "version: expected 1, got 2"],
     [{ ...base, extra: true }, "extra: unknown field"],
+    [
+      { version: 1, attachments: [{ interface: "pn0", conflict: { onConflict: "fight" } }] },
+      'attachments[0].conflict.onConflict: expected "defend" or "yield", got "fight"',
+    ],
+    [
+      { version: 1, attachments: [{ interface: "pn0", conflict: { interval: "10ms" } }] },
+      'attachments[0].conflict.interval: expected a duration like "500ms", "15s", "10m" or "1h", between 1s and 1h, got "10ms"',
+    ],
     [{ version: 1, attachments: [] }, "attachments: expected a list of 1-8 attachments, got an empty list"],
     [
       { version: 1, attachments: Array.from({ length: 9 }, (_, i) => ({ interface: `pn${i}` })) },
@@ -90,6 +112,35 @@ describe("config", () => {
       'attachments[0].address.dhcpClient: expected one of auto, udhcpc, dhcpcd, dhclient, got "pump"',
     ],
     [
+      {
+        version: 1,
+        attachments: [
+          { interface: "pn0", address: { source: "static", cidr: "172.16.0.2/22", confirmInterval: "1h" } },
+        ],
+      },
+      'attachments[0].address.confirmInterval: only for source: dhcp (a static address has no server to confirm it with), got "1h"',
+    ],
+    [
+      {
+        version: 1,
+        attachments: [
+          { interface: "pn0", address: { source: "static", cidr: "172.16.0.2/22", onReassign: "hold" } },
+        ],
+      },
+      'attachments[0].address.onReassign: only for source: dhcp (a static address has no server that could reassign it), got "hold"',
+    ],
+    [
+      {
+        version: 1,
+        attachments: [{ interface: "pn0", address: { source: "dhcp", confirmInterval: "often" } }],
+      },
+      'attachments[0].address.confirmInterval: expected "auto", "off" or a duration like "30s", "10m" or "1h", between 1s and 24h, got "often"',
+    ],
+    [
+      { version: 1, attachments: [{ interface: "pn0", address: { source: "dhcp", onReassign: "ignore" } }] },
+      'attachments[0].address.onReassign: expected "follow" or "hold", got "ignore"',
+    ],
+    [
       { version: 1, attachments: [{ interface: "pn0", reconcileInterval: "soon" }] },
       'attachments[0].reconcileInterval: expected a duration like "500ms", "15s", "10m" or "1h", between 100ms and 1h, got "soon"',
     ],
@@ -100,7 +151,7 @@ describe("config", () => {
     [{ ...base, stateDir: "var/lib" }, 'stateDir: expected an absolute path, got "var/lib"'],
     [
       { ...base, metrics: { listen: "9464" } },
-      'metrics.listen: expected "host:port" like "127.0.0.1:9464", got "9464"',
+      'metrics.listen: expected "host:port" like "127.0.0.1:9464" (an IPv4 address, [IPv6] or a host name, port 1-65535), got "9464"',
     ],
   ])("rejects %j naming the field", (document, detail) => {
     const error = errorOf(document);

@@ -7,11 +7,11 @@ import { adoptAddresses, describeOutcome } from "../../src/converge/adopt.js";
 import { Netns } from "../../src/harness/netns.js";
 import { Iproute2Backend } from "../../src/net/iproute2.js";
 import { runChecked, run } from "../../src/util/exec.js";
-import { isRoot, warnSkipped } from "../helpers/root.js";
+import { skipUnlessRoot } from "../helpers/root.js";
 
-if (!isRoot) warnSkipped("test/converge/adopt-routes.ns.test.ts (adopt against the kernel's own routes)");
+const skip = skipUnlessRoot(import.meta.url, "a namespace with the kernel's own routes");
 
-describe.skipIf(!isRoot)("adopt reads the lease's routes as the kernel prints them", () => {
+describe.skipIf(skip)("adopt reads the lease's routes as the kernel prints them", () => {
   let ns: Netns;
   let dir: string;
   const ip = (args: string[]) => runChecked(run, "ip", ["-n", ns.name, ...args], { timeoutMs: 10_000 });

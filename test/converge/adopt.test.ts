@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { adoptAddresses, describeOutcome } from "../../src/converge/adopt.js";
 import { parseConfig } from "../../src/config/load.js";
+import { describeFailure } from "../../src/cli/main.js";
 import { FakeBackend } from "../helpers/fake-backend.js";
 
 let dir = "";
@@ -19,7 +20,7 @@ function setUp(attachments: unknown[]) {
 }
 
 describe("adopt (seed the cache with the live address before the agent starts)", () => {
-  it("GIVEN pn0 (VLAN 3250 on eth0) carrying a dhclient lease THEN the cache gets it under the agent's identity and it stops expiring", async () => {
+  it("caches a VLAN's dhclient lease under the agent's identity and stops its expiry", async () => {
     const { config, backend, stateDir, now } = setUp([
       { interface: "pn0", link: { kind: "vlan", vlanId: 3250 } },
     ]);
@@ -35,7 +36,10 @@ describe("adopt (seed the cache with the live address before the agent starts)",
     expect(outcomes.map(describeOutcome)).toEqual([
       "pn0: adopted 172.16.0.2/22 (cached; it no longer expires)",
     ]);
-    expect(JSON.parse(readFileSync(join(stateDir, "pn0.json"), "utf8"))).toEqual({
+    expect(
+      JSON.parse(readFileSync(join(stateDir, "pn0.json"), "utf8")),
+      "the cache holds the lease under the VLAN identity (id 3250 on eth0's MAC)",
+    ).toEqual({
       version: 1,
       interface: "pn0",
       identity: { kind: "vlan", vlanId: 3250, parentMac: "52:54:00:00:00:01" },
@@ -46,7 +50,7 @@ describe("adopt (seed the cache with the live address before the agent starts)",
       leaseSeconds: null,
       discoveredAt: "2026-11-26T10:00:00.000Z",
     });
-    expect(backend.ops).toEqual([
+    expect(backend.ops, "the dhclient lease stops expiring").toEqual([
       "addr replace 172.16.0.2/22 dev pn0 valid_lft forever preferred_lft forever",
     ]);
     // a second run finds the cache and changes nothing
@@ -56,7 +60,7 @@ describe("adopt (seed the cache with the live address before the agent starts)",
     expect(backend.ops).toHaveLength(1);
   });
 
-  it("GIVEN a cache with an older address than the live lease THEN the live lease is adopted, not the stale cache", async () => {
+  it("adopts the live lease over an older cached address", async () => {
     const { config, backend, stateDir, now } = setUp([{ interface: "pn0" }]);
     backend.addLink("pn0", "52:54:00:00:00:02");
     backend.addresses.set("pn0", [{ cidr: "172.16.0.2/22", validLft: 8, preferredLft: 8 }]);
@@ -68,10 +72,13 @@ describe("adopt (seed the cache with the live address before the agent starts)",
     expect(outcomes.map(describeOutcome)).toEqual([
       "pn0: adopted 172.16.0.9/22 (cached; it no longer expires)",
     ]);
-    expect(JSON.parse(readFileSync(join(stateDir, "pn0.json"), "utf8")).cidr).toBe("172.16.0.9/22");
+    expect(
+      JSON.parse(readFileSync(join(stateDir, "pn0.json"), "utf8")).cidr,
+      "the live lease replaced the stale cache",
+    ).toBe("172.16.0.9/22");
   });
 
-  it("GIVEN a static attachment, a missing link and a link without an address THEN nothing is adopted and nothing changes", async () => {
+  it("adopts nothing for a static attachment, a missing link or a link without an address", async () => {
     const { config, backend } = setUp([
       { interface: "pn0", address: { source: "static", cidr: "172.16.0.2/22" } },
       { interface: "pn1" },
@@ -85,10 +92,10 @@ describe("adopt (seed the cache with the live address before the agent starts)",
       "pn1: nothing to adopt (no such interface)",
       "pn2: nothing to adopt (no address to adopt)",
     ]);
-    expect(backend.ops).toEqual([]);
+    expect(backend.ops, "nothing changes").toEqual([]);
   });
 
-  it("GIVEN a cache from another identity THEN it is set aside like the agent would, and the live address adopted", async () => {
+  it("sets aside a cache of another identity and adopts the live address", async () => {
     const { config, backend, stateDir } = setUp([{ interface: "pn0" }]);
     backend.addLink("pn0", "52:54:00:00:00:09");
     backend.addresses.set("pn0", [{ cidr: "198.18.0.10/22", validLft: "forever", preferredLft: "forever" }]);
@@ -109,5 +116,24 @@ describe("adopt (seed the cache with the live address before the agent starts)",
     expect(outcomes.map(describeOutcome)).toEqual([
       "pn0: adopted 198.18.0.10/22 (cached; it no longer expires)",
     ]);
+  });
+
+  it("adopts nothing when one interface's route cannot be cached, and says why", async () => {
+    const { config, backend, stateDir, now } = setUp([{ interface: "pn0" }, { interface: "pn1" }]);
+    backend.addLink("pn0", "52:54:00:00:00:01");
+    backend.addLink("pn1", "52:54:00:00:00:02");
+    backend.addresses.set("pn0", [{ cidr: "198.18.0.10/22", validLft: 8, preferredLft: 8 }]);
+    backend.addresses.set("pn1", [{ cidr: "198.18.4.10/22", validLft: 8, preferredLft: 8 }]);
+    // a route shape net/route.ts would never produce: the cache schema refuses it
+    backend.routes.set("pn1", [{ dst: "169.254.169.300/32", via: "198.18.4.1" }]);
+
+    const failed = await adoptAddresses(config, { backend, now }).catch((error: unknown) => error);
+
+    expect(describeFailure(failed)).toBe(
+      `holdfast: refusing to write an invalid cache entry: ${join(stateDir, "pn1.json")}\n` +
+        '  routes[0].dst: expected an IPv4 CIDR like "172.16.0.2/22", got "169.254.169.300/32"',
+    );
+    expect(existsSync(join(stateDir, "pn0.json")), "pn0 cached although pn1 failed").toBe(false);
+    expect(backend.ops, "an address lifetime changed although adoption failed").toEqual([]);
   });
 });

@@ -6,7 +6,11 @@ import { desiredState, type Desired } from "../../src/converge/desired.js";
 export const FAKE_BUNDLE = agentBundle(Buffer.from("#!/usr/bin/env node\nconsole.log('fake');\n"));
 
 /** A render spec as written (design §4.6): the incident's pn0 on VLAN 3250. */
-export function specDocument(name: string, reconcileInterval = "30s"): Record<string, unknown> {
+export function specDocument(
+  name: string,
+  reconcileInterval = "30s",
+  address: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     version: 1,
     node: { name, bootstrapUser: "ubuntu" },
@@ -18,7 +22,7 @@ export function specDocument(name: string, reconcileInterval = "30s"): Record<st
           {
             interface: "pn0",
             link: { kind: "vlan", vlanId: 3250 },
-            address: { source: "dhcp" },
+            address: { source: "dhcp", ...address },
             reconcileInterval,
           },
         ],
@@ -27,12 +31,20 @@ export function specDocument(name: string, reconcileInterval = "30s"): Record<st
   };
 }
 
-export function specFor(name: string, reconcileInterval = "30s"): Spec {
-  return parseSpec(specDocument(name, reconcileInterval));
+export function specFor(
+  name: string,
+  reconcileInterval = "30s",
+  address: Record<string, unknown> = {},
+): Spec {
+  return parseSpec(specDocument(name, reconcileInterval, address));
 }
 
-export function desiredFor(name: string, reconcileInterval = "30s"): Desired {
-  return desiredState(specFor(name, reconcileInterval), FAKE_BUNDLE);
+export function desiredFor(
+  name: string,
+  reconcileInterval = "30s",
+  address: Record<string, unknown> = {},
+): Desired {
+  return desiredState(specFor(name, reconcileInterval, address), FAKE_BUNDLE);
 }
 
 export interface ProbeFixture {
@@ -42,6 +54,8 @@ export interface ProbeFixture {
   /** `ip -j -4 addr show dev pn0` */
   readonly addr?: string;
   readonly dhclient?: string;
+  /** files with an `iface pn0 inet dhcp` stanza, space-separated */
+  readonly ifupdown?: string;
   readonly held?: string;
   readonly root?: "yes" | "sudo" | "no";
   readonly node?: string;
@@ -112,6 +126,7 @@ export function probeOutput(f: ProbeFixture = {}): string {
       `if.pn0.addr=${f.addr ?? "[]"}`,
       `if.pn0.dhclient=${f.dhclient ?? ""}`,
       "if.pn0.dhcpcd=",
+      `if.pn0.ifupdown=${f.ifupdown ?? ""}`,
     );
   lines.push("end=yes", "");
   return lines.join("\n");

@@ -7,16 +7,29 @@ const desired = desiredFor("cache-a");
 const plan = (f: ProbeFixture) => planHost(parseProbe(probeOutput(f), ["pn0"]), desired);
 
 describe("plan", () => {
-  it("GIVEN a node with nothing of holdfast and the old dhclient holding pn0 THEN install, adopting the lease", () => {
-    expect(plan({ addr: LEASE_ADDR, dhclient: "312:dhclient-pn0.service" })).toEqual({
+  it("installs on a dhclient node, adopting its lease", () => {
+    expect(
+      plan({ addr: LEASE_ADDR, dhclient: "312:dhclient-pn0.service" }),
+      "nothing of holdfast, the old dhclient holding pn0: install and adopt the lease",
+    ).toEqual({
       kind: "install",
       reasons: [
         `holdfast not installed: install ${desired.version}`,
-        "pn0: 172.16.0.2/22 held by dhclient pid 312 (dhclient-pn0.service); adopt it",
+        "pn0: 172.16.0.2/22 held by dhclient pid 312 (dhclient-pn0.service); adopt it, then disable dhclient-pn0.service and kill its dhclient without a release",
       ],
       adopt: [{ interface: "pn0", cidr: "172.16.0.2/22", from: "dhclient pid 312 (dhclient-pn0.service)" }],
       blockers: [],
     });
+  });
+
+  it("plans ifupdown's stanza to manual with a backup, killing its dhclient", () => {
+    expect(
+      plan({ addr: LEASE_ADDR, dhclient: "77:networking.service", ifupdown: "/etc/network/interfaces" })
+        .reasons,
+    ).toEqual([
+      `holdfast not installed: install ${desired.version}`,
+      'pn0: 172.16.0.2/22 held by dhclient pid 77 (networking.service); adopt it, set "iface pn0 inet dhcp" to manual in /etc/network/interfaces (backup beside it), then kill its dhclient without a release',
+    ]);
   });
 
   it("GIVEN exactly the rendered files, the unit active and pn0 held THEN unchanged", () => {
@@ -36,6 +49,17 @@ describe("plan", () => {
         `bundle 000000000000 → ${desired.bundleSha256!.slice(0, 12)} (same version ${desired.version})`,
       ],
     });
+    // a node confirming every 10 minutes, or holding against the server, is another config
+    for (const address of [{ confirmInterval: "10m" }, { onReassign: "hold" }, { confirmInterval: "off" }]) {
+      const installed = desiredFor("cache-a", "30s", address);
+      expect(
+        plan({ installed, addr: STATIC_ADDR, held: "172.16.0.2/22" }),
+        JSON.stringify(address),
+      ).toMatchObject({
+        kind: "reconfigure",
+        reasons: ["config differs"],
+      });
+    }
     const otherConfig = desiredFor("cache-a", "20s");
     expect(plan({ installed: otherConfig, addr: STATIC_ADDR, held: "172.16.0.2/22" })).toMatchObject({
       kind: "reconfigure",

@@ -22,15 +22,15 @@ describe("probe", () => {
     ]);
   });
 
-  it("GIVEN addresses and no client THEN forever is static, counting down is an orphan lease, none is nothing", () => {
+  it("tells a static address, an orphan lease, nothing and no interface apart", () => {
     const holder = (addr: string) => parseProbe(probeOutput({ addr }), ["pn0"]).interfaces[0]!.holder;
-    expect(holder(STATIC_ADDR)).toBe("static");
-    expect(holder(LEASE_ADDR)).toBe("orphan-lease");
-    expect(holder("[]")).toBe("nothing");
+    expect(holder(STATIC_ADDR), "valid_lft forever, no client").toBe("static");
+    expect(holder(LEASE_ADDR), "counting down, no client").toBe("orphan-lease");
+    expect(holder("[]"), "no address").toBe("nothing");
     expect(parseProbe(probeOutput({ exists: false }), ["pn0"]).interfaces[0]!.holder).toBe("absent");
   });
 
-  it("GIVEN holdfast running and holding pn0 THEN holdfast is the holder; a dhclient beside it still wins (it must go)", () => {
+  it("names holdfast as the holder, unless a dhclient runs beside it", () => {
     const installed = desiredFor("a");
     const held = parseProbe(probeOutput({ installed, addr: STATIC_ADDR, held: "172.16.0.2/22" }), ["pn0"]);
     expect(held.interfaces[0]!.holder).toBe("holdfast");
@@ -43,17 +43,20 @@ describe("probe", () => {
       probeOutput({ installed, addr: STATIC_ADDR, held: "172.16.0.2/22", dhclient: "99: " }),
       ["pn0"],
     );
-    expect(both.interfaces[0]).toMatchObject({ holder: "dhclient", detail: "dhclient pid 99" });
+    expect(both.interfaces[0], "a dhclient beside holdfast still wins: it must go").toMatchObject({
+      holder: "dhclient",
+      detail: "dhclient pid 99",
+    });
   });
 
   it("GIVEN output cut short (ssh dropped) THEN it refuses to guess", () => {
     expect(() => parseProbe("root=yes\nos=debian 12\n", ["pn0"])).toThrow("probe output is incomplete");
   });
 
-  it("GIVEN the probe script THEN shellcheck finds nothing and it runs read-only here, reporting lo and a missing interface", async () => {
+  it("passes shellcheck and runs read-only here, reporting lo and a missing interface", async () => {
     const script = probeScript(["lo", "hfnope0"]);
     const check = await run("shellcheck", ["-s", "bash", "-"], { input: script, timeoutMs: 30_000 });
-    expect(check.stdout).toBe("");
+    expect(check.stdout, "shellcheck finds nothing").toBe("");
     const result = await run("bash", ["-s"], { input: script, timeoutMs: 30_000 });
     expect(result.code).toBe(0);
     const probe = parseProbe(result.stdout, ["lo", "hfnope0"]);

@@ -85,12 +85,15 @@ const run = (inventory: Inventory, fake: FakeFleet, extra: { dryRun?: boolean; c
   converge({ inventory, bundle: FAKE_BUNDLE.content, ssh: { runner: fake.runner }, ...extra });
 
 describe("converge run (fake ssh)", () => {
-  it("GIVEN a fresh host, a converged host and an unreachable one THEN converged, unchanged, failed; the others proceed; exit 1", async () => {
+  it("converges, leaves and fails hosts independently; a failure means exit 1", async () => {
     const { inventory, fake } = fleet(["a", "b", "c"]);
     fake.installed.set("b", fake.desired.get("b")!);
     fake.unreachable.add("c");
     const report = await run(inventory, fake);
-    expect(report.hosts.map((h) => [h.name, h.outcome, h.plan?.kind, h.failedAt, h.error])).toEqual([
+    expect(
+      report.hosts.map((h) => [h.name, h.outcome, h.plan?.kind, h.failedAt, h.error]),
+      "a fresh host converged, a converged one unchanged, an unreachable one failed; the others proceed",
+    ).toEqual([
       ["a", "converged", "install", undefined, undefined],
       ["b", "unchanged", "unchanged", undefined, undefined],
       [
@@ -134,11 +137,14 @@ describe("converge run (fake ssh)", () => {
     expect(report.hosts[1]!.outcome).toBe("converged");
   });
 
-  it("GIVEN --concurrency 2 and 6 hosts THEN never more than 2 ssh sessions at once, results in inventory order", async () => {
+  it("keeps to --concurrency and reports in inventory order", async () => {
     const { inventory, fake } = fleet(["a", "b", "c", "d", "e", "f"]);
     const report = await run(inventory, fake, { concurrency: 2 });
-    expect(fake.maxInFlight).toBe(2);
-    expect(report.hosts.map((h) => h.name)).toEqual(["a", "b", "c", "d", "e", "f"]);
+    expect(fake.maxInFlight, "ssh sessions at once with --concurrency 2 and 6 hosts").toBe(2);
+    expect(
+      report.hosts.map((h) => h.name),
+      "inventory order",
+    ).toEqual(["a", "b", "c", "d", "e", "f"]);
     expect(report.summary.converged).toBe(6);
   });
 });

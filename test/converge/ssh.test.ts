@@ -26,8 +26,8 @@ function recordingRunner(result: Partial<RunResult> = {}): {
 }
 
 describe("ssh", () => {
-  it("GIVEN defaults THEN the system ssh runs in batch mode with strict host keys, a connect timeout, port and user", () => {
-    expect(sshArgs(target, {}, "bash -s")).toEqual([
+  it("runs the system ssh in batch mode, strict host keys, with a connect timeout", () => {
+    expect(sshArgs(target, {}, "bash -s"), "batch mode, strict host keys, timeout, port, user").toEqual([
       "-o", "BatchMode=yes",
       "-o", "ConnectTimeout=10",
       "-o", "StrictHostKeyChecking=yes",
@@ -40,7 +40,7 @@ describe("ssh", () => {
     ]); // prettier-ignore
   });
 
-  it("GIVEN --accept-new-host-keys, a config file and a timeout THEN they reach ssh; no user/port leaves them to ~/.ssh/config", () => {
+  it("passes host-key, config and timeout options; leaves user and port to ~/.ssh/config", () => {
     const args = sshArgs(
       { name: "b", address: "cache-b", user: undefined, port: undefined },
       { acceptNewHostKeys: true, configFile: "/tmp/ssh_config", connectTimeoutSec: 3 },
@@ -49,8 +49,8 @@ describe("ssh", () => {
     expect(args.slice(0, 2)).toEqual(["-F", "/tmp/ssh_config"]);
     expect(args).toContain("StrictHostKeyChecking=accept-new");
     expect(args).toContain("ConnectTimeout=3");
-    expect(args).not.toContain("-p");
-    expect(args).not.toContain("-l");
+    expect(args, "no port: ~/.ssh/config decides").not.toContain("-p");
+    expect(args, "no user: ~/.ssh/config decides").not.toContain("-l");
     expect(args.slice(-3)).toEqual(["--", "cache-b", "bash -s"]);
   });
 
@@ -76,9 +76,9 @@ describe("ssh", () => {
 });
 
 describe("a script for a host that hangs up at once", () => {
-  it("GIVEN the remote end exits without reading its stdin THEN the run reports its exit status (no EPIPE crash)", async () => {
+  it("reports the exit status when the remote end never reads its stdin", async () => {
     const big = "x".repeat(4 * 1024 * 1024);
     const result = await run("sh", ["-c", "exit 255"], { input: big, timeoutMs: 10_000 });
-    expect(result.code).toBe(255);
+    expect(result.code, "the exit status, not an EPIPE crash").toBe(255);
   });
 });

@@ -24,8 +24,7 @@ import { uniquePrefix } from "../helpers/topology.js";
  * reload now would drop the address and stop its DHCP client).
  */
 
-const built = await rootfsFor("test/render/booted-clients.test.ts");
-const skip = "skip" in built ? built.skip : undefined;
+const rootfs = (await rootfsFor(import.meta.url)) ?? "";
 
 const LEASE_SECONDS = 10;
 const NODE = { name: "n1", ip: "198.18.0.10" };
@@ -64,8 +63,7 @@ function spec(name: string): object {
   });
 }
 
-describe.skipIf(skip !== undefined)("dhcpcd under the hardened unit on a booted node", () => {
-  const rootfs = "rootfs" in built ? built.rootfs : "";
+describe.skipIf(rootfs === "")("dhcpcd under the hardened unit on a booted node", () => {
   let workDir: string;
   let topo: Topology;
   let node: BootedNode;
@@ -152,7 +150,7 @@ describe.skipIf(skip !== undefined)("dhcpcd under the hardened unit on a booted 
     if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });
   }, 60_000);
 
-  it("GIVEN the rendered script WHEN it runs THEN dhcpcd discovers, the agent holds the address, and no dhcpcd process is left", async () => {
+  it("installs: dhcpcd discovers, the agent holds, no dhcpcd process is left", async () => {
     const start = Date.now();
     const installed = await node.exec("bash", ["-c", "HOLDFAST_WAIT_SECONDS=60 bash -s"], {
       input: script,
@@ -163,7 +161,7 @@ describe.skipIf(skip !== undefined)("dhcpcd under the hardened unit on a booted 
     numbers["install: script run ms"] = Date.now() - start;
     expect(await lab.addresses()).toEqual([lab.cidr]);
     const logged = await journal();
-    expect(logged).toContain("pn0: discovered 198.18.0.10/22 via dhcpcd");
+    expect(logged, "dhcpcd discovered the address").toContain("pn0: discovered 198.18.0.10/22 via dhcpcd");
     // the launcher gave node the agent's options (MemoryDenyWriteExecute kills a JIT at
     // start) and V8 had nothing to warn about
     expect(logged).not.toMatch(/Warning|SIGTRAP/);
@@ -171,7 +169,7 @@ describe.skipIf(skip !== undefined)("dhcpcd under the hardened unit on a booted 
     expect(await status()).toMatchObject({ state: "held", origin: "dhcp" });
     // dhcpcd's own pid file went to the unit's private /run
     expect((await node.exec("test", ["-e", "/run/.pid"])).code).not.toBe(0);
-    expect(await dhcpcdProcesses()).toEqual([]);
+    expect(await dhcpcdProcesses(), "no dhcpcd process is left").toEqual([]);
   });
 
   it("GIVEN the unit as installed THEN systemd-analyze security scores it within the bound", async () => {
@@ -182,7 +180,7 @@ describe.skipIf(skip !== undefined)("dhcpcd under the hardened unit on a booted 
     expect(score).toBeLessThanOrEqual(EXPOSURE_BOUND);
   });
 
-  it("GIVEN Kea silent and no cache WHEN the agent restarts THEN each timed-out exchange is reaped, and once Kea answers the next one holds the address", async () => {
+  it("reaps each timed-out exchange while Kea is silent, then holds once it answers", async () => {
     const kea = topo.kea!;
     kea.silence();
     try {
@@ -202,19 +200,19 @@ describe.skipIf(skip !== undefined)("dhcpcd under the hardened unit on a booted 
       numbers["silent: dhcpcd processes at most at once"] = most;
       numbers["silent: status lastError"] = (await status()).lastError ?? "";
       // one exchange runs at a time, and each one's processes go with it (privsep: 2-3)
-      expect(most).toBeLessThanOrEqual(3);
+      expect(most, "one exchange at a time, each reaped: dhcpcd processes at once").toBeLessThanOrEqual(3);
     } finally {
       kea.resume();
     }
     const resumed = Date.now();
-    expect(await watch.waitPresent(20_000)).toBe(true);
+    expect(await watch.waitPresent(20_000), "held once Kea answers again").toBe(true);
     numbers["silent: Kea back to address held ms"] = Date.now() - resumed;
     expect(await status()).toMatchObject({ state: "held", origin: "dhcp" });
     await sleep(500);
     expect(await dhcpcdProcesses()).toEqual([]);
   }, 60_000);
 
-  it("GIVEN a node whose address a per-interface dhcpcd unit holds WHEN the script runs THEN the address is adopted with no probe lost, the old unit is retired without a release, and a reboot with Kea silent keeps it", async () => {
+  it("adopts from a per-interface dhcpcd unit with no probe lost, and keeps it over a silent reboot", async () => {
     const install = await old.exec("sh", ["-c", `cat > /etc/systemd/system/${OLD_UNIT}`], {
       input: OLD_UNIT_TEXT,
     });
@@ -243,7 +241,9 @@ describe.skipIf(skip !== undefined)("dhcpcd under the hardened unit on a booted 
     });
     const end = Date.now();
     expect(taken.stdout).toMatch(/^holdfast: n2: held pn0 198\.18\.0\.11\/22 /);
-    expect(taken.stderr).toContain(`${OLD_UNIT}: disabled and killed (SIGKILL, no lease release)`);
+    expect(taken.stderr, "the old unit is retired without a release").toContain(
+      `${OLD_UNIT}: disabled and killed (SIGKILL, no lease release)`,
+    );
     expect(taken.stderr).toMatch(/pn0: dhcpcd \d+ stopped/);
     expect(taken.code).toBe(0);
     await sleep(1000);
@@ -251,8 +251,8 @@ describe.skipIf(skip !== undefined)("dhcpcd under the hardened unit on a booted 
     const during = probes.count(OLD.name, start, Date.now());
     numbers["adopt: probe failures / total"] = `${during.failures}/${during.total}`;
     expect(during.total).toBeGreaterThan(0);
-    expect(during.failures).toBe(0);
-    expect(firstAbsentAfter(oldWatch, start)).toBeUndefined();
+    expect(during.failures, "probes lost during the adoption").toBe(0);
+    expect(firstAbsentAfter(oldWatch, start), "the address was never absent").toBeUndefined();
 
     expect((await old.exec("systemctl", ["is-enabled", OLD_UNIT])).stdout.trim()).toBe("disabled");
     expect(await dhcpcdProcesses(old)).toEqual([]);
@@ -272,7 +272,7 @@ describe.skipIf(skip !== undefined)("dhcpcd under the hardened unit on a booted 
       expect(await oldLab.addresses()).toEqual([]);
       const bootStart = Date.now();
       await old.boot();
-      expect(await oldWatch.waitPresent(30_000)).toBe(true);
+      expect(await oldWatch.waitPresent(30_000), "a reboot with Kea silent keeps the address").toBe(true);
       numbers["adopt: reboot, container start to address ms"] = Date.now() - bootStart;
       expect(await probes.firstOk(OLD.name, bootStart, 30_000)).toBeDefined();
       // the retired unit stays retired
@@ -282,7 +282,7 @@ describe.skipIf(skip !== undefined)("dhcpcd under the hardened unit on a booted 
     }
   }, 180_000);
 
-  it("GIVEN a node whose address systemd-networkd holds WHEN the script runs THEN the address is adopted with no probe lost, and after a reboot with Kea silent networkd leaves pn0 alone and the cache holds it", async () => {
+  it("adopts from systemd-networkd with no probe lost; after a silent reboot the cache holds it", async () => {
     const written = await nd.exec(
       "sh",
       ["-c", "mkdir -p /etc/systemd/network && cat > /etc/systemd/network/50-pn0.network"],
@@ -312,8 +312,8 @@ describe.skipIf(skip !== undefined)("dhcpcd under the hardened unit on a booted 
     await sleep(LEASE_SECONDS * 1000);
     const during = probes.count(NETWORKD.name, start, Date.now());
     numbers["networkd: probe failures / total (install + one lease)"] = `${during.failures}/${during.total}`;
-    expect(during.failures).toBe(0);
-    expect(firstAbsentAfter(ndWatch, start)).toBeUndefined();
+    expect(during.failures, "probes lost during the adoption").toBe(0);
+    expect(firstAbsentAfter(ndWatch, start), "the address was never absent").toBeUndefined();
     const held = JSON.parse((await nd.exec("holdfast", ["status", "--json"])).stdout) as {
       attachments: { state: string; origin: string; reasserts: number }[];
     };
@@ -328,12 +328,16 @@ describe.skipIf(skip !== undefined)("dhcpcd under the hardened unit on a booted 
       await ndLab.recreateLink();
       const bootStart = Date.now();
       await nd.boot();
-      expect(await ndWatch.waitPresent(30_000)).toBe(true);
+      expect(await ndWatch.waitPresent(30_000), "the cache holds it after a reboot with Kea silent").toBe(
+        true,
+      );
       numbers["networkd: reboot, container start to address ms"] = Date.now() - bootStart;
       expect(await probes.firstOk(NETWORKD.name, bootStart, 30_000)).toBeDefined();
       // from its next start networkd leaves the interface alone, so nothing removes it again
       const links = await nd.exec("networkctl", ["list", "--no-legend", "--no-pager"]);
-      expect(links.stdout).toMatch(/\bpn0\s+\S+\s+\S+\s+unmanaged/);
+      expect(links.stdout, "networkd leaves pn0 alone from its next start").toMatch(
+        /\bpn0\s+\S+\s+\S+\s+unmanaged/,
+      );
       const settled = Date.now();
       await sleep(LEASE_SECONDS * 1000);
       expect(firstAbsentAfter(ndWatch, settled)).toBeUndefined();

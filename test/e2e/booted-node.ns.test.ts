@@ -8,12 +8,10 @@ import { bootNode, cleanStaleNodes, type BootedNode } from "../../src/harness/bo
 import { cgroupRoots } from "../../src/harness/nspawn-cgroup.js";
 import { listNamespaces } from "../../src/harness/netns.js";
 import { createTopology, type Topology } from "../../src/harness/topology.js";
-import { authorizeKey, ensureRootfs, makeSshKey, pinHostKey, sshTo } from "../helpers/booted-node.js";
+import { authorizeKey, rootfsFor, makeSshKey, pinHostKey, sshTo } from "../helpers/booted-node.js";
 import { uniquePrefix } from "../helpers/topology.js";
 
-const built = await ensureRootfs();
-const skip = "skip" in built ? built.skip : undefined;
-if (skip !== undefined) console.warn(`\n*** SKIPPED: test/lab/booted-node.test.ts: ${skip} ***\n`);
+const rootfs = (await rootfsFor(import.meta.url)) ?? "";
 
 const NODE_IP = "198.18.0.10";
 
@@ -25,8 +23,7 @@ function alive(pid: number): boolean {
   }
 }
 
-describe.skipIf(skip !== undefined)("booted node (systemd-nspawn in a lab node namespace)", () => {
-  const rootfs = "rootfs" in built ? built.rootfs : "";
+describe.skipIf(rootfs === "")("booted node (systemd-nspawn in a lab node namespace)", () => {
   let topo: Topology;
   let workDir: string;
   let node: BootedNode;
@@ -95,7 +92,7 @@ describe.skipIf(skip !== undefined)("booted node (systemd-nspawn in a lab node n
     }
   });
 
-  it("GIVEN sshd in the node WHEN the runner connects with a pinned host key and an authorized key THEN it is ubuntu with passwordless sudo", async () => {
+  it("lets the runner in over ssh as ubuntu with passwordless sudo", async () => {
     await node.exec("ip", ["addr", "add", `${NODE_IP}/22`, "dev", "pn0"]);
     const key = await makeSshKey(workDir);
     await authorizeKey(node, "ubuntu", key.publicKey);
@@ -104,8 +101,8 @@ describe.skipIf(skip !== undefined)("booted node (systemd-nspawn in a lab node n
     const ssh = sshTo({ from: topo.runner, address: NODE_IP, user: "ubuntu", key, knownHosts });
 
     const who = await ssh("id -un && sudo -n id -u");
-    expect(who.stderr).toBe("");
-    expect(who.stdout).toBe("ubuntu\n0\n");
+    expect(who.stderr, "pinned host key and authorized key: no prompt, no warning").toBe("");
+    expect(who.stdout, "ubuntu, and root through sudo -n").toBe("ubuntu\n0\n");
     // a bootstrap arrives like this: the script on stdin of a remote shell
     const piped = await ssh(
       "sudo -n bash -s",
@@ -135,28 +132,32 @@ describe.skipIf(skip !== undefined)("booted node (systemd-nspawn in a lab node n
     expect((await node.exec("cat", ["/var/lib/holdfast/survives"])).stdout).toBe("kept\n");
   });
 
-  it("GIVEN a node whose run died before destroy WHEN cleaning stale nodes by prefix THEN its processes and cgroups go", async () => {
+  it("cleans a dead run's node by prefix: processes and cgroups", async () => {
     const orphan = await bootNode({ rootfs, ns: topo.nodes[1]!.ns, name: "n2", workDir });
     const leader = orphan.leaderPid;
     expect(await cleanStaleNodes(`${topo.prefix}-n2`)).toEqual([orphan.machine]);
-    expect(alive(leader)).toBe(false);
-    expect(await topo.nodes[1]!.ns.pids()).toEqual([]);
+    expect(alive(leader), "the stale node's leader").toBe(false);
+    expect(await topo.nodes[1]!.ns.pids(), "the stale node's processes").toEqual([]);
     for (const root of cgroupRoots())
-      expect(existsSync(join(root, "holdfast-lab", orphan.machine))).toBe(false);
+      expect(existsSync(join(root, "holdfast-lab", orphan.machine)), `its cgroup in ${root}`).toBe(false);
     expect(node.leaderPid).toBeGreaterThan(0); // the other node is untouched
     await orphan.destroy();
   });
 
-  it("GIVEN a node WHEN destroyed THEN no process, cgroup or directory of it is left, and the topology goes cleanly", async () => {
+  it("destroy leaves no process, cgroup or directory, and the topology goes", async () => {
     const leader = node.leaderPid;
     const machine = node.machine;
     await node.destroy();
     await node.destroy(); // twice is fine
-    expect(alive(leader)).toBe(false);
-    expect(await topo.nodes[0]!.ns.pids()).toEqual([]);
-    expect(existsSync(node.dir)).toBe(false);
-    for (const root of cgroupRoots()) expect(existsSync(join(root, "holdfast-lab", machine))).toBe(false);
+    expect(alive(leader), "the node's leader").toBe(false);
+    expect(await topo.nodes[0]!.ns.pids(), "the node's processes").toEqual([]);
+    expect(existsSync(node.dir), "the node's directory").toBe(false);
+    for (const root of cgroupRoots())
+      expect(existsSync(join(root, "holdfast-lab", machine)), `its cgroup in ${root}`).toBe(false);
     await topo.destroy();
-    expect((await listNamespaces()).filter((name) => name.startsWith(topo.prefix))).toEqual([]);
+    expect(
+      (await listNamespaces()).filter((name) => name.startsWith(topo.prefix)),
+      "the topology's namespaces",
+    ).toEqual([]);
   });
 });

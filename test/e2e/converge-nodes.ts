@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { bootNode, type BootedNode } from "../../src/harness/booted-node.js";
+import type { KeaOptionData } from "../../src/harness/kea.js";
 import { createTopology, type Topology } from "../../src/harness/topology.js";
 import type { Runner } from "../../src/util/exec.js";
 import { run } from "../../src/util/exec.js";
@@ -42,8 +43,13 @@ export async function createConvergeLab(options: {
   readonly prefix: string;
   readonly workDir: string;
   readonly count: number;
+  /** Kea options for node i alone (a default route, classless routes) @default none */
+  readonly keaOptionData?: (index: number) => readonly KeaOptionData[] | undefined;
 }): Promise<ConvergeLab> {
-  const specs = Array.from({ length: options.count }, (_, i) => ({ name: `n${i + 1}`, ip: nodeIp(i) }));
+  const specs = Array.from({ length: options.count }, (_, i) => {
+    const keaOptionData = options.keaOptionData?.(i);
+    return { name: `n${i + 1}`, ip: nodeIp(i), ...(keaOptionData === undefined ? {} : { keaOptionData }) };
+  });
   const topo = await createTopology({ prefix: options.prefix, workDir: options.workDir, nodes: specs });
   const nodes: BootedNode[] = [];
   const destroy = async (): Promise<void> => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConvergeReport } from "../../src/converge/report.js";
 import { readProbeLog } from "../../src/harness/probe.js";
 import { selfCommand } from "../../src/harness/bundle-path.js";
-import { ensureRootfs } from "../helpers/booted-node.js";
+import { rootfsFor } from "../helpers/booted-node.js";
 import { uniquePrefix } from "../helpers/topology.js";
 import {
   BUNDLE,
@@ -23,9 +23,7 @@ const PACKAGE_VERSION = (
   JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
 ).version;
 
-const built = await ensureRootfs();
-const skip = "skip" in built ? built.skip : await checkBundle();
-if (skip !== undefined) console.warn(`\n*** SKIPPED: test/converge/converge.ns.test.ts: ${skip} ***\n`);
+const rootfs = (await rootfsFor(import.meta.url, checkBundle)) ?? "";
 
 // n1..n5 converge together; n6 is the incident's node (dhclient -d unit) for adoption
 const NODES = 6;
@@ -47,8 +45,7 @@ const UP_SERVER = `require("http").createServer((q, s) => { s.setHeader("connect
 const outcomes = (report: ConvergeReport): Record<string, string> =>
   Object.fromEntries(report.hosts.map((h) => [h.name, h.outcome]));
 
-describe.skipIf(skip !== undefined)("holdfast converge on booted nodes over real ssh", () => {
-  const rootfs = "rootfs" in built ? built.rootfs : "";
+describe.skipIf(rootfs === "")("holdfast converge on booted nodes over real ssh", () => {
   let lab: ConvergeLab;
   let workDir: string;
   let bundle: string;
@@ -130,7 +127,7 @@ describe.skipIf(skip !== undefined)("holdfast converge on booted nodes over real
     expect((await lab.nodes[0]!.exec("test", ["-e", "/usr/local/lib/holdfast"])).code).toBe(1);
   }, 60_000);
 
-  it("GIVEN an unknown host key THEN the host is refused, unless --accept-new-host-keys, which remembers it", async () => {
+  it("refuses an unknown host key unless --accept-new-host-keys, which remembers it", async () => {
     const knownHosts = join(workDir, "known_hosts.empty");
     await writeFile(knownHosts, "");
     const sshConfig = join(workDir, "ssh_config.unpinned");
@@ -157,8 +154,10 @@ describe.skipIf(skip !== undefined)("holdfast converge on booted nodes over real
     const accepted = await lab.topo.runner.exec(process.execPath, [...args, "--accept-new-host-keys"], {
       timeoutMs: 60_000,
     });
-    expect(accepted.code).toBe(0);
-    expect(await readFile(knownHosts, "utf8")).toContain(`198.18.0.10 ${lab.nodes[0]!.identity.hostKey}`);
+    expect(accepted.code, "--accept-new-host-keys lets it in").toBe(0);
+    expect(await readFile(knownHosts, "utf8"), "and remembers the key").toContain(
+      `198.18.0.10 ${lab.nodes[0]!.identity.hostKey}`,
+    );
   }, 60_000);
 
   it("GIVEN 5 fresh nodes WHEN converged THEN holdfast is installed and holds pn0 on all", async () => {
@@ -231,7 +230,7 @@ describe.skipIf(skip !== undefined)("holdfast converge on booted nodes over real
     expect(config.stdout).toContain("reconcileInterval: 20s");
   }, 180_000);
 
-  it("GIVEN the incident's node (dhclient -d unit holds pn0) WHEN converged THEN the runner's probes never fail, the old unit is gone and a reboot with Kea silent keeps the address", async () => {
+  it("converges the incident's node with no probe lost, and keeps it over a silent reboot", async () => {
     const node = lab.nodes[INCIDENT]!;
     const labNode = lab.topo.nodes[INCIDENT]!;
     await node.exec("sh", ["-c", "cat > /etc/systemd/system/dhclient-pn0.service"], { input: DHCLIENT_UNIT });
@@ -249,7 +248,7 @@ describe.skipIf(skip !== undefined)("holdfast converge on booted nodes over real
       expect(dry.hosts[0]!.plan!.reasons).toContainEqual(
         expect.stringMatching(
           new RegExp(
-            `^pn0: ${labNode.ip}/22 held by dhclient pid \\d+ \\(dhclient-pn0\\.service\\); adopt it$`,
+            `^pn0: ${labNode.ip}/22 held by dhclient pid \\d+ \\(dhclient-pn0\\.service\\); adopt it, then disable dhclient-pn0\\.service and kill its dhclient without a release$`,
           ),
         ),
       );
@@ -260,15 +259,16 @@ describe.skipIf(skip !== undefined)("holdfast converge on booted nodes over real
       // a lease renewal (every 5 s with Kea's 10 s leases) would have come by now
       await sleep(6000);
     });
-    // THEN no probe failed during the whole converge
+    // no probe failed during the whole converge
     expect(total).toBeGreaterThan(50);
-    expect(failures).toEqual([]);
+    expect(failures, "the runner's probes during the converge").toEqual([]);
 
-    // THEN the old unit is disabled, no dhclient runs, and the address never expires
-    expect((await node.exec("systemctl", ["is-enabled", "dhclient-pn0.service"])).stdout.trim()).toBe(
-      "disabled",
-    );
-    expect((await node.exec("pgrep", ["-x", "dhclient"])).code).toBe(1);
+    // the old unit is disabled, no dhclient runs, and the address never expires
+    expect(
+      (await node.exec("systemctl", ["is-enabled", "dhclient-pn0.service"])).stdout.trim(),
+      "the old dhclient unit",
+    ).toBe("disabled");
+    expect((await node.exec("pgrep", ["-x", "dhclient"])).code, "no dhclient runs").toBe(1);
     const addr = JSON.parse((await node.exec("ip", ["-j", "-4", "addr", "show", "dev", "pn0"])).stdout) as {
       addr_info: { local: string; valid_life_time: number; dynamic?: boolean }[];
     }[];
@@ -276,7 +276,7 @@ describe.skipIf(skip !== undefined)("holdfast converge on booted nodes over real
       [labNode.ip, 4294967295, false],
     ]);
 
-    // WHEN Kea goes silent and the node reboots THEN the agent holds the address from its cache
+    // Kea goes silent and the node reboots: the agent holds the address from its cache
     lab.topo.kea!.silence();
     try {
       await node.reboot();
@@ -287,7 +287,9 @@ describe.skipIf(skip !== undefined)("holdfast converge on booted nodes over real
         await sleep(200);
       }
       const doc = JSON.parse(status) as { attachments: { state: string; cidr: string; origin: string }[] };
-      expect(doc.attachments).toMatchObject([{ state: "held", cidr: labNode.cidr, origin: "cache" }]);
+      expect(doc.attachments, "a reboot with Kea silent: held from the cache").toMatchObject([
+        { state: "held", cidr: labNode.cidr, origin: "cache" },
+      ]);
       expect(await labNode.addresses()).toEqual([labNode.cidr]);
       expect((await node.exec("pgrep", ["-x", "dhclient"])).code).toBe(1);
     } finally {
@@ -300,7 +302,7 @@ describe.skipIf(skip !== undefined)("holdfast converge on booted nodes over real
     });
   }, 180_000);
 
-  it("GIVEN the adopted node WHEN converged with a new bundle THEN upgrade: the agent restarts and no probe fails", async () => {
+  it("upgrades the adopted node to a new bundle with no probe lost", async () => {
     const node = lab.nodes[INCIDENT]!;
     const labNode = lab.topo.nodes[INCIDENT]!;
     expect((await node.exec("systemd-run", ["--unit=up-server-2", "node", "-e", UP_SERVER])).code).toBe(0);
@@ -316,8 +318,8 @@ describe.skipIf(skip !== undefined)("holdfast converge on booted nodes over real
       expect(code).toBe(0);
     });
     expect(total).toBeGreaterThan(20);
-    expect(failures).toEqual([]);
+    expect(failures, "the runner's probes during the upgrade").toEqual([]);
     const pidAfter = (await node.exec("systemctl", ["show", "-p", "MainPID", "--value", "holdfast"])).stdout;
-    expect(pidAfter).not.toBe(pidBefore);
+    expect(pidAfter, "the agent restarted on the new bundle").not.toBe(pidBefore);
   }, 120_000);
 });

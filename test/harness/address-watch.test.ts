@@ -4,7 +4,7 @@ import { Netns } from "../../src/harness/netns.js";
 import type { LabNode } from "../../src/harness/topology.js";
 
 describe("AddressWatch", () => {
-  it("GIVEN no ip on PATH WHEN the watch starts THEN it rejects with a plain error instead of an unheard 'error' event", async () => {
+  it("rejects with a plain error when ip is not on PATH", async () => {
     const ns = Netns.adopt("hfaw-none");
     const node = { ns, ifname: "pn0", ip: "198.18.0.10", cidr: "198.18.0.10/22" } as unknown as LabNode;
     const path = process.env.PATH;
@@ -15,6 +15,8 @@ describe("AddressWatch", () => {
     } finally {
       process.env.PATH = path;
     }
-    await expect(started).rejects.toThrow("ip monitor for hfaw-none: spawn ip ENOENT");
+    await expect(started, "a plain rejection, not an unheard 'error' event").rejects.toThrow(
+      "ip monitor for hfaw-none: spawn ip ENOENT",
+    );
   });
 });

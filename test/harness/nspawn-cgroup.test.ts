@@ -8,12 +8,12 @@ const root = mkdtempSync(join(tmpdir(), "hfcg-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe("cleanStaleNodeCgroups", () => {
-  it("GIVEN node cgroups of a live and a dead run WHEN cleaning with a keep rule THEN only the dead run's directories go", async () => {
+  it("removes only the dead run's node cgroups", async () => {
     // empty directories stand in for a hierarchy: no cgroup.procs means no members to kill
     for (const machine of ["hfcgXa-n1", "hfcgXb-n1", "other-n1"])
       mkdirSync(join(root, "holdfast-lab", machine, "payload"), { recursive: true });
     const removed = await cleanStaleNodeCgroups("hfcgX", [root], (machine) => machine.startsWith("hfcgXa"));
-    expect(removed).toEqual(["hfcgXb-n1"]);
+    expect(removed, "the keep rule spares the live run (hfcgXa) and other prefixes").toEqual(["hfcgXb-n1"]);
     expect(existsSync(join(root, "holdfast-lab", "hfcgXb-n1"))).toBe(false);
     expect(existsSync(join(root, "holdfast-lab", "hfcgXa-n1"))).toBe(true);
     expect(existsSync(join(root, "holdfast-lab", "other-n1"))).toBe(true);

@@ -1,14 +1,14 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { listNamespaces, Netns } from "../../src/harness/netns.js";
-import { cleanLeftovers, liveRuns, processStartTime, registerRun } from "../../src/harness/run-registry.js";
-import { isRoot, warnSkipped } from "../helpers/root.js";
+import { cleanLeftovers, registerRun } from "../../src/harness/run-registry.js";
+import { skipUnlessRoot } from "../helpers/root.js";
 import { uniquePrefix } from "../helpers/topology.js";
 
-if (!isRoot) warnSkipped("test/lab/owner.test.ts: cleanLeftovers (namespaces)");
+const skip = skipUnlessRoot(import.meta.url, "namespaces of other runs to clean");
 
 const dir = mkdtempSync(join(tmpdir(), "hfown-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,39 +19,8 @@ function deadPid(): number {
   return Number(child.stdout.trim());
 }
 
-describe("lab owner files", () => {
-  it("GIVEN this process WHEN it registers a run THEN the file holds its pid and start time and the run counts as live until undone", () => {
-    const ownerDir = join(dir, "a");
-    const undo = registerRun("hfown-live", ownerDir);
-    const started = processStartTime(process.pid);
-    expect(started).toMatch(/^\d+$/);
-    expect(readFileSync(join(ownerDir, "hfown-live"), "utf8")).toBe(`${process.pid} ${started}\n`);
-    // a vitest worker's command line says nothing about "lab": only pid + start time decide
-    expect(liveRuns(ownerDir)).toEqual(["hfown-live"]);
-    undo();
-    expect(liveRuns(ownerDir)).toEqual([]);
-  });
-
-  it("GIVEN owner files of a dead run, of a recycled pid and in an old format THEN none counts as live and their files are removed", () => {
-    const ownerDir = join(dir, "b");
-    registerRun("hfown-live", ownerDir);
-    const started = Number(processStartTime(process.pid));
-    writeFileSync(join(ownerDir, "hfown-dead"), `${deadPid()} 12345\n`);
-    // our own pid, but the process that wrote this started earlier: the pid was reused since
-    writeFileSync(join(ownerDir, "hfown-reused"), `${process.pid} ${started - 1}\n`);
-    writeFileSync(join(ownerDir, "hfown-pidonly"), `${process.pid}\n`);
-    expect(liveRuns(ownerDir)).toEqual(["hfown-live"]);
-    for (const name of ["hfown-dead", "hfown-reused", "hfown-pidonly"])
-      expect(existsSync(join(ownerDir, name))).toBe(false);
-  });
-
-  it("GIVEN an exited process THEN it has no start time", () => {
-    expect(processStartTime(deadPid())).toBeUndefined();
-  });
-});
-
-describe.skipIf(!isRoot)("holdfast lab --clean (cleanLeftovers)", () => {
-  it("GIVEN namespaces of a live run, of a dead run and a stray /etc/netns dir WHEN cleaning THEN only the dead run's go, processes included", async () => {
+describe.skipIf(skip)("holdfast lab --clean (cleanLeftovers)", () => {
+  it("cleans only a dead run's namespaces, processes and stray /etc/netns dirs", async () => {
     const ownerDir = join(dir, "clean");
     const lab = uniquePrefix("cl");
     const undo = registerRun(`${lab}a`, ownerDir);

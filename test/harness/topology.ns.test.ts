@@ -2,10 +2,10 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { createTopology } from "../../src/harness/topology.js";
 import { listNamespaces, type Netns } from "../../src/harness/netns.js";
-import { isRoot, warnSkipped } from "../helpers/root.js";
+import { skipUnlessRoot } from "../helpers/root.js";
 import { uniquePrefix } from "../helpers/topology.js";
 
-if (!isRoot) warnSkipped("test/lab/topology.test.ts");
+const skip = skipUnlessRoot(import.meta.url, "namespaces, Kea");
 
 /** gone, or a zombie waiting for init to reap it */
 function alive(pid: number): boolean {
@@ -36,8 +36,8 @@ async function probeDhcp(ns: Netns, timeoutSeconds: number): Promise<string> {
   return result.stderr;
 }
 
-describe.skipIf(!isRoot)("lab topology", () => {
-  it("GIVEN a two-node topology WHEN built THEN Kea answers each node with its reservation and destroy leaves nothing", async () => {
+describe.skipIf(skip)("lab topology", () => {
+  it("serves each node its reservation, and destroy leaves nothing", async () => {
     const prefix = uniquePrefix("t");
     const topo = await createTopology({
       prefix,
@@ -73,8 +73,11 @@ describe.skipIf(!isRoot)("lab topology", () => {
     } finally {
       await topo.destroy();
     }
-    expect((await listNamespaces()).filter((n) => n.startsWith(prefix))).toEqual([]);
-    expect(alive(keaPid)).toBe(false);
+    expect(
+      (await listNamespaces()).filter((n) => n.startsWith(prefix)),
+      "namespaces after destroy",
+    ).toEqual([]);
+    expect(alive(keaPid), "Kea after destroy").toBe(false);
     await topo.destroy(); // idempotent
   });
 
@@ -95,7 +98,7 @@ describe.skipIf(!isRoot)("lab topology", () => {
     }
   });
 
-  it("GIVEN a node WHEN its link is deleted and re-created THEN pn0 comes back with the same MAC and no address", async () => {
+  it("re-creates a deleted pn0 with the same MAC and no address", async () => {
     const topo = await createTopology({
       prefix: uniquePrefix("l"),
       nodes: [{ name: "n1", ip: "198.18.0.30" }],
@@ -110,8 +113,8 @@ describe.skipIf(!isRoot)("lab topology", () => {
       expect(await node.addresses()).toEqual([]);
       await node.recreateLink();
       const link = await node.ns.exec("ip", ["-j", "link", "show", "pn0"]);
-      expect(JSON.parse(link.stdout)[0].address).toBe(node.mac);
-      expect(await node.addresses()).toEqual([]);
+      expect(JSON.parse(link.stdout)[0].address, "the same MAC").toBe(node.mac);
+      expect(await node.addresses(), "no address after re-creation").toEqual([]);
 
       // Kea started late (IPAM lag) still serves the reservation
       expect(topo.kea).toBeUndefined();

@@ -8,6 +8,7 @@ import type { Netns } from "../../src/harness/netns.js";
 import { bundlePath } from "../../src/harness/bundle-path.js";
 import { run, runChecked, type RunResult } from "../../src/util/exec.js";
 import { isRoot } from "./root.js";
+import { skipWhen } from "./skip.js";
 
 const BUILD_SCRIPT = fileURLToPath(new URL("../../scripts/build-rootfs.sh", import.meta.url));
 /** a cold debootstrap takes about a minute on a good mirror; leave room for a slow one */
@@ -15,24 +16,36 @@ const BUILD_TIMEOUT_MS = 15 * 60_000;
 
 export type RootfsResult = { readonly rootfs: string } | { readonly skip: string };
 
-let cached: Promise<RootfsResult> | undefined;
+/** "managers": the base tree plus ifupdown, NetworkManager and netplan, none of them enabled */
+export type RootfsVariant = "base" | "managers";
+
+const cached = new Map<RootfsVariant, Promise<RootfsResult>>();
 
 /**
  * The booted-node rootfs, built (or found up to date) by scripts/build-rootfs.sh; or the
- * reason it can't be had, for a loud skip. Built once per test process.
+ * reason it can't be had, for a loud skip. Built once per test process and variant.
  */
-export function ensureRootfs(): Promise<RootfsResult> {
-  cached ??= buildRootfs();
-  return cached;
+export function ensureRootfs(variant: RootfsVariant = "base"): Promise<RootfsResult> {
+  let built = cached.get(variant);
+  if (built === undefined) {
+    built = buildRootfs(variant);
+    cached.set(variant, built);
+  }
+  return built;
 }
 
-async function buildRootfs(): Promise<RootfsResult> {
+async function buildRootfs(variant: RootfsVariant): Promise<RootfsResult> {
   if (!isRoot) return { skip: "booted nodes need root (namespaces, systemd-nspawn, debootstrap)" };
+  // .ci/run builds the rootfs as its own step; when that failed, say so instead of retrying
+  // the same mirror once per test process
+  const stepFailed = process.env.HOLDFAST_ROOTFS_ERROR;
+  if (stepFailed) return { skip: `the rootfs step of this run failed: ${stepFailed}` };
   for (const tool of ["systemd-nspawn", "debootstrap", "nsenter", "ssh-keygen"]) {
     const found = await run("sh", ["-c", `command -v ${tool}`], { timeoutMs: 5000 });
     if (found.code !== 0) return { skip: `${tool} is not installed (see scripts/install-deps.sh)` };
   }
-  const result = await run("bash", [BUILD_SCRIPT], { timeoutMs: BUILD_TIMEOUT_MS });
+  const args = variant === "base" ? [BUILD_SCRIPT] : [BUILD_SCRIPT, "--variant", variant];
+  const result = await run("bash", args, { timeoutMs: BUILD_TIMEOUT_MS });
   if (result.code !== 0) {
     const tail = result.stderr.trim().split("\n").slice(-8).join("\n");
     return {
@@ -45,11 +58,20 @@ async function buildRootfs(): Promise<RootfsResult> {
   return { rootfs };
 }
 
-/** ensureRootfs for one test file, saying loudly when the file will be skipped. */
-export async function rootfsFor(file: string): Promise<RootfsResult> {
-  const built = await ensureRootfs();
-  if ("skip" in built) console.warn(`\n*** SKIPPED: ${file}: ${built.skip} ***\n`);
-  return built;
+/**
+ * The rootfs for one booted-node test file (pass `import.meta.url`), or undefined when the
+ * file must skip: loudly, and under CI=true the file fails instead (test/helpers/skip.ts).
+ * `alsoNeeds` is the file's other reason not to run, if any.
+ */
+export async function rootfsFor(
+  file: string,
+  alsoNeeds?: () => Promise<string | undefined>,
+  variant: RootfsVariant = "base",
+): Promise<string | undefined> {
+  const built = await ensureRootfs(variant);
+  const reason = "skip" in built ? built.skip : await alsoNeeds?.();
+  if (skipWhen(file, reason) || "skip" in built) return undefined;
+  return built.rootfs;
 }
 
 /** A render spec for a lab node: one attachment on its pn0 veth (no 802.1Q in the lab). */
@@ -89,6 +111,24 @@ export async function renderScript(spec: object, workDir: string, name: string):
 /** When the watched address was first absent at or after `from` (epoch ms), if ever. */
 export function firstAbsentAfter(watch: AddressWatch, from: number): number | undefined {
   return watch.samples.find((s) => s.t >= from && !s.present)?.t;
+}
+
+/**
+ * The longest time (ms) the watched address was absent within [from, to], from the kernel's
+ * own add/delete events; 0 when it never was. Absent at `to` counts up to `to`.
+ */
+export function longestAbsence(watch: AddressWatch, from: number, to: number): number {
+  const before = watch.samples.filter((s) => s.t < from).pop();
+  let absentSince = before === undefined || !before.present ? from : undefined;
+  let longest = 0;
+  for (const sample of watch.samples.filter((s) => s.t >= from && s.t <= to)) {
+    if (!sample.present) absentSince ??= sample.t;
+    else if (absentSince !== undefined) {
+      longest = Math.max(longest, sample.t - absentSince);
+      absentSince = undefined;
+    }
+  }
+  return absentSince === undefined ? longest : Math.max(longest, to - absentSince);
 }
 
 export interface SshKey {

@@ -83,6 +83,14 @@ export class FakeBackend implements NetBackend {
     return true;
   }
 
+  async removeAddress(name: string, cidr: string): Promise<void> {
+    this.fail(`addr del ${cidr} dev ${name}`);
+    this.addresses.set(
+      name,
+      (this.addresses.get(name) ?? []).filter((a) => a.cidr !== cidr),
+    );
+  }
+
   async listRoutes(name: string): Promise<readonly RouteSpec[]> {
     return [...(this.routes.get(name) ?? [])];
   }

@@ -28,9 +28,21 @@ export function spawnUpServerIn(ns: Netns, logDir: string): NsProcess {
 export { upUrl };
 
 /** Starts `lab-probe` in the runner namespace, logging to <logDir>/probes.jsonl. */
-export function startProbes(runner: Netns, targets: readonly ProbeTarget[], logDir: string): ProbeRecorder {
+export function startProbes(
+  runner: Netns,
+  targets: readonly ProbeTarget[],
+  logDir: string,
+  /** per probe; the lab's default when unset. 1000 ms keeps a busy machine from failing a probe
+   * for slowness, while a missing address still fails one (the dropped SYN is retried after 1 s) */
+  timeoutMs?: number,
+): ProbeRecorder {
   const out = join(logDir, "probes.jsonl");
-  const proc = spawnProber(runner, { targets, out, logFile: join(logDir, "probe.log") });
+  const proc = spawnProber(runner, {
+    targets,
+    out,
+    logFile: join(logDir, "probe.log"),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  });
   const samples = (name: string): ProbeSample[] => readProbeLog(out).get(name) ?? [];
   return {
     samples,

@@ -3,17 +3,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  DHCLIENT_SCRIPT,
   dhclientCommand,
   labDhclientConf,
   prepareDhclientSandbox,
   sandboxed,
 } from "../../src/lab/impls/dhclient-sandbox.js";
 import { LAB_KEA_OPTIONS } from "../../src/harness/kea-options.js";
-import { isRoot, warnSkipped } from "../helpers/root.js";
+import { skipUnlessRoot } from "../helpers/root.js";
 import { uniquePrefix, withTopology } from "../helpers/topology.js";
 
-if (!isRoot) warnSkipped("test/lab/dhclient-sandbox.test.ts (dhclient in namespaces)");
+const skip = skipUnlessRoot(import.meta.url, "dhclient in namespaces");
 
 const dir = mkdtempSync(join(tmpdir(), "hfsbx-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,42 +30,8 @@ function hostDhcpState(): string {
     .join("|");
 }
 
-describe("dhclient sandbox", () => {
-  it("GIVEN a sandbox WHEN dhclient's command is built THEN it binds the lab's dirs over /etc/dhcp and /var/lib/dhcp and names the lab's config and Debian's script", async () => {
-    const sandbox = await prepareDhclientSandbox(join(dir, "cfg"), join(dir, "state"));
-    const cmd = dhclientCommand(sandbox, ["-d", "pn0"]);
-    expect(cmd.file).toBe("unshare");
-    expect(cmd.args.slice(0, 6)).toEqual(["--mount", "--uts", "--propagation", "private", "sh", "-c"]);
-    expect(cmd.args[6]).toBe(
-      'mount --bind "$1" /etc/dhcp && mount --bind "$2" /var/lib/dhcp && shift 2 && exec "$@"',
-    );
-    expect(cmd.args.slice(7)).toEqual([
-      "dhclient-sandbox",
-      sandbox.etcDir,
-      sandbox.varDir,
-      "dhclient",
-      "-cf",
-      sandbox.conf,
-      "-sf",
-      DHCLIENT_SCRIPT,
-      "-d",
-      "pn0",
-    ]);
-    expect(readdirSync(join(sandbox.etcDir, "dhclient-exit-hooks.d"))).toEqual(["rfc3442-classless-routes"]);
-    expect(readdirSync(join(sandbox.etcDir, "dhclient-enter-hooks.d"))).toEqual([]);
-  });
-
-  it("GIVEN the lab's dhclient.conf THEN it declares option 121 and requests it with Debian's list", () => {
-    const conf = labDhclientConf();
-    expect(conf).toContain("option rfc3442-classless-static-routes code 121 = array of unsigned integer 8;");
-    expect(conf).toMatch(
-      /request subnet-mask,[^;]*routers,[^;]*rfc3442-classless-static-routes, ntp-servers;/,
-    );
-  });
-});
-
-describe.skipIf(!isRoot)("dhclient sandbox in a namespace", () => {
-  it("GIVEN a sandboxed shell THEN it sees only the lab's hooks, config and lease dir, and the host's stay as they were", async () => {
+describe.skipIf(skip)("dhclient sandbox in a namespace", () => {
+  it("shows a sandboxed shell only the lab's dhclient files, the host's untouched", async () => {
     const sandbox = await prepareDhclientSandbox(join(dir, "look"), join(dir, "look-state"));
     const before = hostDhcpState();
     await withTopology({ prefix: uniquePrefix("sbx"), nodes: [], startKea: false }, async (topo) => {
@@ -78,7 +43,7 @@ describe.skipIf(!isRoot)("dhclient sandbox in a namespace", () => {
       ]);
       const result = await topo.runner.exec(look.file, look.args, { timeoutMs: 10_000 });
       expect(result.stderr).toBe("");
-      expect(result.stdout.split("--\n")).toEqual([
+      expect(result.stdout.split("--\n"), "only the lab's hooks, config and lease dir").toEqual([
         "dhclient-enter-hooks.d\ndhclient-exit-hooks.d\ndhclient.conf\n",
         "rfc3442-classless-routes\n",
         "",
@@ -86,10 +51,10 @@ describe.skipIf(!isRoot)("dhclient sandbox in a namespace", () => {
         "# holdfast lab: dhclient's configuration (the host's /etc/dhcp is never read)\n",
       ]);
     });
-    expect(hostDhcpState()).toBe(before);
+    expect(hostDhcpState(), "the host's dhclient files stay as they were").toBe(before);
   });
 
-  it("GIVEN Kea handing out the metadata route WHEN dhclient binds and is stopped in the sandbox THEN the lab hook set the route, the address expires with the lease, and nothing of the host's was written", async () => {
+  it("runs dhclient in the sandbox: the lab hook sets the route, the host's files stay", async () => {
     const sandbox = await prepareDhclientSandbox(join(dir, "run"), join(dir, "run-state"));
     const before = hostDhcpState();
     await withTopology(
@@ -116,11 +81,13 @@ describe.skipIf(!isRoot)("dhclient sandbox in a namespace", () => {
         expect(bound.code, bound.stderr).toBe(0);
 
         const routes = await node.ns.exec("ip", ["-4", "route", "show", "169.254.169.254"]);
-        expect(routes.stdout.trim()).toBe("169.254.169.254 via 198.18.0.1 dev pn0");
+        expect(routes.stdout.trim(), "the lab's hook set the metadata route").toBe(
+          "169.254.169.254 via 198.18.0.1 dev pn0",
+        );
         const addr = await node.ns.exec("ip", ["-j", "-4", "addr", "show", "dev", "pn0"]);
         const info = JSON.parse(addr.stdout)[0].addr_info[0] as { local: string; valid_life_time: number };
         expect(info.local).toBe("198.18.0.40");
-        expect(info.valid_life_time).toBeLessThanOrEqual(30);
+        expect(info.valid_life_time, "the address expires with the lease").toBeLessThanOrEqual(30);
 
         // -x without -lf, as the seed loop stops it: the default lease db is the sandbox's
         const stop = dhclientCommand(sandbox, ["-x", "-pf", pidFile, "pn0"]);
@@ -128,7 +95,7 @@ describe.skipIf(!isRoot)("dhclient sandbox in a namespace", () => {
         expect(readdirSync(sandbox.varDir)).toContain("dhclient.leases");
       },
     );
-    expect(hostDhcpState()).toBe(before);
+    expect(hostDhcpState(), "nothing of the host's was written").toBe(before);
     expect(readFileSync(join(sandbox.etcDir, "dhclient.conf"), "utf8")).toBe(labDhclientConf());
   }, 60_000);
 });

@@ -1,11 +1,8 @@
-import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { DEFAULT_IMPLS, DEFAULT_SCENARIOS, resolveSelection } from "../../src/cli/commands/lab.js";
 import { preflight } from "../../src/lab/preflight.js";
 import type { Impl } from "../../src/lab/impls/types.js";
-import { isRoot } from "../helpers/root.js";
 
 async function runCli(args: string[]): Promise<{ code: number; stderr: string }> {
   let stderr = "";
@@ -30,7 +27,7 @@ describe("holdfast lab: usage errors exit 2 before anything is made", () => {
     expect(code).toBe(2);
     expect(stderr).toBe(
       'holdfast: unknown scenario "silent-servr": --scenario\n' +
-        "  valid scenarios: silent-server, address-flush, link-recreate, reboot-silent, ipam-lag, agent-kill, parent-flap\n",
+        "  valid scenarios: silent-server, address-flush, link-recreate, reboot-silent, ipam-lag, agent-kill, parent-flap, ipam-change, pool-reuse, conflict\n",
     );
   });
 
@@ -47,12 +44,19 @@ describe("holdfast lab: usage errors exit 2 before anything is made", () => {
     expect(stderr).toContain('expected an integer 2-3600, got "0": --lease');
   });
 
-  it("GIVEN no arguments THEN the default set is 3 scenarios × 4 implementations; --all is everything", () => {
+  it("GIVEN no arguments THEN the default set is 5 scenarios × 4 implementations; --all is everything", () => {
     expect(resolveSelection({ scenario: [], impl: [] })).toEqual({
       scenarios: DEFAULT_SCENARIOS,
       impls: DEFAULT_IMPLS,
     });
-    expect(resolveSelection({ scenario: [], impl: [], all: true }).scenarios).toHaveLength(7);
+    expect(DEFAULT_SCENARIOS).toEqual([
+      "silent-server",
+      "address-flush",
+      "reboot-silent",
+      "ipam-change",
+      "pool-reuse",
+    ]);
+    expect(resolveSelection({ scenario: [], impl: [], all: true }).scenarios).toHaveLength(10);
     expect(resolveSelection({ scenario: [], impl: [], all: true }).impls).toHaveLength(5);
   });
 });
@@ -86,29 +90,5 @@ describe("preflight", () => {
         ].join("\n"),
       );
     }
-  });
-});
-
-const BUNDLE = new URL("../../dist/holdfast.mjs", import.meta.url).pathname;
-
-describe.skipIf(!isRoot || !existsSync(BUNDLE))("holdfast lab as an unprivileged user", () => {
-  it("refuses with exit 2 and leaves no namespace behind", () => {
-    // only the lab's own prefix: other test files make namespaces at the same time
-    const labNamespaces = (): string[] =>
-      spawnSync("ip", ["netns", "list"], { encoding: "utf8" })
-        .stdout.split("\n")
-        .filter((l) => l.startsWith("hflab"));
-    const before = labNamespaces();
-    const r = spawnSync(
-      "setpriv",
-      ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, BUNDLE, "lab"],
-      {
-        encoding: "utf8",
-        timeout: 30_000,
-      },
-    );
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain("the lab needs root");
-    expect(labNamespaces()).toEqual(before);
   });
 });

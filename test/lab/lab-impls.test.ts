@@ -76,13 +76,13 @@ describe("lab implementations", () => {
     }
   });
 
-  it("GIVEN IPAM that lags one attempt WHEN the seed loop runs THEN it retries dhclient -1, caches the CIDR, stops dhclient and re-asserts it; after a reboot it uses the cache alone", async () => {
+  it("runs the seed loop through IPAM lag, then from its cache alone after a reboot", async () => {
     const dir = mkdtempSync(join(tmpdir(), "hflab-sl-"));
     try {
       const run = (): Promise<string[]> => runSeedLoop(dir);
       const first = await run();
       const dhclientCalls = first.filter((line) => line.startsWith("dhclient"));
-      expect(dhclientCalls).toEqual([
+      expect(dhclientCalls, "IPAM lags one attempt: dhclient -1 twice, then -x").toEqual([
         `dhclient -1 -4 -cf ${dir}/dhclient.conf -sf /sbin/dhclient-script -lf ${dir}/state/dhclient.leases -pf ${dir}/run/dhclient.pid pn0`,
         `dhclient -1 -4 -cf ${dir}/dhclient.conf -sf /sbin/dhclient-script -lf ${dir}/state/dhclient.leases -pf ${dir}/run/dhclient.pid pn0`,
         `dhclient -x -cf ${dir}/dhclient.conf -pf ${dir}/run/dhclient.pid pn0`,
@@ -95,15 +95,20 @@ describe("lab implementations", () => {
       expect(first.indexOf("ip addr replace 198.18.0.10/22 dev pn0")).toBeGreaterThan(
         first.indexOf(dhclientCalls[2]!),
       );
-      expect(readFileSync(join(dir, "state", "pn0.cidr"), "utf8")).toBe("198.18.0.10/22\n");
+      expect(readFileSync(join(dir, "state", "pn0.cidr"), "utf8"), "the CIDR is cached").toBe(
+        "198.18.0.10/22\n",
+      );
 
       // a reboot: the run dir is wiped, the state dir (disk) and its cache survive
       rmSync(join(dir, "run"), { recursive: true });
       mkdirSync(join(dir, "run"));
       rmSync(join(dir, "calls"));
       const second = await run();
-      expect(second.filter((line) => line.startsWith("dhclient"))).toEqual([]);
-      expect(second).toContain("ip addr replace 198.18.0.10/22 dev pn0");
+      expect(
+        second.filter((line) => line.startsWith("dhclient")),
+        "after a reboot: no dhclient",
+      ).toEqual([]);
+      expect(second, "after a reboot: the cache alone").toContain("ip addr replace 198.18.0.10/22 dev pn0");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -5,9 +5,11 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { renderHtml } from "../../src/lab/report/html.js";
 import { renderJson } from "../../src/lab/report/json.js";
+import { renderTimelineSvg } from "../../src/lab/report/svg.js";
 import { renderTable } from "../../src/lab/report/table.js";
 import type { LabReport, LabRun } from "../../src/lab/run.js";
 import type { Timeline } from "../../src/lab/timeline.js";
+import { skipWhen } from "../helpers/skip.js";
 import { decodePng } from "./lab-png.js";
 
 const T0 = Date.parse("2026-01-01T00:00:00Z");
@@ -121,8 +123,14 @@ describe("lab reports", () => {
 });
 
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
+const noChromium = skipWhen(
+  import.meta.url,
+  CHROMIUM === undefined
+    ? "the HTML rendering test needs Debian's chromium (scripts/install-deps.sh)"
+    : undefined,
+);
 
-describe.skipIf(CHROMIUM === undefined)("the HTML report in headless Chromium", () => {
+describe.skipIf(noChromium)("the HTML report in headless Chromium", () => {
   const dir = mkdtempSync(join(tmpdir(), "hflab-report-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -166,5 +174,23 @@ describe.skipIf(CHROMIUM === undefined)("the HTML report in headless Chromium", 
   });
 });
 
-if (CHROMIUM === undefined)
-  console.warn("\n*** SKIPPED: HTML report rendering test needs Debian's chromium ***\n");
+describe("the conflict window on the timeline", () => {
+  it("GIVEN fault and conflict-end marks THEN a band spans them behind both lanes; without them none", () => {
+    const marks = [
+      { t: 0, label: "start" },
+      { t: 10_000, label: "fault" },
+      { t: 25_000, label: "conflict-end" },
+      { t: 40_000, label: "end" },
+    ];
+    const svg = renderTimelineSvg(
+      { address: [{ t: 0, present: true }], probes: [], marks },
+      "conflict × holdfast",
+    );
+    expect(svg).toContain("<title>conflict: another host answers for the address</title>");
+    const plain = renderTimelineSvg(
+      { address: [], probes: [], marks: marks.filter((m) => m.label !== "conflict-end") },
+      "x",
+    );
+    expect(plain).not.toContain("conflict: another host");
+  });
+});

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { runLab } from "../../src/lab/run.js";
-import { isRoot, warnSkipped } from "../helpers/root.js";
+import { skipUnlessRoot } from "../helpers/root.js";
 
 const BUNDLE = new URL("../../dist/holdfast.mjs", import.meta.url).pathname;
 const PREFIX = `hflabab${process.pid % 10000}`;
@@ -13,10 +13,10 @@ function leftovers(): string[] {
     .filter((line) => line.startsWith(PREFIX));
 }
 
-if (!isRoot) warnSkipped("test/lab/run-abort.test.ts (lab interrupted mid-run)");
+const skip = skipUnlessRoot(import.meta.url, "the lab in namespaces");
 
-describe.skipIf(!isRoot)("runLab interrupted", () => {
-  it("GIVEN two scenarios running in parallel WHEN the run is aborted THEN runLab rejects only after both topologies are gone", async () => {
+describe.skipIf(skip)("runLab interrupted", () => {
+  it("rejects an aborted run only after both parallel scenarios' topologies are gone", async () => {
     expect(existsSync(BUNDLE), "the lab runs its helpers from the bundle: npm run build").toBe(true);
     const controller = new AbortController();
     let started = 0;
@@ -35,6 +35,6 @@ describe.skipIf(!isRoot)("runLab interrupted", () => {
     await expect(run).rejects.toThrow("test interrupt");
     expect(started).toBe(2);
     // the first scenario's rejection must not end runLab while the other still tears down
-    expect(leftovers()).toEqual([]);
+    expect(leftovers(), "namespaces left when runLab rejected").toEqual([]);
   }, 120_000);
 });

@@ -15,9 +15,9 @@ function probes(from: number, to: number, fails: (t: number) => boolean = () => 
 }
 
 /** The lab's judging path: the scenario's metrics over its reference, then its rule. */
-function judge(name: ScenarioName, timeline: Timeline): Verdict {
+function judge(name: ScenarioName, timeline: Timeline, findings = new Map<string, string>()): Verdict {
   const scenario = getScenario(name);
-  return scenario.judge(timeline, measure(timeline, scenario.restoreFrom));
+  return scenario.judge(timeline, measure(timeline, scenario.restoreFrom), findings);
 }
 
 // The fault at 10 s, the end at 80 s: every timeline below is epoch-free milliseconds.
@@ -82,7 +82,7 @@ describe("address-flush and link-recreate: restored promptly and held", () => {
     });
   });
 
-  it("GIVEN a prompt restore and then a relapse (a client's expiry takes it again) THEN it fails on the relapse", () => {
+  it("fails a prompt restore that relapses (a client's expiry takes it again)", () => {
     const timeline = {
       address: [present(1000), absent(FAULT), present(FAULT + 200), absent(40_000), present(40_010)],
       probes: [],
@@ -167,7 +167,7 @@ describe("address-flush: a flush that deletes in rounds is one fault", () => {
   // first deletion is deleted again by the same command, which returns 3 ms after it began.
   const rounds = [present(1000), absent(FAULT), present(FAULT + 1), absent(FAULT + 2), present(FAULT + 3)];
 
-  it("GIVEN a restore deleted again within the flush command THEN it passes, measured from the last deletion", () => {
+  it("passes a restore deleted again within the flush, timed from the last deletion", () => {
     const timeline = { address: rounds, probes: [], marks: marks(mark(FAULT + 2.5, "fault-end")) };
     const measured = measure(timeline, "loss");
     expect(measured.timeToRestoreMs, "from the second deletion (t+2) to the restore (t+3)").toBe(1);
@@ -195,5 +195,95 @@ describe("address-flush: a flush that deletes in rounds is one fault", () => {
       pass: false,
       notes: ["address lost again 1× after the restore"],
     });
+  });
+});
+
+describe("ipam-change and pool-reuse: the server speaks", () => {
+  const held = { address: [present(1000)], probes: probes(0, END), marks: marks() };
+
+  it("passes ipam-change when the new address is held and probed in time", () => {
+    const findings = new Map([
+      ["rule-ms", "10000"],
+      ["moved-ms", "6100"],
+      ["old-gone", "yes"],
+      ["probes", "ok"],
+    ]);
+    expect(judge("ipam-change", held, findings)).toEqual({
+      pass: true,
+      notes: ["moved to the new address in 6.1 s"],
+    });
+  });
+
+  it("GIVEN the stale address held to the end THEN ipam-change fails naming what pn0 holds", () => {
+    const findings = new Map([
+      ["rule-ms", "10000"],
+      ["addresses", "198.18.0.11/22"],
+      ["old-gone", "no"],
+      ["probes", "0 of 5 succeeded"],
+    ]);
+    expect(judge("ipam-change", held, findings)).toEqual({
+      pass: false,
+      notes: [
+        "never held the new address alone (at the end: 198.18.0.11/22)",
+        "old address still on pn0 at the end",
+        "probes to the new address: 0 of 5 succeeded",
+      ],
+    });
+  });
+
+  it("fails pool-reuse when a second client gets the held address", () => {
+    expect(judge("pool-reuse", held, new Map([["second-client", "198.18.0.11/22"]]))).toEqual({
+      pass: false,
+      notes: ["the second client got 198.18.0.11/22: the server's lease had lapsed"],
+    });
+    expect(judge("pool-reuse", held, new Map([["second-client", "refused"]]))).toEqual({
+      pass: true,
+      notes: [],
+    });
+  });
+});
+
+describe("conflict: reported within one probe interval, cleared after the other host leaves", () => {
+  const gone = FAULT + 15_000;
+  const contested = (t: number): boolean => t >= FAULT + 200 && t < FAULT + 1500;
+
+  it("GIVEN a report after 3 s, cleared 6 s after the other host left THEN it passes, with the probes", () => {
+    const timeline = {
+      address: [present(1000)],
+      probes: probes(0, END, contested),
+      marks: marks(
+        mark(FAULT + 3000, "conflict-reported"),
+        mark(gone, "conflict-end"),
+        mark(gone + 6000, "report-cleared"),
+      ),
+    };
+    expect(judge("conflict", timeline)).toEqual({
+      pass: true,
+      notes: ["runner probes while contested: 13 of 151 failed", "address kept"],
+    });
+  });
+
+  it("GIVEN no report at all (the implementation notices nothing) THEN it fails saying so", () => {
+    const timeline = {
+      address: [present(1000)],
+      probes: probes(0, END),
+      marks: marks(mark(gone, "conflict-end")),
+    };
+    expect(judge("conflict", timeline)).toEqual({
+      pass: false,
+      notes: ["no conflict reported", "runner probes while contested: 0 of 151 failed", "address kept"],
+    });
+  });
+
+  it("GIVEN a report after 7 s and never cleared THEN it fails on both", () => {
+    const timeline = {
+      address: [present(1000)],
+      probes: probes(0, END),
+      marks: marks(mark(FAULT + 7000, "conflict-reported"), mark(gone, "conflict-end")),
+    };
+    expect(judge("conflict", timeline).notes.slice(0, 2)).toEqual([
+      "conflict reported after 7.0 s (rule: ≤ 5.0 s)",
+      "report not cleared within 9.0 s of the other host leaving",
+    ]);
   });
 });

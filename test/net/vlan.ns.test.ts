@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { Netns } from "../../src/harness/netns.js";
-import { isRoot, warnSkipped } from "../helpers/root.js";
+import { isRoot, skipUnlessRoot } from "../helpers/root.js";
+import { skipWhen } from "../helpers/skip.js";
 import { runAgent, waitFor } from "../helpers/agent-process.js";
 
 async function vlanSupport(): Promise<string | undefined> {
@@ -29,15 +30,15 @@ async function vlanSupport(): Promise<string | undefined> {
   }
 }
 
-const unsupported = isRoot ? await vlanSupport() : "needs root";
-if (!isRoot) warnSkipped("test/net/vlan.ns.test.ts (VLAN creation in a namespace)");
-else if (unsupported) {
-  console.warn(
-    `\n*** SKIPPED: test/net/vlan.ns.test.ts: this kernel cannot create 802.1Q VLANs (${unsupported}) ***\n`,
+const unsupported = isRoot ? await vlanSupport() : undefined;
+const skip =
+  skipUnlessRoot(import.meta.url, "VLAN creation in a namespace") ||
+  skipWhen(
+    import.meta.url,
+    unsupported === undefined ? undefined : `this kernel cannot create 802.1Q VLANs (${unsupported})`,
   );
-}
 
-describe.skipIf(unsupported !== undefined)("vlan link kind on a real kernel", () => {
+describe.skipIf(skip)("vlan link kind on a real kernel", () => {
   it("creates the VLAN on the default-route NIC, holds the address, re-creates it after deletion", async () => {
     const ns = await Netns.create(`hfvl${process.pid}`);
     try {

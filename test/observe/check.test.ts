@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { AttachmentStatus } from "../../src/agent/events.js";
-import { evaluateCheck, MAX_CHECK_LINE } from "../../src/observe/check.js";
+import { evaluateCheck, evaluateConflictCheck, MAX_CHECK_LINE } from "../../src/observe/check.js";
 import type { StatusReading } from "../../src/observe/status-read.js";
 import { attachment } from "./fixtures.js";
 
@@ -32,6 +32,25 @@ describe("evaluateCheck", () => {
       exitCode: 0,
       line: "ok: pn0 held 198.18.0.10/22",
     });
+  });
+
+  it("GIVEN a held address another host answers for THEN exit 1 naming the address and the MAC", () => {
+    const conflict = { mac: "02:00:5e:10:00:99", since: "2026-06-04T10:04:00.000Z" };
+    const reading = running([attachment({ cidr: "172.16.0.2/22", conflict })]);
+    expect(evaluateCheck(["pn0"], reading)).toEqual({
+      exitCode: 1,
+      line: "conflict: pn0 172.16.0.2 also at 02:00:5e:10:00:99",
+    });
+    expect(evaluateConflictCheck(["pn0"], reading)).toEqual({
+      exitCode: 1,
+      line: "conflict: pn0 172.16.0.2 also at 02:00:5e:10:00:99",
+    });
+  });
+
+  it("GIVEN no conflict THEN the conflict-only check is ok even while an attachment is not held", () => {
+    const reading = running([attachment({ state: "discovering", cidr: null })]);
+    expect(evaluateConflictCheck(["pn0"], reading)).toEqual({ exitCode: 0, line: "ok: no address conflict" });
+    expect(evaluateConflictCheck(["pn0"], { kind: "missing", file: FILE }).exitCode).toBe(2);
   });
 
   it("GIVEN one attachment waiting for its link THEN exit 1 naming it and its state", () => {

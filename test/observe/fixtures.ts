@@ -11,6 +11,10 @@ export function attachment(overrides: Partial<AttachmentStatus> = {}): Attachmen
     lastReconcileAt: "2026-06-04T10:05:00.000Z",
     reasserts: 0,
     lastError: null,
+    lastConfirmedAt: null,
+    confirmedBy: null,
+    reassignment: null,
+    conflict: null,
     ...overrides,
   };
 }

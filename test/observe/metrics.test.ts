@@ -29,7 +29,15 @@ function freePort(): Promise<number> {
 }
 
 function feed(observer: AgentObserver): void {
-  const held = attachment({ lastReconcileAt: "2026-06-04T10:05:00.000Z" });
+  const held = attachment({
+    lastReconcileAt: "2026-06-04T10:05:00.000Z",
+    lastConfirmedAt: "2026-06-04T10:04:30.000Z",
+  });
+  observer.confirmInterval?.("pn0", 5);
+  observer.confirmAttempt?.("pn0", "ack");
+  observer.confirmAttempt?.("pn0", "timeout");
+  observer.confirmAttempt?.("pn0", "reassigned");
+  observer.reassigned?.("pn0", "198.18.0.9/22", "198.18.0.10/22");
   observer.statusChanged?.(held, [held]);
   observer.reasserted?.("pn0", "startup", 3);
   observer.reasserted?.("pn0", "deleted", 4);
@@ -37,7 +45,10 @@ function feed(observer: AgentObserver): void {
   observer.discoveryAttempt?.("pn0", "timeout");
   observer.discoveryAttempt?.("pn0", "ok");
   observer.linkRecreated?.("pn0");
-  observer.reconciled?.(held, [held]);
+  observer.announced?.("pn0");
+  observer.announced?.("pn0");
+  const conflicted = { ...held, conflict: { mac: "02:00:5e:10:00:99", since: "2026-06-04T10:04:00.000Z" } };
+  observer.reconciled?.(conflicted, [conflicted]);
 }
 
 describe("metrics over HTTP", () => {
@@ -73,7 +84,29 @@ describe("metrics over HTTP", () => {
       'holdfast_link_recreations_total{interface="pn0"} 1',
       'holdfast_link_recreations_total{interface="pn1"} 0',
       'holdfast_last_reconcile_timestamp_seconds{interface="pn0"} 1780567500',
+      'holdfast_confirm_attempts_total{interface="pn0",result="ack"} 1',
+      'holdfast_confirm_attempts_total{interface="pn0",result="reassigned"} 1',
+      'holdfast_confirm_attempts_total{interface="pn0",result="nak"} 0',
+      'holdfast_confirm_attempts_total{interface="pn0",result="timeout"} 1',
+      'holdfast_confirm_attempts_total{interface="pn0",result="error"} 0',
+      'holdfast_confirm_attempts_total{interface="pn1",result="ack"} 0',
+      'holdfast_confirm_attempts_total{interface="pn1",result="reassigned"} 0',
+      'holdfast_confirm_attempts_total{interface="pn1",result="nak"} 0',
+      'holdfast_confirm_attempts_total{interface="pn1",result="timeout"} 0',
+      'holdfast_confirm_attempts_total{interface="pn1",result="error"} 0',
+      'holdfast_last_confirmed_timestamp_seconds{interface="pn0"} 1780567470',
+      'holdfast_last_confirmed_timestamp_seconds{interface="pn1"} 0',
+      'holdfast_confirm_interval_seconds{interface="pn0"} 5',
+      'holdfast_confirm_interval_seconds{interface="pn1"} 0',
+      'holdfast_reassignments_total{interface="pn0"} 1',
+      'holdfast_reassignments_total{interface="pn1"} 0',
+      'holdfast_address_conflict{interface="pn0"} 1',
+      'holdfast_address_conflict{interface="pn1"} 0',
+      'holdfast_arp_announcements_total{interface="pn0"} 2',
+      'holdfast_arp_announcements_total{interface="pn1"} 0',
       'holdfast_info{version="0.1.0"} 1',
+      'holdfast_directory_problem{field="stateDir"} 0',
+      'holdfast_directory_problem{field="runDir"} 0',
     ]);
     expect(body).toMatch(/^holdfast_process_resident_memory_bytes \d+/m);
 
@@ -148,5 +181,28 @@ describe("createObservers", () => {
 
     const lint = await promtool(["check", "metrics"], { input: readFileSync(textfile, "utf8") });
     expect(lint.code).toBe(0);
+  });
+
+  // The CI run that caught it: the address arrived just after the start-up try, the hold's
+  // retry fell inside the 200 ms window and was dropped, and the next reconcile was 30 s off.
+  it("GIVEN a port that failed to bind WHEN held within 200 ms of that try THEN it binds soon after", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const { port } = blocker.address() as { port: number };
+    const errors: string[] = [];
+    const observers = await createObservers(config({ listen: `127.0.0.1:${port}` }), {
+      onError: (what) => errors.push(what),
+    });
+    try {
+      expect(errors).toEqual(["metrics"]);
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+      const held = attachment();
+      for (const o of observers) o.statusChanged?.(held, [held]);
+      await expect
+        .poll(() => fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.status, () => 0), { timeout: 3000 })
+        .toBe(200);
+    } finally {
+      for (const o of observers) await o.stopping?.();
+    }
   });
 });

@@ -54,6 +54,11 @@ describe("renderNpdConfig", () => {
         reason: "PrivateNetworkAvailable",
         message: "private-network address is held by holdfast",
       },
+      {
+        type: "PrivateNetworkAddressConflict",
+        reason: "NoPrivateNetworkAddressConflict",
+        message: "no other host answers for the private-network address",
+      },
     ]);
     expect(config.rules).toEqual([
       {
@@ -62,6 +67,14 @@ describe("renderNpdConfig", () => {
         reason: "PrivateNetworkAddressNotHeld",
         path: "/usr/local/bin/holdfast",
         args: ["check", "--config", "/etc/holdfast/holdfast.yaml"],
+        timeout: "10s",
+      },
+      {
+        type: "permanent",
+        condition: "PrivateNetworkAddressConflict",
+        reason: "PrivateNetworkAddressConflict",
+        path: "/usr/local/bin/holdfast",
+        args: ["check", "--config", "/etc/holdfast/holdfast.yaml", "--conflict"],
         timeout: "10s",
       },
     ]);

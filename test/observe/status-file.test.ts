@@ -102,7 +102,8 @@ describe("readStatus", () => {
     );
     const reading = readStatus(runDir);
     expect(reading.kind).toBe("unreadable");
-    if (reading.kind === "unreadable") expect(reading.detail).toMatch(/^agent\.pid: /);
+    if (reading.kind === "unreadable")
+      expect(reading.detail).toMatch(/^not a holdfast status file \(bad agent\.pid/);
     writeFileSync(statusFilePath(runDir), "{ half");
     expect(readStatus(runDir)).toMatchObject({
       kind: "unreadable",

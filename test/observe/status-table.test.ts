@@ -14,7 +14,12 @@ const status: StatusDocument = {
     reconcileIntervalMs: 30_000,
   },
   attachments: [
-    attachment({ reasserts: 3, origin: "cache" }),
+    attachment({
+      reasserts: 3,
+      origin: "cache",
+      lastConfirmedAt: "2026-06-04T10:04:50.000Z",
+      confirmedBy: "169.254.169.254",
+    }),
     attachment({
       interface: "pn1",
       state: "discovering",
@@ -32,9 +37,9 @@ describe("renderStatusTable", () => {
       [
         "agent running: pid 812, version 0.1.0, up 2h05m, updated 2 s ago",
         "",
-        "INTERFACE  STATE        ADDRESS                 HELD-SINCE            LAST-RECONCILE  REASSERTS  ERROR",
-        "pn0        held         198.18.0.10/22 (cache)  2026-06-04 10:00:00Z  2 s ago         3          -",
-        "pn1        discovering  -                       -                     2 s ago         0          no DHCP offer within 15s",
+        "INTERFACE  STATE        ADDRESS                 HELD-SINCE            LAST-RECONCILE  REASSERTS  CONFIRMED                    CONFLICT  ERROR",
+        "pn0        held         198.18.0.10/22 (cache)  2026-06-04 10:00:00Z  2 s ago         3          12 s ago by 169.254.169.254  -         -",
+        "pn1        discovering  -                       -                     2 s ago         0          -                            -         no DHCP offer within 15s",
         "",
       ].join("\n"),
     );
@@ -50,7 +55,18 @@ describe("renderStatusTable", () => {
     expect(text.split("\n")[0]).toBe(
       "AGENT NOT RUNNING: pid 812 is gone; status below is from 1m34s ago and nothing is re-asserting these addresses",
     );
-    expect(text).toMatch(/^pn2 +not-reported +- +- +- +- +-$/m);
+    expect(text).toMatch(/^pn2 +not-reported +- +- +- +- +- +- +-$/m);
+  });
+
+  it("GIVEN a conflict THEN the CONFLICT column names the other MAC and how long it has answered", () => {
+    const conflicted: StatusDocument = {
+      ...status,
+      attachments: [
+        attachment({ conflict: { mac: "02:00:5e:10:00:99", since: "2026-06-04T10:04:20.000Z" } }),
+      ],
+    };
+    const text = renderStatusTable(conflicted, { running: true, reason: null, ageMs: 2000 }, ["pn0"], NOW);
+    expect(text).toMatch(/^pn0 +held +198\.18\.0\.10\/22 \(static\) .* 02:00:5e:10:00:99 for 42 s +-$/m);
   });
 
   it("formats ages compactly", () => {

@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { renderFragmentFromSpec, renderScriptFromSpec } from "../../src/render/fragment.js";
 import { NODE_PATHS } from "../../src/render/paths.js";
-import { isRoot, warnSkipped } from "../helpers/root.js";
+import { skipUnlessRoot } from "../helpers/root.js";
 import { fakeBundle, fixtureSpec } from "./helpers.js";
 import { Sandbox } from "./sandbox.js";
 
-if (!isRoot) warnSkipped("test/render/sandbox.test.ts (runs rendered scripts in mount/pid/net namespaces)");
+const skip = skipUnlessRoot(import.meta.url, "mount, pid and net namespaces");
 
-describe.skipIf(!isRoot)("the install script, run in a sandbox", () => {
+describe.skipIf(skip)("the install script, run in a sandbox", () => {
   const spec = fixtureSpec("kura-cache-7");
   const script = renderScriptFromSpec(spec, fakeBundle());
   let sandbox: Sandbox;
@@ -16,7 +16,7 @@ describe.skipIf(!isRoot)("the install script, run in a sandbox", () => {
   });
   afterEach(() => sandbox.dispose());
 
-  it("installs, starts, waits for held and prints one result line; a second run changes nothing and says so", () => {
+  it("installs, starts and reports held; a second run changes nothing and says so", () => {
     // WHEN the script runs on a fresh node
     const first = sandbox.run(script);
     // THEN it installs the files, enables and starts the unit, and reports the held address
@@ -59,6 +59,59 @@ describe.skipIf(!isRoot)("the install script, run in a sandbox", () => {
     expect(seed).toBeGreaterThanOrEqual(0);
     expect(kill).toBeGreaterThan(seed);
     expect(calls.join("\n")).not.toMatch(/dhclient -r|dhclient -x|systemctl stop/);
+  });
+
+  it("when adopt fails it stops no client, starts nothing, and says the node was left as it was", () => {
+    const r = sandbox.run(script, { dhclient: true, adoptFails: true });
+    expect(r.status).toBe(1);
+    // the reason, as adopt printed it, one line per field
+    expect(r.stderr).toContain('  routes[0].dst: expected an IPv4 CIDR like "172.16.0.2/22", got "x"');
+    expect(r.stderr).toContain(
+      "holdfast: kura-cache-7: pn0: not adopted; left as it was (198.18.0.2/22), whatever held it still does",
+    );
+    expect(r.stderr).toContain(
+      "holdfast: kura-cache-7: holdfast adopt failed (why is above): no DHCP client was stopped and holdfast.service was not started",
+    );
+    const calls = sandbox.calls();
+    expect(
+      calls.filter((c) => /^kill |^ip addr change/.test(c)),
+      "the old client was touched",
+    ).toEqual([]);
+    expect(calls.filter((c) => /^systemctl (enable|start|restart|kill|disable)/.test(c))).toEqual([]);
+    expect(r.stdout).toBe("");
+  });
+
+  it("sets only pn0's ifupdown stanza to manual, with a backup, once", () => {
+    const interfaces = [
+      "source /etc/network/interfaces.d/*",
+      "auto lo",
+      "iface lo inet loopback",
+      "allow-hotplug eth0",
+      "iface eth0 inet dhcp",
+      "auto pn0",
+      "iface pn0 inet dhcp",
+      "    vlan-raw-device eth0",
+      "",
+    ].join("\n");
+    const first = sandbox.run(script, { dhclient: true, files: { "/etc/network/interfaces": interfaces } });
+    expect(first.status).toBe(0);
+    expect(sandbox.written("/etc/network/interfaces")).toBe(
+      interfaces.replace(
+        "iface pn0 inet dhcp\n",
+        '# holdfast: was "inet dhcp"; the holdfast agent holds pn0\'s address now ' +
+          "(file as it was: /etc/network/interfaces.holdfast-bak)\niface pn0 inet manual\n",
+      ),
+    );
+    expect(sandbox.written("/etc/network/interfaces.holdfast-bak")).toBe(interfaces);
+    expect(first.stderr).toContain(
+      "changed: /etc/network/interfaces: iface pn0 inet dhcp set to manual (ifupdown leaves it to holdfast; backup /etc/network/interfaces.holdfast-bak)",
+    );
+    // the stanza went before its dhclient did
+    expect(first.stderr.indexOf("inet dhcp set to manual")).toBeLessThan(first.stderr.indexOf("dhclient"));
+
+    const second = sandbox.run(script);
+    expect(second.stderr).not.toContain("/etc/network/interfaces");
+    expect(second.status).toBe(0);
   });
 
   it("leaves a dhclient for pn0 in another network namespace alone (a container's, a lab's)", () => {

@@ -69,7 +69,7 @@ done
 ip() {
   hf_log "ip $*"
   # a dhclient lease on pn0, as on the incident's node
-  case "$*" in "-4 -o addr show dev pn0 dynamic") printf '%s\\n' "3: pn0    inet 198.18.0.2/22 brd 198.18.3.255 scope global dynamic pn0" ;; esac
+  case "$*" in "-4 -o addr show dev pn0" | "-4 -o addr show dev pn0 dynamic") printf '%s\\n' "3: pn0    inet 198.18.0.2/22 brd 198.18.3.255 scope global dynamic pn0" ;; esac
   return 0
 }
 kill() { hf_log "kill $*"; }
@@ -94,6 +94,11 @@ sudo() { hf_log "sudo $*"; [ "$1" = -n ] && shift; [ "$1" = -- ] && shift; "$@";
       overlay("/run", "run"),
       // an image build or a chroot: no systemd running
       options.booted === false ? "rm -rf /run/systemd/system" : ":",
+      // files the node had before the script (under the overlaid /etc only)
+      ...Object.entries(options.files ?? {}).map(
+        ([path, text]) =>
+          `mkdir -p ${dirname(path)} && echo ${Buffer.from(text).toString("base64")} | base64 -d >${path}`,
+      ),
       // dhclient stand-ins (comm "dhclient") holding pn0, when asked for: copies of bash named
       // dhclient whose command line ends "-d pn0" and that write their PID to a file. The
       // foreign one lives in a network namespace of its own (as in a container or a lab), which
@@ -125,6 +130,7 @@ sudo() { hf_log "sudo $*"; [ "$1" = -n ] && shift; [ "$1" = -- ] && shift; "$@";
           PATH: `${dirname(process.execPath)}:/usr/sbin:/usr/bin:/sbin:/bin`,
           HOME: d,
           HOLDFAST_WAIT_SECONDS: "5",
+          ...(options.adoptFails ? { HOLDFAST_FAKE_ADOPT: "fail" } : {}),
           LANG: "C",
         },
         timeout: 60_000,
@@ -148,4 +154,8 @@ export interface RunOptions {
   readonly dhclient?: boolean;
   /** start one more, in a network namespace of its own (the script must leave it alone) */
   readonly foreignDhclient?: boolean;
+  /** files (absolute paths under /etc) written before the script runs */
+  readonly files?: Readonly<Record<string, string>>;
+  /** `holdfast adopt` fails (test/render/fixtures/fake-bundle.mjs) */
+  readonly adoptFails?: boolean;
 }

@@ -62,7 +62,7 @@ async function setup(
 }
 
 const ALL = [
-  "iproute2", "util-linux", "kea-dhcp4-server", "isc-dhcp-client", "dhcpcd-base", "busybox", "procps",
+  "iproute2", "util-linux", "kea-dhcp4-server", "isc-dhcp-client", "dhcpcd-base", "busybox", "iputils-arping", "tcpdump", "procps",
   "shellcheck", "systemd", "systemd-container", "debootstrap", "openssh-client", "openssh-server",
   "prometheus", "cloud-init", "chromium", "curl", "ca-certificates",
 ]; // prettier-ignore
@@ -74,7 +74,7 @@ describe("scripts/install-deps.sh", () => {
     expect(result.code).toBe(0);
   });
 
-  it("GIVEN missing packages and Docker's policy-rc.d WHEN run THEN apt installs only those with starts forbidden, the old policy comes back, their services stay off", async () => {
+  it("installs only missing packages with starts forbidden, then restores the old policy", async () => {
     const { script, env, root, fake } = await setup(
       ALL.filter((p) => !["kea-dhcp4-server", "cloud-init"].includes(p)),
     );
@@ -84,11 +84,16 @@ describe("scripts/install-deps.sh", () => {
     expect(result.code).toBe(0);
     const log = await readFile(join(fake, "log"), "utf8");
     expect(log).toContain("apt-get update\n");
-    expect(log).toContain("apt-get install -y --no-install-recommends kea-dhcp4-server cloud-init\n");
-    expect(log).toContain("policy-rc.d exit 101\n");
-    expect(log).toContain("systemctl disable --quiet kea-dhcp4-server.service\n");
+    expect(log, "apt installs only the missing packages").toContain(
+      "apt-get install -y --no-install-recommends kea-dhcp4-server cloud-init\n",
+    );
+    expect(log, "service starts forbidden during the install").toContain("policy-rc.d exit 101\n");
+    expect(log, "their services stay off").toContain("systemctl disable --quiet kea-dhcp4-server.service\n");
     expect(log).not.toContain("ssh.service"); // openssh-server was there before: not ours to change
-    expect(await readFile(join(root, "usr/sbin/policy-rc.d"), "utf8")).toContain("# docker");
+    expect(
+      await readFile(join(root, "usr/sbin/policy-rc.d"), "utf8"),
+      "Docker's policy comes back",
+    ).toContain("# docker");
     expect(existsSync(join(root, "usr/sbin/policy-rc.d.holdfast-saved"))).toBe(false);
     expect(existsSync(join(root, "etc/cloud/cloud-init.disabled"))).toBe(true);
     expect(log).toMatch(/npm ci --prefix \S+\/repo --no-audit --no-fund\n/);
@@ -103,7 +108,7 @@ describe("scripts/install-deps.sh", () => {
     expect((await run("bash", [script], { env, timeoutMs: 20_000 })).code).toBe(0);
     const second = await run("bash", [script], { env, timeoutMs: 20_000 });
     expect(second.code).toBe(0);
-    expect(second.stdout).toContain("all 18 Debian packages already installed");
+    expect(second.stdout).toContain("all 20 Debian packages already installed");
     expect(second.stdout).toContain("node_modules up to date");
     const log = await readFile(join(fake, "log"), "utf8");
     expect(log).not.toContain("apt-get");

@@ -1,5 +1,7 @@
 import type { Command } from "commander";
+import { MAX_INPUT_BYTES, showFile } from "../../config/load.js";
 import { invalidInput } from "../../errors.js";
+import { ReadFileError, readRegularFile } from "../../util/read-file.js";
 
 interface ConvergeCliOptions {
   readonly inventory: string;
@@ -18,6 +20,16 @@ function positiveInt(value: string, option: string, max: number): number {
       `expected an integer 1-${max}, got ${JSON.stringify(value)}`,
     ]);
   return n;
+}
+
+function checkSshConfig(file: string): void {
+  try {
+    readRegularFile(file, { maxBytes: MAX_INPUT_BYTES });
+  } catch (error) {
+    throw invalidInput("cannot read --ssh-config", showFile(file), [
+      error instanceof ReadFileError ? error.detail : String(error),
+    ]);
+  }
 }
 
 /**
@@ -42,6 +54,8 @@ export function registerConverge(program: Command): void {
     .action(async (options: ConvergeCliOptions) => {
       const concurrency = positiveInt(options.concurrency, "--concurrency", 1000);
       const connectTimeoutSec = positiveInt(options.connectTimeout ?? "10", "--connect-timeout", 3600);
+      // a missing ssh config would fail every host the same way: say so once, contact nobody
+      if (options.sshConfig !== undefined) checkSshConfig(options.sshConfig);
       // loaded on demand: the agent's start-up never pays for converge code
       const { runConvergeCli } = await import("../../converge/run.js");
       process.exitCode = await runConvergeCli({

@@ -16,7 +16,14 @@ import { serveUp } from "../../harness/up-server.js";
 import { writeFileAtomic } from "../../util/atomic-write.js";
 
 /** `holdfast lab` with no arguments: the incident and the two faults the write-up names, ≤ 3 minutes. */
-export const DEFAULT_SCENARIOS: readonly ScenarioName[] = ["silent-server", "address-flush", "reboot-silent"];
+export const DEFAULT_SCENARIOS: readonly ScenarioName[] = [
+  "silent-server",
+  "address-flush",
+  "reboot-silent",
+  // the server speaks (issue 10): a stale hold is as bad as a lost one
+  "ipam-change",
+  "pool-reuse",
+];
 export const DEFAULT_IMPLS: readonly ImplName[] = ["dhclient", "seed-loop", "dhcpcd", "holdfast"];
 
 interface LabFlags {

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { type Command, Option } from "commander";
-import { readDocument } from "../../config/load.js";
+import { mkdirSync, statSync } from "node:fs";
+import { readDocument, showFile } from "../../config/load.js";
 import { invalidInput } from "../../errors.js";
 import { renderAlerts } from "../../observe/alerts.js";
 import { renderNpdConfig } from "../../observe/npd.js";
@@ -51,12 +52,29 @@ function loadSpecFile(file: string | undefined, format: RenderFormat): Spec {
   return parseSpec(readDocument(file), file);
 }
 
+/** --out must be a directory, or not exist yet (it is made); anything else is bad input. */
+function checkOutDir(out: string): void {
+  try {
+    mkdirSync(out, { recursive: true });
+    if (statSync(out).isDirectory()) return;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    throw invalidInput("invalid --out", showFile(out), [
+      code === "EEXIST" || code === "ENOTDIR"
+        ? "expected a directory, got an existing file"
+        : `cannot make the directory (${code})`,
+    ]);
+  }
+  throw invalidInput("invalid --out", showFile(out), ["expected a directory, got an existing file"]);
+}
+
 /** `--format units --out DIR`: the unit, config and launcher under their node file names. */
 function writeUnits(spec: Spec, out: string | undefined): void {
   if (out === undefined)
     throw invalidInput("missing --out <dir>", "--format units", [
       "units are files: name the directory to write them into",
     ]);
+  checkOutDir(out);
   for (const file of renderUnitsFromSpec(spec)) {
     const target = join(out, file.path.slice(file.path.lastIndexOf("/") + 1));
     writeFileAtomic(target, file.content, file.mode);

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { DEFAULT_CONFIG_PATH, loadConfig } from "../../config/load.js";
 import { HoldfastError } from "../../errors.js";
+import { addressesOnLinks } from "../../observe/kernel-view.js";
 import { readStatus } from "../../observe/status-read.js";
 import { renderStatusTable } from "../../observe/status-table.js";
 
@@ -14,7 +15,7 @@ export function registerStatus(program: Command): void {
     .description("what is held, per attachment (exit 1 when the agent is not running)")
     .option("--config <path>", "agent config", DEFAULT_CONFIG_PATH)
     .option("--json", "print the status as JSON")
-    .action((options: { config: string; json?: boolean }) => {
+    .action(async (options: { config: string; json?: boolean }) => {
       const config = loadConfig(options.config);
       const reading = readStatus(config.runDir);
       if (reading.kind === "missing") {
@@ -33,12 +34,19 @@ export function registerStatus(program: Command): void {
         });
       }
       const { status, liveness } = reading;
+      const interfaces = config.attachments.map((a) => a.interface);
+      // what the kernel really has, beside what the agent wrote down
+      const kernel = await addressesOnLinks(interfaces);
       if (options.json) {
         const agent = { ...status.agent, running: liveness.running, notRunningReason: liveness.reason };
-        process.stdout.write(`${JSON.stringify({ ...status, agent }, null, 2)}\n`);
+        const attachments = status.attachments.map((a) => ({
+          ...a,
+          onLink:
+            kernel === undefined || a.cidr === null ? null : (kernel.get(a.interface) ?? []).includes(a.cidr),
+        }));
+        process.stdout.write(`${JSON.stringify({ ...status, agent, attachments }, null, 2)}\n`);
       } else {
-        const interfaces = config.attachments.map((a) => a.interface);
-        process.stdout.write(renderStatusTable(status, liveness, interfaces));
+        process.stdout.write(renderStatusTable(status, liveness, interfaces, Date.now(), kernel));
       }
       if (!liveness.running) process.exitCode = 1;
     });

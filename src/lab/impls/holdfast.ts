@@ -4,6 +4,7 @@ import { stringify } from "yaml";
 import { AGENT_NODE_OPTIONS } from "../../agent/node-options.js";
 import type { ConfigInput } from "../../config/schema.js";
 import { selfCommand } from "../../harness/bundle-path.js";
+import { LAB_CONFLICT_INTERVAL_S } from "../scenarios/conflict.js";
 import type { Impl, ImplContext } from "./types.js";
 
 /**
@@ -21,6 +22,7 @@ export function holdfastConfig(ctx: ImplContext): ConfigInput {
         interface: ctx.node.ifname,
         link: { kind: "existing" },
         address: { source: "dhcp", dhcpClient: "auto" },
+        conflict: { interval: `${LAB_CONFLICT_INTERVAL_S}s` },
         discovery: { attemptTimeout: "5s", maxBackoff: "5s" },
         reconcileInterval: "5s",
       },

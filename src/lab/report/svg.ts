@@ -10,6 +10,7 @@ const AXIS_Y = 86;
 const HEIGHT = 116;
 const OK = "#2e9d4f";
 const BAD = "#d1382e";
+const CONFLICT = "#f0b400";
 const PROBE_GAP_MS = 150;
 /** a 4 ms loss is a fraction of a pixel on a 70 s axis: draw it anyway */
 const MIN_BAD_PX = 2;
@@ -58,6 +59,19 @@ function probeSegments(t: Timeline, from: number, to: number): Segment[] {
 }
 
 /**
+ * The `conflict` scenario's window (another host answered for the address, from `fault` to
+ * `conflict-end`) as a band behind both lanes, so what the probes did then stands out.
+ */
+function conflictWindow(t: Timeline, x: (time: number) => number): string[] {
+  const from = t.marks.find((m) => m.label === "fault")?.t;
+  const to = t.marks.find((m) => m.label === "conflict-end")?.t;
+  if (from === undefined || to === undefined) return [];
+  return [
+    `<rect x="${x(from).toFixed(1)}" y="${ADDRESS_Y - 4}" width="${Math.max(1, x(to) - x(from)).toFixed(1)}" height="${PROBE_Y + LANE_H + 4 - (ADDRESS_Y - 4)}" fill="${CONFLICT}" fill-opacity="0.35"><title>conflict: another host answers for the address</title></rect>`,
+  ];
+}
+
+/**
  * One run's timeline as plain SVG (no script): a lane for the address (present/absent), a
  * lane for the probes (ok/failed), the scenario's marks as dashed lines, seconds on the axis.
  */
@@ -76,6 +90,7 @@ export function renderTimelineSvg(t: Timeline, title: string): string {
     `<text x="8" y="${PROBE_Y + 13}" font-size="12" font-family="sans-serif">probe /up</text>`,
     `<rect x="${LEFT}" y="${ADDRESS_Y}" width="${WIDTH - LEFT - RIGHT}" height="${LANE_H}" fill="#eee"/>`,
     `<rect x="${LEFT}" y="${PROBE_Y}" width="${WIDTH - LEFT - RIGHT}" height="${LANE_H}" fill="#eee"/>`,
+    ...conflictWindow(t, x),
     ...addressSegments(t, start, end).map((s) => rect(s, ADDRESS_Y, "address")),
     ...probeSegments(t, start, end).map((s) => rect(s, PROBE_Y, "probe")),
   ];

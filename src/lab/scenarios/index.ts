@@ -1,7 +1,9 @@
 import { invalidInput } from "../../errors.js";
 import { SEED_LOOP_PERIOD_S } from "../impls/seed-loop.js";
 import { absentIntervals, markTime, presentAt, type Timeline } from "../timeline.js";
+import { conflictScenario } from "./conflict.js";
 import { flushAddress, setCarrier } from "./faults.js";
+import { moveReservations, probeNewAddress, secondClient } from "./server-speaks.js";
 import {
   SCENARIO_NAMES,
   type Measured,
@@ -28,6 +30,10 @@ const REBOOT_RESTORE_MS = 2_000;
 const IPAM_RESTORE_MS = 15_000;
 const FLAP_DOWN_MS = 3_000;
 const FLAP_RECOVER_MS = 2_000;
+/** One DHCP exchange's deadline in the lab's configs (holdfast's attemptTimeout there). */
+const EXCHANGE_MS = 5_000;
+/** ipam-change: observed for this many lease times after the reservation moved */
+const IPAM_CHANGE_LEASES = 2;
 
 async function settle(ctx: ScenarioContext): Promise<void> {
   await ctx.waitAllPresent(READY_TIMEOUT_MS);
@@ -208,6 +214,81 @@ const SCENARIOS: readonly Scenario[] = [
       ]);
     },
   },
+  {
+    name: "ipam-change",
+    fault:
+      "IPAM moves the node's reservation to another address (Kea reloaded with SIGHUP) while the server answers",
+    passRule:
+      "the new address held within one confirm interval (lease T1 = half the lease) plus one exchange " +
+      `(${s(EXCHANGE_MS)}), the old one gone, probes to the new address succeed`,
+    serverAtStart: true,
+    restoreFrom: "loss",
+    estimateMs: (lease) => READY_TIMEOUT_MS + BASELINE_MS + IPAM_CHANGE_LEASES * lease,
+    async run(ctx) {
+      await settle(ctx);
+      ctx.mark("fault");
+      for (const r of ctx.runs) r.findings.set("rule-ms", String(ctx.leaseMs / 2 + EXCHANGE_MS));
+      await moveReservations(ctx);
+      await ctx.sleep(IPAM_CHANGE_LEASES * ctx.leaseMs);
+      await Promise.all(ctx.runs.map((r) => probeNewAddress(ctx, r)));
+      ctx.mark("end");
+    },
+    judge(_t, _m, findings) {
+      const moved = findings.get("moved-ms");
+      const withinMs = Number(findings.get("rule-ms") ?? NaN);
+      const judged = verdict([
+        [
+          moved !== undefined,
+          `never held the new address alone (at the end: ${findings.get("addresses") ?? "?"})`,
+        ],
+        [
+          moved === undefined || Number(moved) <= withinMs,
+          `new address held after ${s(Number(moved ?? 0))} (rule: ≤ ${s(withinMs)})`,
+        ],
+        [findings.get("old-gone") === "yes", `old address still on pn0 at the end`],
+        [
+          findings.get("probes") === "ok",
+          `probes to the new address: ${findings.get("probes") ?? "not run"}`,
+        ],
+      ]);
+      // the timeline follows the old address, which is meant to go: say when the new one came
+      const when = moved === undefined ? [] : [`moved to the new address in ${s(Number(moved))}`];
+      return { pass: judged.pass, notes: [...judged.notes, ...when] };
+    },
+  },
+  {
+    name: "pool-reuse",
+    fault:
+      "a one-address dynamic pool, no reservation: after 3 lease times a second client asks the server, " +
+      "then the server goes silent for 3 lease times",
+    passRule:
+      "the second client does not get the held address; no address loss and no failed probe throughout",
+    serverAtStart: true,
+    kea: "pool-per-node",
+    restoreFrom: "loss",
+    estimateMs: (lease) => READY_TIMEOUT_MS + BASELINE_MS + 6 * lease + EXCHANGE_MS,
+    async run(ctx) {
+      await settle(ctx);
+      ctx.mark("fault");
+      await ctx.sleep(3 * ctx.leaseMs);
+      await Promise.all(ctx.runs.map((r, i) => secondClient(ctx, r, ctx.intruders[i]!, EXCHANGE_MS)));
+      ctx.mark("second-client");
+      ctx.topo.kea?.silence();
+      ctx.mark("silence");
+      await ctx.sleep(3 * ctx.leaseMs);
+      ctx.topo.kea?.resume();
+      ctx.mark("end");
+    },
+    judge(_t, m, findings) {
+      const second = findings.get("second-client") ?? "not run";
+      return verdict([
+        [second === "refused", `the second client got ${second}: the server's lease had lapsed`],
+        [m.addressLostMs === 0, `address absent for ${s(m.addressLostMs)}`],
+        [m.probeFailures === 0, `${m.probeFailures} of ${m.probeTotal} probes failed`],
+      ]);
+    },
+  },
+  conflictScenario,
 ];
 
 export function getScenario(name: ScenarioName): Scenario {

@@ -12,6 +12,9 @@ export const SCENARIO_NAMES = [
   "ipam-lag",
   "agent-kill",
   "parent-flap",
+  "ipam-change",
+  "pool-reuse",
+  "conflict",
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -21,18 +24,24 @@ export interface RunHandle {
   readonly node: LabNode;
   readonly watch: AddressWatch;
   readonly supervisor: Supervisor;
+  /** the run's tmpfs stand-in, where an implementation keeps its status */
+  readonly runDir: string;
   /** adds a mark to this run only */
   mark(label: string): void;
   /** power cut: the implementation and everything it forked die, pn0 is re-created, the run dir (tmpfs) is wiped */
   powerCut(): Promise<void>;
   /** starts the implementation again (marks `boot`) */
   boot(): Promise<void>;
+  /** what a scenario found out about this run besides the timeline, for its judge */
+  readonly findings: Map<string, string>;
 }
 
 export interface ScenarioContext {
   readonly topo: Topology;
   readonly runs: readonly RunHandle[];
   readonly leaseMs: number;
+  /** `pool-per-node` scenarios: a second client per run (same index), in that run's pool class */
+  readonly intruders: readonly LabNode[];
   /** adds a mark to every run */
   mark(label: string): void;
   /** starts the DHCP server (for scenarios that start without one) */
@@ -70,6 +79,12 @@ export interface Scenario {
   readonly passRule: string;
   /** false: Kea starts late, the scenario starts it */
   readonly serverAtStart: boolean;
+  /**
+   * How Kea hands out addresses: a MAC reservation per node (IPAM), or a one-address dynamic
+   * pool per node, no reservation, that a second client of the same class may ask for.
+   * @default "reservations"
+   */
+  readonly kea?: "reservations" | "pool-per-node";
   /** time to restore is measured from this mark; `loss` = from the moment the address went away */
   readonly restoreFrom: "loss" | string;
   /** upper bound of the scenario's own timeline, for planning and the user's patience */
@@ -79,5 +94,5 @@ export interface Scenario {
    * returned, so that the deletions it made (in however many rounds) count as one fault
    */
   run(ctx: ScenarioContext): Promise<void>;
-  judge(timeline: Timeline, measured: Measured): Verdict;
+  judge(timeline: Timeline, measured: Measured, findings: ReadonlyMap<string, string>): Verdict;
 }

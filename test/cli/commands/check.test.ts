@@ -1,10 +1,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createStatusFileObserver } from "../../../src/observe/status-file.js";
 import { attachment, deadPid } from "../../observe/fixtures.js";
 import { runCli } from "./observe-cli.js";
+
+// The commands also ask the kernel what is on the link (observe/kernel-view.ts); these tests
+// run outside any namespace, so the kernel's answer is given: pn0 carries the fixture address.
+vi.mock("../../../src/observe/kernel-view.js", () => ({
+  addressesOnLinks: () => Promise.resolve(new Map([["pn0", ["198.18.0.10/22"]]])),
+}));
 
 describe("holdfast check", () => {
   let dir: string;

@@ -1,10 +1,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createStatusFileObserver } from "../../../src/observe/status-file.js";
 import { attachment, deadPid } from "../../observe/fixtures.js";
 import { runCli } from "./observe-cli.js";
+
+// The commands also ask the kernel what is on the link (observe/kernel-view.ts); these tests
+// run outside any namespace, so the kernel's answer is given: pn0 carries the fixture address.
+vi.mock("../../../src/observe/kernel-view.js", () => ({
+  addressesOnLinks: () => Promise.resolve(new Map([["pn0", ["198.18.0.10/22"]]])),
+}));
 
 describe("holdfast status", () => {
   let dir: string;
@@ -32,9 +38,11 @@ describe("holdfast status", () => {
     expect(lines[0]).toMatch(
       new RegExp(`^agent running: pid ${process.pid}, version 0\\.0\\.0-dev, up \\d+ s`),
     );
-    expect(lines[2]).toMatch(/^INTERFACE +STATE +ADDRESS +HELD-SINCE +LAST-RECONCILE +REASSERTS +ERROR$/);
+    expect(lines[2]).toMatch(
+      /^INTERFACE +STATE +ADDRESS +HELD-SINCE +LAST-RECONCILE +REASSERTS +CONFIRMED +CONFLICT +ERROR$/,
+    );
     expect(lines[3]).toMatch(
-      /^pn0 +held +198\.18\.0\.10\/22 \(static\) +2026-06-04 10:00:00Z +.* ago +2 +-$/,
+      /^pn0 +held +198\.18\.0\.10\/22 \(static\) +2026-06-04 10:00:00Z +.* ago +2 +- +- +-$/,
     );
   });
 
@@ -44,7 +52,7 @@ describe("holdfast status", () => {
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout) as { agent: Record<string, unknown>; attachments: unknown[] };
     expect(json.agent).toMatchObject({ pid: process.pid, running: true, notRunningReason: null });
-    expect(json.attachments).toEqual([attachment({ reasserts: 2 })]);
+    expect(json.attachments).toEqual([{ ...attachment({ reasserts: 2 }), onLink: true }]);
   });
 
   it("GIVEN a dead agent THEN the table is shown under a loud headline and exit 1", async () => {

@@ -93,6 +93,10 @@ attachments:
     address:
       source: static
       cidr: 172.16.0.2/22
+    conflict:
+      detect: true
+      interval: 30s
+      onConflict: defend
     discovery:
       attemptTimeout: 15s
       maxBackoff: 30s
@@ -105,6 +109,12 @@ attachments:
     address:
       source: dhcp
       dhcpClient: udhcpc
+      confirmInterval: auto
+      onReassign: follow
+    conflict:
+      detect: true
+      interval: 30s
+      onConflict: defend
     discovery:
       attemptTimeout: 15s
       maxBackoff: 30s
@@ -276,6 +286,22 @@ holdfast_ensure_node() {
   return 1
 }
 
+# RFC 5227 announcements and conflict probes go through arping (iputils, or busybox's
+# applet). Without it the agent still holds the address and says detection is unavailable,
+# so a host where it cannot be installed is told, not failed.
+holdfast_ensure_arping() {
+  command -v arping >/dev/null 2>&1 && return 0
+  [ -x /usr/sbin/arping ] || [ -x /sbin/arping ] && return 0
+  command -v busybox >/dev/null 2>&1 && busybox --list 2>/dev/null | grep -qx arping && return 0
+  holdfast_log "no arping: installing it (address conflict detection, RFC 5227)"
+  if command -v apt-get >/dev/null 2>&1; then
+    holdfast_install_packages iputils-arping || { holdfast_log "could not install arping: the agent holds the address without conflict detection"; return 0; }
+  else
+    holdfast_install_packages iputils || { holdfast_log "could not install arping: the agent holds the address without conflict detection"; return 0; }
+  fi
+  holdfast_changed "package arping"
+}
+
 holdfast_bundle_ok() {
   [ -f "$1" ] && printf '%s  %s\n' "$holdfast_bundle_sha256" "$1" | sha256sum -c --status >/dev/null 2>&1
 }
@@ -321,10 +347,23 @@ holdfast_make_directories() {
   done
 }
 
+# "198.18.0.10/22" (every IPv4 address on $1), or "no address"
+holdfast_addresses_of() {
+  local found
+  found=$(ip -4 -o addr show dev "$1" 2>/dev/null | awk '{ print $4 }' | tr '\n' ' ')
+  printf '%s' "${found% }"
+  [ -n "$found" ] || printf 'no address'
+}
+
+# Adopt checks every interface before it writes anything, and runs before any client is
+# stopped: when it fails, the node is exactly as it was (never half-adopted), and says so.
 holdfast_adopt() {
-  local out line
+  local out line iface
   out=$(holdfast_as_root "$holdfast_path_launcher" adopt --config "$holdfast_path_config") || {
-    holdfast_log "holdfast adopt failed"
+    for iface in "${holdfast_interfaces[@]}"; do
+      holdfast_log "$iface: not adopted; left as it was ($(holdfast_addresses_of "$iface")), whatever held it still does"
+    done
+    holdfast_log "holdfast adopt failed (why is above): no DHCP client was stopped and $holdfast_unit was not started"
     return 1
   }
   while IFS= read -r line; do
@@ -355,9 +394,47 @@ holdfast_client_pids() {
       *) printf '%s\n' "$argv" | grep -Fx -- "$2" >/dev/null || continue ;;
     esac
     holdfast_same_ns net "${dir#/proc/}" || continue
+    grep -q '/holdfast\.service$' "$dir/cgroup" 2>/dev/null && continue
     printf '%s\n' "${dir#/proc/}"
   done
   return 0
+}
+
+# Prints each ifupdown file that has an "iface $1 inet dhcp" stanza, one a line.
+holdfast_ifupdown_dhcp_files() {
+  local file
+  for file in /etc/network/interfaces /etc/network/interfaces.d/*; do
+    [ -f "$file" ] || continue
+    awk -v i="$1" '$1 == "iface" && $2 == i && $3 == "inet" && $4 == "dhcp" { found = 1 } END { exit !found }' "$file" && printf '%s\n' "$file"
+  done
+  return 0
+}
+
+# "iface $1 inet dhcp" becomes "iface $1 inet manual" in every file that has it, each file
+# kept first as FILE.holdfast-bak (or FILE.holdfast-bak.EPOCH when that already exists).
+holdfast_quiet_ifupdown() {
+  local iface file backup
+  for iface in "${holdfast_interfaces[@]}"; do
+    for file in $(holdfast_ifupdown_dhcp_files "$iface"); do
+      backup="$file.holdfast-bak"
+      [ -e "$backup" ] && backup="$backup.$(date +%s)"
+      holdfast_as_root cp -p "$file" "$backup" || return 1
+      awk -v i="$iface" -v b="$backup" '
+        $1 == "iface" && $2 == i && $3 == "inet" && $4 == "dhcp" {
+          match($0, /^[ \t]*/)
+          indent = substr($0, 1, RLENGTH)
+          print indent "# holdfast: was \"inet dhcp\"; the holdfast agent holds " i "'"'"'s address now (file as it was: " b ")"
+          $4 = "manual"
+          print indent $0
+          next
+        }
+        { print }' "$file" >"$holdfast_tmp/ifupdown" || return 1
+      holdfast_as_root cp "$holdfast_tmp/ifupdown" "$file.holdfast-new" || return 1
+      holdfast_as_root chmod --reference="$file" "$file.holdfast-new" || return 1
+      holdfast_as_root mv -f "$file.holdfast-new" "$file" || return 1
+      holdfast_changed "$file: iface $iface inet dhcp set to manual (ifupdown leaves it to holdfast; backup $backup)"
+    done
+  done
 }
 
 # A DHCP lease's address gets no expiry, so nothing can remove it between stopping its
@@ -417,6 +494,9 @@ holdfast_stop_clients() {
         holdfast_as_root kill -KILL "$pid" || return 1
         holdfast_log "$1: killed $client $pid (SIGKILL, no lease release); remove whatever starts it at boot (e.g. /etc/network/interfaces)"
       fi
+      # again, now that it is dead: a renewal between the first seed and the kill (a slow
+      # daemon-reload on a busy node) set a finite lifetime that would expire before the agent runs
+      holdfast_seed_forever "$1" || return 1
       holdfast_changed "$1: $client $pid stopped"
     done
   done
@@ -526,12 +606,15 @@ holdfast_install_steps() {
   before=$holdfast_changes
   holdfast_put "$holdfast_path_launcher" 0755 holdfast_content_launcher || return 1
   holdfast_ensure_node || return 1
+  holdfast_ensure_arping || return 1
   holdfast_install_bundle || return 1
   holdfast_put "$holdfast_path_config" 0600 holdfast_content_config || return 1
   holdfast_put "$holdfast_path_unit" 0644 holdfast_content_unit || return 1
   holdfast_make_directories || return 1
   before=$((holdfast_changes - before))
   holdfast_adopt || return 1
+  # before its dhclient goes: nothing may start that one again at the next boot
+  holdfast_quiet_ifupdown || return 1
   for iface in "${holdfast_interfaces[@]}"; do
     holdfast_stop_clients "$iface" || return 1
   done

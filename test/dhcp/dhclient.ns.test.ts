@@ -1,4 +1,4 @@
 import { createDhclientAdapter } from "../../src/dhcp/dhclient.js";
 import { describeAdapter } from "./adapter-suite.js";
 
-describeAdapter("c", createDhclientAdapter);
+describeAdapter(import.meta.url, "c", createDhclientAdapter);

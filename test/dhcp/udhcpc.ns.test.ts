@@ -1,4 +1,4 @@
 import { createUdhcpcAdapter } from "../../src/dhcp/udhcpc.js";
 import { describeAdapter } from "./adapter-suite.js";
 
-describeAdapter("u", createUdhcpcAdapter);
+describeAdapter(import.meta.url, "u", createUdhcpcAdapter);

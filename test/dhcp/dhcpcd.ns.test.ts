@@ -1,4 +1,4 @@
 import { createDhcpcdAdapter } from "../../src/dhcp/dhcpcd.js";
 import { describeAdapter } from "./adapter-suite.js";
 
-describeAdapter("d", createDhcpcdAdapter);
+describeAdapter(import.meta.url, "d", createDhcpcdAdapter);
