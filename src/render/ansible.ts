@@ -99,8 +99,17 @@ const SPEC_TEMPLATE = `{{ {'version': 1,
 
 const stage = (file: string): string => `{{ holdfast_stage_dir }}/${file}`;
 
-// copy and template create the staging directory themselves: one ssh round trip less per host
-const TASKS = `- name: Stage the holdfast bundle
+// copy and template do not create a missing parent directory (only a dest ending in "/")
+const TASKS = `- name: Create the staging directory
+  ansible.builtin.file:
+    path: "{{ holdfast_stage_dir }}"
+    state: directory
+    owner: root
+    group: root
+    mode: "0700"
+  tags: [install, config]
+
+- name: Stage the holdfast bundle
   ansible.builtin.copy:
     src: holdfast.mjs
     dest: "${stage("holdfast.mjs")}"

@@ -67,6 +67,22 @@ export function taskResult(report: AnsibleReport, name: string, host: string): A
   return undefined;
 }
 
+/**
+ * Every failed or unreachable host's task and what it said, one line each: the assertion
+ * message of a run that should have passed (stderr is empty with the JSON callback).
+ */
+export function failuresOf(report: AnsibleReport): string {
+  const lines: string[] = [];
+  for (const play of report.plays)
+    for (const task of play.tasks)
+      for (const [host, r] of Object.entries(task.hosts)) {
+        if (!r.failed && !r.unreachable) continue;
+        const said = [r.msg, r.stdout, (r as { stderr?: string }).stderr].filter((t) => t).join(" / ");
+        lines.push(`${host}: ${task.task.name}: ${r.unreachable ? "unreachable: " : ""}${said}`);
+      }
+  return lines.join("\n") || "no failed task";
+}
+
 export class AnsibleProject {
   readonly home: string;
 
