@@ -11,6 +11,7 @@
  * scripts/build-rootfs.sh.
  */
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -18,7 +19,7 @@ import type { ConvergeReport } from "../src/converge/report.js";
 import { NODE_PATHS } from "../src/render/paths.js";
 import { ANSIBLE_STAGE_DIR } from "../src/render/ansible.js";
 import { ensureRootfs } from "../test/helpers/booted-node.js";
-import { AnsibleProject, checkAnsible } from "../test/e2e/ansible-run.js";
+import { AnsibleProject, checkAnsible, taskTimes } from "../test/e2e/ansible-run.js";
 import { BUNDLE, checkBundle, createConvergeLab, writeInventory } from "../test/e2e/converge-nodes.js";
 
 const { values } = parseArgs({ options: { nodes: { type: "string", default: "10" } } });
@@ -69,7 +70,7 @@ try {
     const changed = Object.values(r.report.stats).filter((s) => s.changed > 0).length;
     const failed = Object.values(r.report.stats).filter((s) => s.failures + s.unreachable > 0).length;
     console.log(
-      `role ${label}: ${seconds(r.durationMs)} s (exit ${r.code}; ${changed} changed, ${failed} failed)`,
+      `role ${label}: ${seconds(r.durationMs)} s (exit ${r.code}; ${changed} changed, ${failed} failed; slowest tasks: ${taskTimes(r.report)})`,
     );
     if (r.code !== 0) throw new Error(`role ${label} failed: ${r.stderr}`);
     return r.durationMs;
@@ -95,7 +96,10 @@ try {
   const convergeInstall = await converge("install");
   const convergeUnchanged = await converge("unchanged");
 
-  console.log(`\n${count} nodes, forks / concurrency 10:\n`);
+  const load = (await readFile("/proc/loadavg", "utf8")).split(" ").slice(0, 3).join(" ");
+  console.log(
+    `\n${count} nodes, forks / concurrency 10, ${new Date().toISOString()}, load average ${load}:\n`,
+  );
   console.log("| run | role (ansible-playbook) | holdfast converge | role / converge |");
   console.log("| --- | --- | --- | --- |");
   console.log(

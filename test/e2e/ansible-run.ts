@@ -38,6 +38,8 @@ export interface AnsibleTaskResult {
   readonly msg?: string;
   readonly stdout?: string;
   readonly diff?: readonly { readonly before?: string; readonly after?: string }[];
+  /** from the worker's start to its result (the holdfast_json callback measures it) */
+  readonly duration_ms?: number;
 }
 
 /** What the holdfast_json stdout callback (ansible-callback/) prints. */
@@ -81,6 +83,24 @@ export function failuresOf(report: AnsibleReport): string {
         lines.push(`${host}: ${task.task.name}: ${r.unreachable ? "unreachable: " : ""}${said}`);
       }
   return lines.join("\n") || "no failed task";
+}
+
+/**
+ * Where a run's time went: each task with its slowest host's duration (the linear strategy
+ * waits for every host before the next task), slowest first, as "name 1234 ms".
+ */
+export function taskTimes(report: AnsibleReport, count = 5): string {
+  const rows = report.plays.flatMap((play) =>
+    play.tasks.map((task) => {
+      const ms = Math.max(0, ...Object.values(task.hosts).map((r) => r.duration_ms ?? 0));
+      return { name: task.task.name, ms };
+    }),
+  );
+  rows.sort((a, b) => b.ms - a.ms);
+  return rows
+    .slice(0, count)
+    .map((r) => `${r.name} ${r.ms} ms`)
+    .join("; ");
 }
 
 export class AnsibleProject {

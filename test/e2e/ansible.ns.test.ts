@@ -9,7 +9,14 @@ import { selfCommand } from "../../src/harness/bundle-path.js";
 import { NODE_PATHS } from "../../src/render/paths.js";
 import { rootfsFor } from "../helpers/booted-node.js";
 import { uniquePrefix } from "../helpers/topology.js";
-import { AnsibleProject, checkAnsible, failuresOf, taskResult, type PlaybookRun } from "./ansible-run.js";
+import {
+  AnsibleProject,
+  checkAnsible,
+  failuresOf,
+  taskResult,
+  taskTimes,
+  type PlaybookRun,
+} from "./ansible-run.js";
 import {
   BUNDLE,
   checkBundle,
@@ -83,7 +90,9 @@ describe.skipIf(rootfs === "")("the rendered Ansible role on booted nodes over r
   it("GIVEN 5 fresh nodes WHEN the role runs (forks 10) THEN all hold pn0 as `holdfast status --json` says", async () => {
     const inventory = await project.inventory(FLEET);
     const result = await project.playbook(inventory);
-    console.log(`ansible: role installed on 5 fresh nodes in ${result.durationMs} ms`);
+    console.log(
+      `ansible: role installed on 5 fresh nodes in ${result.durationMs} ms (${taskTimes(result.report)})`,
+    );
     expect(result.code, failuresOf(result.report) + result.stderr).toBe(0);
     for (const [k, i] of FLEET.entries()) {
       const name = NAMES[k]!;
@@ -109,7 +118,7 @@ describe.skipIf(rootfs === "")("the rendered Ansible role on booted nodes over r
 
   it("GIVEN the installed fleet WHEN the role runs again THEN changed=0 on every host", async () => {
     const result = await project.playbook(await project.inventory(FLEET));
-    console.log(`ansible: second run on 5 nodes in ${result.durationMs} ms`);
+    console.log(`ansible: second run on 5 nodes in ${result.durationMs} ms (${taskTimes(result.report)})`);
     expect(result.code, failuresOf(result.report) + result.stderr).toBe(0);
     for (const name of NAMES)
       expect(result.report.stats[name], name).toMatchObject({ changed: 0, failures: 0, unreachable: 0 });

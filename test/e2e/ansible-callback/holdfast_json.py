@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -24,6 +25,8 @@ class CallbackModule(CallbackBase):
     def __init__(self, display=None):
         super().__init__(display)
         self.plays = []
+        # (host, task uuid) -> when its worker started, for each result's duration_ms
+        self.started = {}
 
     def v2_playbook_on_play_start(self, play):
         self.plays.append({"play": {"name": play.get_name()}, "tasks": []})
@@ -41,9 +44,15 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_handler_task_start(self, task):
         self._task(task)
 
+    def v2_runner_on_start(self, host, task):
+        self.started[(host.get_name(), str(task._uuid))] = time.monotonic()
+
     def _record(self, result, **extra):
         entry = dict(result._result)
         entry.update(extra)
+        began = self.started.pop((result._host.get_name(), str(result._task._uuid)), None)
+        if began is not None:
+            entry["duration_ms"] = round((time.monotonic() - began) * 1000)
         self._task(result._task)["hosts"][result._host.get_name()] = entry
 
     def v2_runner_on_ok(self, result):
