@@ -199,7 +199,14 @@ describe("createObservers", () => {
       const held = attachment();
       for (const o of observers) o.statusChanged?.(held, [held]);
       await expect
-        .poll(() => fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.status, () => 0), { timeout: 3000 })
+        .poll(
+          () =>
+            fetch(`http://127.0.0.1:${port}/metrics`).then(
+              (r) => r.status,
+              () => 0,
+            ),
+          { timeout: 3000 },
+        )
         .toBe(200);
     } finally {
       for (const o of observers) await o.stopping?.();

@@ -399,9 +399,11 @@ holdfast_same_ns() {
 
 # Prints the PIDs of DHCP client $1 (dhclient, dhcpcd) serving interface $2 alone.
 holdfast_client_pids() {
-  local dir argv
+  local dir argv comm
   for dir in /proc/[0-9]*; do
-    [ "$(cat "$dir/comm" 2>/dev/null)" = "$1" ] || continue
+    # a builtin read, not $(cat): one fork per process made a busy node's probe take 20 s
+    { read -r comm <"$dir/comm"; } 2>/dev/null || continue
+    [ "$comm" = "$1" ] || continue
     argv=$({ tr '\0' '\n' <"$dir/cmdline"; } 2>/dev/null) || continue
     case "$argv" in
       "$1: $2" | "$1: $2 "*) ;;
