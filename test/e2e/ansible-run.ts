@@ -40,6 +40,8 @@ export interface AnsibleTaskResult {
   readonly diff?: readonly { readonly before?: string; readonly after?: string }[];
   /** from the worker's start to its result (the holdfast_json callback measures it) */
   readonly duration_ms?: number;
+  /** epoch ms when the task's worker for this host started */
+  readonly start_ms?: number;
 }
 
 /** What the holdfast_json stdout callback (ansible-callback/) prints. */

@@ -206,7 +206,7 @@ describe.skipIf(rootfs === "")("the rendered Ansible role on booted nodes over r
       expect(await probes.firstOk("n6", Date.now() - 30_000, 30_000), "no probe answered").toBeDefined();
 
       // WHEN the role runs on it
-      const start = Date.now();
+      const runStart = Date.now();
       const result = await project.playbook(await project.inventory([INCIDENT], {}, "hosts-incident.yml"));
       // a lease renewal (every 5 s with Kea's 10 s leases) would have come by now
       await sleep(6000);
@@ -219,15 +219,23 @@ describe.skipIf(rootfs === "")("the rendered Ansible role on booted nodes over r
       );
       expect(apply?.stdout).toMatch(new RegExp(`^holdfast: n6: held pn0 ${labNode.cidr} `));
 
-      // THEN the address was never absent and no probe failed during the whole run
+      // THEN from the install script's start (the tasks before it only stage files in the
+      // role's directory, while the incident's client still does what it did) the address was
+      // never absent and no probe failed
+      const start = apply?.start_ms ?? runStart;
+      console.log(
+        `ansible adoption: before the install script (the incident's client alone), ` +
+          `${probes.count("n6", runStart, start).failures} probes failed, longest absence ` +
+          `${Math.round(longestAbsence(watch, runStart, start))} ms`,
+      );
       const absentMs = Math.round(longestAbsence(watch, start, end));
       const during = probes.count("n6", start, end);
       const failed = probes.samples("n6").filter((p) => p.t >= start && p.t < end && !p.ok);
       console.log(
         `ansible adoption: ${during.total} probes, ${during.failures} failed; longest absence ${absentMs} ms; ` +
-          `run ${result.durationMs} ms (${taskTimes(result.report)})`,
+          `run ${result.durationMs} ms, install script ${apply?.duration_ms} ms (${taskTimes(result.report)})`,
       );
-      const when = `run ${start}..${start + result.durationMs}, failed at ${JSON.stringify(failed.map((p) => p.t - start))} ms, address ${JSON.stringify(watch.samples.filter((a) => a.t >= start).map((a) => [a.t - start, a.present]))}`;
+      const when = `run ${runStart}..${runStart + result.durationMs}, script from ${start}, failed at ${JSON.stringify(failed.map((p) => p.t - start))} ms, address ${JSON.stringify(watch.samples.filter((a) => a.t >= start).map((a) => [a.t - start, a.present]))}`;
       expect(absentMs, `pn0 absent during the run: ${when}`).toBeLessThanOrEqual(MAX_ABSENCE_MS);
       expect(during.total).toBeGreaterThan(50);
       expect(during.failures, `probes failed during the run: ${when}`).toBe(0);

@@ -25,7 +25,8 @@ class CallbackModule(CallbackBase):
     def __init__(self, display=None):
         super().__init__(display)
         self.plays = []
-        # (host, task uuid) -> when its worker started, for each result's duration_ms
+        # (host, task uuid) -> when its worker started (monotonic, epoch): each result's
+        # duration_ms and start_ms
         self.started = {}
 
     def v2_playbook_on_play_start(self, play):
@@ -45,14 +46,15 @@ class CallbackModule(CallbackBase):
         self._task(task)
 
     def v2_runner_on_start(self, host, task):
-        self.started[(host.get_name(), str(task._uuid))] = time.monotonic()
+        self.started[(host.get_name(), str(task._uuid))] = (time.monotonic(), time.time())
 
     def _record(self, result, **extra):
         entry = dict(result._result)
         entry.update(extra)
         began = self.started.pop((result._host.get_name(), str(result._task._uuid)), None)
         if began is not None:
-            entry["duration_ms"] = round((time.monotonic() - began) * 1000)
+            entry["duration_ms"] = round((time.monotonic() - began[0]) * 1000)
+            entry["start_ms"] = round(began[1] * 1000)
         self._task(result._task)["hosts"][result._host.get_name()] = entry
 
     def v2_runner_on_ok(self, result):

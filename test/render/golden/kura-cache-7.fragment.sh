@@ -491,7 +491,14 @@ holdfast_stop_clients() {
     for pid in $(holdfast_client_pids "$client" "$1"); do
       # gone already: a dhcpcd helper that went with the main process retired just before
       [ -d "/proc/$pid" ] || continue
-      holdfast_seed_forever "$1" || return 1
+      # Frozen first: a stopped client can neither renew nor let its lease expire (its script
+      # would flush the address) while its unit is retired, and a daemon-reload can take
+      # seconds on a busy node. On failure it is let go on, as it was.
+      holdfast_as_root kill -STOP "$pid" 2>/dev/null || true
+      if ! holdfast_seed_forever "$1"; then
+        holdfast_as_root kill -CONT "$pid" 2>/dev/null || true
+        return 1
+      fi
       # Its cgroup names a unit of this host's systemd only when it shares our mount namespace
       # (a container on the host network has its own init and units).
       unit=""
@@ -501,7 +508,10 @@ holdfast_stop_clients() {
       main=""
       [ -n "$unit" ] && main=$(systemctl show -p MainPID --value "$unit" 2>/dev/null)
       if [ -n "$unit" ] && [ "$unit" != "$holdfast_unit" ] && [ "$main" = "$pid" ]; then
-        holdfast_retire_unit "$unit" || return 1
+        if ! holdfast_retire_unit "$unit"; then
+          holdfast_as_root kill -CONT "$pid" 2>/dev/null || true
+          return 1
+        fi
       elif [ "$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')" = "$pid" ]; then
         # a daemon leading its own group (dhcpcd's privilege-separated helpers are in it)
         holdfast_as_root kill -KILL -- "-$pid" || return 1
