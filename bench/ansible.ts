@@ -85,6 +85,8 @@ try {
     const ms = performance.now() - t0;
     const report = JSON.parse(r.stdout) as ConvergeReport;
     console.log(`converge ${label}: ${seconds(ms)} s (exit ${r.code}; ${JSON.stringify(report.summary)})`);
+    for (const host of report.hosts.filter((h) => h.outcome === "failed"))
+      console.log(`  ${host.name}: ${JSON.stringify(host).slice(0, 400)}`);
     if (r.code !== 0) throw new Error(`converge ${label} failed`);
     return ms;
   };
