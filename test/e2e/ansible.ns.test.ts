@@ -234,7 +234,7 @@ describe.skipIf(rootfs === "")("the rendered Ansible role on booted nodes over r
       ).toBeDefined();
       console.log(
         `ansible adoption: before holdfast touched pn0 (the incident's client alone, ` +
-          `${start! - runStart} ms), ${probes.count("n6", runStart, start).failures} probes failed, longest ` +
+          `${Math.round(start! - runStart)} ms), ${probes.count("n6", runStart, start).failures} probes failed, longest ` +
           `absence ${Math.round(longestAbsence(watch, runStart, start!))} ms`,
       );
       const absentMs = Math.round(longestAbsence(watch, start!, end));
