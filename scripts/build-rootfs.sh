@@ -6,7 +6,8 @@
 #   HOLDFAST_MIRROR   Debian mirror (default: the first deb.debian.org-style URI in apt's sources)
 #   --force           rebuild even when the stamp matches
 #   --variant managers  also build <rootfs>-managers: the same tree plus ifupdown,
-#                     NetworkManager and netplan (the adoption matrix's starting points),
+#                     NetworkManager, netplan and Debian's dhcpcd.service (the adoption
+#                     matrix's starting points),
 #                     installed into a copy with apt instead of a second debootstrap
 #
 # Prints the rootfs path (the variant's, with --variant) on the last line of stdout. Needs
@@ -49,9 +50,11 @@ done
   exit 2
 }
 # What the "managers" variant adds: the network managers a live node may start from.
-VARIANT_PACKAGES=(ifupdown network-manager netplan.io)
+# `dhcpcd` is Debian's dhcpcd.service (one dhcpcd serving every interface) around the base
+# tree's dhcpcd-base.
+VARIANT_PACKAGES=(ifupdown network-manager netplan.io dhcpcd)
 # Bump when the variant's preparation below changes.
-VARIANT_PREP_VERSION=1
+VARIANT_PREP_VERSION=2
 
 die() {
   echo "build-rootfs: $*" >&2
@@ -116,7 +119,7 @@ build_variant() {
   printf '# holdfast lab node: no resolver\n' >"$stage/etc/resolv.conf"
   # installed, not running: each test enables the one it starts from
   for unit in NetworkManager.service NetworkManager-wait-online.service NetworkManager-dispatcher.service \
-    networking.service systemd-networkd.service; do
+    networking.service systemd-networkd.service dhcpcd.service; do
     chroot "$stage" systemctl disable --quiet "$unit" 2>/dev/null || true
   done
   chroot "$stage" apt-get clean

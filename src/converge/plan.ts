@@ -1,3 +1,4 @@
+import { DHCPCD_CONF } from "../render/dhcpcd-manager.js";
 import { NODE_PATHS } from "../render/paths.js";
 import type { Desired } from "./desired.js";
 import type { Probe, ProbedInterface } from "./probe.js";
@@ -56,6 +57,13 @@ function takeover(probed: ProbedInterface): string {
 }
 
 function clientTakeover(probed: ProbedInterface): string {
+  const manager = probed.dhcpcdManager;
+  if (manager !== undefined)
+    return (
+      `, add "denyinterfaces ${probed.name}" to ${DHCPCD_CONF} (backup beside it), ` +
+      `then tell dhcpcd pid ${manager.pid} to let go of ${probed.name} without a release (-p -x ${probed.name}); ` +
+      `${manager.unit ?? "it"} keeps serving the other interfaces`
+    );
   switch (probed.holder) {
     case "dhclient":
     case "dhcpcd":
@@ -65,7 +73,7 @@ function clientTakeover(probed: ProbedInterface): string {
     case "networkd":
       return `, then write ${NODE_PATHS.networkd} (Unmanaged=yes; networkd lets go at its next start)`;
     case "networkmanager":
-      return `, then write ${NODE_PATHS.networkManager} (unmanaged-devices; NetworkManager lets go at its next start)`;
+      return `, then write ${NODE_PATHS.networkManager} (unmanaged-devices) and restart NetworkManager (it lets go of ${probed.name} and leaves its address)`;
     default:
       return "";
   }

@@ -1,4 +1,5 @@
 import { CLIENT_PIDS_LIB } from "../render/client-pids.js";
+import { DHCPCD_MANAGER_FIND_LIB } from "../render/dhcpcd-manager.js";
 import { IFUPDOWN_FIND_LIB } from "../render/ifupdown.js";
 import { NODE_PATHS, UNIT_NAME } from "../render/paths.js";
 import { shellQuote } from "../render/shell.js";
@@ -39,6 +40,7 @@ nm=$(systemctl is-active NetworkManager 2>/dev/null)
 holdfast_as_root() { as_root "$@"; }
 ${CLIENT_PIDS_LIB}
 ${IFUPDOWN_FIND_LIB}
+${DHCPCD_MANAGER_FIND_LIB}
 # pid:unit of each DHCP client $1 serving interface $2 alone
 client_pids() {
   local pid
@@ -52,6 +54,7 @@ for i in "\${ifaces[@]}"; do
   out "if.$i.addr" "$(ip -j -4 addr show dev "$i" 2>/dev/null)"
   out "if.$i.dhclient" "$(client_pids dhclient "$i")"
   out "if.$i.dhcpcd" "$(client_pids dhcpcd "$i")"
+  out "if.$i.dhcpcd_manager" "$(holdfast_dhcpcd_manager_of "$i")"
   out "if.$i.ifupdown" "$(holdfast_ifupdown_dhcp_files "$i")"
   [ "$networkd" = active ] && out "if.$i.networkd" "$(networkctl list --no-legend --no-pager 2>/dev/null | awk -v i="$i" '$2 == i { print $5 }')"
   [ "$nm" = active ] && out "if.$i.networkmanager" "$(nmcli -t -f DEVICE,STATE device status 2>/dev/null | awk -F: -v i="$i" '$1 == i { print $2 }')"

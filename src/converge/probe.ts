@@ -39,6 +39,8 @@ export interface ProbedInterface {
   readonly clientUnit: string | undefined;
   /** ifupdown files with an `iface <name> inet dhcp` stanza (the install script sets it to manual) */
   readonly ifupdownFiles?: readonly string[];
+  /** the holder is a dhcpcd manager serving every interface: only this one is taken from it */
+  readonly dhcpcdManager?: { readonly pid: number; readonly unit: string | undefined };
 }
 
 export interface AgentStatusSummary {
@@ -182,6 +184,16 @@ function interfaceOf(
       holder: "dhcpcd",
       detail: describeClient("dhcpcd", dhcpcd),
       clientUnit: dhcpcd[0]?.unit,
+    };
+  // one dhcpcd serving every interface (no interface argument): it keeps the others
+  const manager = parseClients(key("dhcpcd_manager"))[0];
+  if (manager !== undefined)
+    return {
+      ...base,
+      holder: "dhcpcd",
+      detail: `dhcpcd manager pid ${manager.pid}${manager.unit ? ` (${manager.unit})` : ""}, serving every interface`,
+      clientUnit: undefined,
+      dhcpcdManager: manager,
     };
   // after the clients: a DHCP client still running beside the agent must be retired
   const held = status?.running ? status.attachments.find((a) => a.interface === name) : undefined;

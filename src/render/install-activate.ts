@@ -1,10 +1,12 @@
 import { CLIENT_PIDS_LIB } from "./client-pids.js";
+import { INSTALL_DHCPCD_MANAGER_LIB } from "./dhcpcd-manager.js";
 import { INSTALL_IFUPDOWN_LIB } from "./ifupdown.js";
 
 /**
  * The install script's fixed bash functions that take over from what ran before and
  * start the agent: set ifupdown's dhcp stanzas to manual, retire renew-forever DHCP clients
- * (dhclient, dhcpcd) without releasing their lease, tell systemd-networkd / NetworkManager to
+ * (dhclient, dhcpcd) without releasing their lease, take the interfaces from a dhcpcd manager
+ * serving every interface (the others keep it), tell systemd-networkd / NetworkManager to
  * leave the interfaces alone, start
  * the unit, wait until every attachment is held. Same rules as install-lib.ts: data only from the
  * `holdfast_*` variables, every step checked.
@@ -28,6 +30,7 @@ const STATUS_JS = [
 
 export const INSTALL_ACTIVATE_LIB = `${CLIENT_PIDS_LIB}
 ${INSTALL_IFUPDOWN_LIB}
+${INSTALL_DHCPCD_MANAGER_LIB}
 # A DHCP lease's address gets no expiry, so nothing can remove it between stopping its
 # client and the agent holding it (which re-asserts the same address).
 holdfast_seed_forever() {
@@ -125,8 +128,13 @@ holdfast_quiet_networkd() {
   holdfast_as_root networkctl reload || return 1
 }
 
+# NetworkManager managing an interface: a reload of its configuration would make the device
+# unmanaged at once, and NetworkManager deconfigures a device it lets go of (the address is
+# deleted, the link set down). A restart does not: NetworkManager leaves devices as they are
+# when it stops, and starts with the interface unmanaged, its DHCP client gone. Its other
+# devices are assumed back as they were. So the address stops expiring first, then a restart.
 holdfast_quiet_networkmanager() {
-  local before=$holdfast_changes iface state
+  local before=$holdfast_changes iface state managed=()
   [ -x /usr/sbin/NetworkManager ] || [ -x /sbin/NetworkManager ] || return 0
   holdfast_put "$holdfast_path_networkmanager" 0644 holdfast_content_networkmanager || return 1
   [ "$holdfast_changes" != "$before" ] || return 0
@@ -135,13 +143,23 @@ holdfast_quiet_networkmanager() {
     state=$(nmcli -t -f DEVICE,STATE device status 2>/dev/null | awk -F: -v i="$iface" '$1 == i { print $2 }')
     case "$state" in
       "" | unmanaged) ;;
-      *)
-        holdfast_log "$iface: NetworkManager manages it ($state); not reloaded, it leaves $iface alone from its next start"
-        return 0
-        ;;
+      *) managed+=("$iface") ;;
     esac
   done
-  holdfast_as_root nmcli general reload conf >/dev/null 2>&1 || holdfast_as_root systemctl reload NetworkManager || return 1
+  if [ "\${#managed[@]}" = 0 ]; then
+    holdfast_as_root nmcli general reload conf >/dev/null 2>&1 || holdfast_as_root systemctl reload NetworkManager || return 1
+    return 0
+  fi
+  for iface in "\${managed[@]}"; do
+    holdfast_seed_forever "$iface" || return 1
+  done
+  holdfast_as_root systemctl restart NetworkManager || return 1
+  # again, now that its DHCP client is gone: a renewal committed just before the stop set a
+  # finite lifetime again (seen on a loaded node: the address expired 10 s later)
+  for iface in "\${managed[@]}"; do
+    holdfast_seed_forever "$iface" || return 1
+  done
+  holdfast_changed "NetworkManager restarted: \${managed[*]} unmanaged now, address kept (a reload would have removed it)"
 }
 
 # $1: how many of the agent's own files changed (restart only for those: a restart never
@@ -209,6 +227,7 @@ holdfast_install_steps() {
   for iface in "\${holdfast_interfaces[@]}"; do
     holdfast_stop_clients "$iface" || return 1
   done
+  holdfast_quiet_dhcpcd_manager || return 1
   holdfast_quiet_networkd || return 1
   holdfast_quiet_networkmanager || return 1
   holdfast_activate "$before" || return 1

@@ -56,6 +56,8 @@ export interface ProbeFixture {
   readonly dhclient?: string;
   /** files with an `iface pn0 inet dhcp` stanza, space-separated */
   readonly ifupdown?: string;
+  /** "pid:unit" of a dhcpcd manager serving pn0 */
+  readonly dhcpcdManager?: string;
   readonly held?: string;
   readonly root?: "yes" | "sudo" | "no";
   readonly node?: string;
@@ -126,6 +128,7 @@ export function probeOutput(f: ProbeFixture = {}): string {
       `if.pn0.addr=${f.addr ?? "[]"}`,
       `if.pn0.dhclient=${f.dhclient ?? ""}`,
       "if.pn0.dhcpcd=",
+      `if.pn0.dhcpcd_manager=${f.dhcpcdManager ?? ""}`,
       `if.pn0.ifupdown=${f.ifupdown ?? ""}`,
     );
   lines.push("end=yes", "");

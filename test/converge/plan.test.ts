@@ -32,6 +32,36 @@ describe("plan", () => {
     ]);
   });
 
+  it("takes pn0 alone from a dhcpcd manager serving every interface: deny it, keep the unit", () => {
+    const planned = plan({ addr: LEASE_ADDR, dhcpcdManager: "96:dhcpcd.service" });
+    expect(planned.reasons).toEqual([
+      `holdfast not installed: install ${desired.version}`,
+      'pn0: 172.16.0.2/22 held by dhcpcd manager pid 96 (dhcpcd.service), serving every interface; adopt it, add "denyinterfaces pn0" to /etc/dhcpcd.conf (backup beside it), then tell dhcpcd pid 96 to let go of pn0 without a release (-p -x pn0); dhcpcd.service keeps serving the other interfaces',
+    ]);
+    expect(planned.adopt).toEqual([
+      {
+        interface: "pn0",
+        cidr: "172.16.0.2/22",
+        from: "dhcpcd manager pid 96 (dhcpcd.service), serving every interface",
+      },
+    ]);
+    expect(planned.reasons.join(" "), "the shared unit is never disabled").not.toMatch(/disable/);
+  });
+
+  it("GIVEN a per-interface dhcpcd unit THEN its unit is disabled, not the manager's takeover", () => {
+    expect(
+      planHost(
+        parseProbe(
+          probeOutput({ addr: LEASE_ADDR }).replace("if.pn0.dhcpcd=", "if.pn0.dhcpcd=80:pn-dhcpcd.service"),
+          ["pn0"],
+        ),
+        desired,
+      ).reasons[1],
+    ).toBe(
+      "pn0: 172.16.0.2/22 held by dhcpcd pid 80 (pn-dhcpcd.service); adopt it, then disable pn-dhcpcd.service and kill its dhcpcd without a release",
+    );
+  });
+
   it("GIVEN exactly the rendered files, the unit active and pn0 held THEN unchanged", () => {
     expect(plan({ installed: desired, addr: STATIC_ADDR, held: "172.16.0.2/22" })).toEqual({
       kind: "unchanged",

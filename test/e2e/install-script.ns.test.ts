@@ -193,6 +193,40 @@ describe.skipIf(rootfs === "")("the rendered install script on a booted node", (
     expect(settled.failures).toBe(0);
   });
 
+  // RFC 5227 under the hardened unit: arping needs AF_PACKET and CAP_NET_RAW, which the unit
+  // must grant, or the agent would hold without announcing and without conflict detection.
+  // tcpdump in the node's namespace (the container shares it) sees the restore's announcement.
+  it("announces a restored address through arping under the hardened unit, no ARP failure logged", async () => {
+    const file = join(workDir, "arp.tcpdump");
+    const sniffer = lab1.ns.spawn("tcpdump", ["-i", "pn0", "-n", "-e", "-l", "-U", "arp"], { stdout: file });
+    try {
+      await sleep(1000); // listening
+      const ip = lab1.cidr.split("/")[0]!;
+      const gratuitous = `Request who-has ${ip} (ff:ff:ff:ff:ff:ff) tell ${ip},`;
+      await lab1.ns.exec("ip", ["addr", "del", lab1.cidr, "dev", "pn0"]);
+      const deadline = Date.now() + 20_000;
+      const seen = () =>
+        readFileSync(file, "utf8")
+          .split("\n")
+          .filter((l) => l.includes(gratuitous));
+      while (seen().length === 0 && Date.now() < deadline) await sleep(200);
+      expect(seen(), readFileSync(file, "utf8")).not.toEqual([]);
+      expect(seen()[0], "from the node's own MAC").toContain(`${lab1.mac} > ff:ff:ff:ff:ff:ff`);
+    } finally {
+      sniffer.kill("SIGTERM");
+      await sniffer.exited;
+    }
+    const journal = (await n1.exec("journalctl", ["-u", "holdfast.service", "-o", "cat", "--no-pager"]))
+      .stdout;
+    expect(journal, "the agent found an ARP tool").toMatch(
+      /ARP \(RFC 5227 announce, conflict probes\) through (iputils|busybox) arping/,
+    );
+    expect(journal, "no ARP run failed").not.toMatch(
+      /announcement failed|probe failed|conflict detection unavailable/,
+    );
+    expect(await lab1.addresses(), "restored").toEqual([lab1.cidr]);
+  });
+
   it("reports no changes on a second run, and nothing blips", async () => {
     const start = Date.now();
     const pid = (await n1.exec("systemctl", ["show", "-P", "MainPID", "holdfast.service"])).stdout;

@@ -453,6 +453,122 @@ holdfast_quiet_ifupdown() {
   done
 }
 
+holdfast_dhcpcd_conf=/etc/dhcpcd.conf
+
+# Whether /etc/dhcpcd.conf denies interface $1 already.
+holdfast_dhcpcd_denied() {
+  [ -r "$holdfast_dhcpcd_conf" ] || return 1
+  awk -v i="$1" '$1 == "denyinterfaces" { for (n = 2; n <= NF; n++) if ($n == i) found = 1 } END { exit !found }' "$holdfast_dhcpcd_conf"
+}
+
+# Prints the PID of each dhcpcd manager (serving every interface) in this network namespace.
+holdfast_dhcpcd_manager_pids() {
+  local dir argv word named comm
+  for dir in /proc/[0-9]*; do
+    comm=""
+    read -r comm 2>/dev/null <"$dir/comm" || continue
+    [ "$comm" = dhcpcd ] || continue
+    argv=$({ tr '\0' '\n' <"$dir/cmdline"; } 2>/dev/null) || continue
+    case "$argv" in
+      "dhcpcd: [manager]"* | "dhcpcd: [master]"*) ;;
+      "dhcpcd: "*) continue ;;
+      *)
+        named=no
+        for word in $argv; do
+          case "$word" in */* | .*) continue ;; esac
+          [ -e "/sys/class/net/$word" ] && named=yes
+        done
+        [ "$named" = no ] || continue
+        ;;
+    esac
+    holdfast_same_ns net "${dir#/proc/}" || continue
+    grep -q '/holdfast\.service$' "$dir/cgroup" 2>/dev/null && continue
+    printf '%s\n' "${dir#/proc/}"
+  done
+  return 0
+}
+
+# "pid:unit" of the dhcpcd manager serving $1 (not denied it), or nothing.
+holdfast_dhcpcd_manager_of() {
+  local pid
+  holdfast_dhcpcd_denied "$1" && return 0
+  for pid in $(holdfast_dhcpcd_manager_pids); do
+    printf '%s:%s\n' "$pid" "$(grep -o '[^/]*[.]service$' "/proc/$pid/cgroup" 2>/dev/null | head -n 1)"
+    return 0
+  done
+  return 0
+}
+
+holdfast_dhcpcd_control_js='const path = process.argv[1];
+const msg = Buffer.from(process.argv.slice(2).map((a) => a + "\0").join(""));
+const s = require("net").connect(path, () => s.end(msg));
+s.on("error", (e) => { process.stderr.write(path + ": " + e.message + "\n"); process.exit(1); });
+s.on("close", () => process.exit(0));'
+
+# Whether a dhcpcd process in this namespace still works on $1 (privsep's "[BPF ARP] $1 …").
+holdfast_dhcpcd_on() {
+  local dir comm
+  for dir in /proc/[0-9]*; do
+    comm=""
+    read -r comm 2>/dev/null <"$dir/comm" || continue
+    [ "$comm" = dhcpcd ] || continue
+    tr '\0' '\n' <"$dir/cmdline" 2>/dev/null | tr ' ' '\n' | grep -Fx -- "$1" >/dev/null || continue
+    holdfast_same_ns net "${dir#/proc/}" && return 0
+  done
+  return 1
+}
+
+# A dhcpcd manager serving any of the interfaces: they are denied in /etc/dhcpcd.conf (backup
+# first), then the running manager stops them without a release, keeping their addresses; it
+# goes on serving every other interface.
+holdfast_quiet_dhcpcd_manager() {
+  local iface todo=() file=$holdfast_dhcpcd_conf backup="" manager pid unit sock n
+  for iface in "${holdfast_interfaces[@]}"; do
+    [ -n "$(holdfast_dhcpcd_manager_of "$iface")" ] && todo+=("$iface")
+  done
+  [ "${#todo[@]}" -gt 0 ] || return 0
+  manager=$(holdfast_dhcpcd_manager_of "${todo[0]}")
+  pid=${manager%%:*}
+  unit=${manager#*:}
+  for iface in "${todo[@]}"; do
+    holdfast_seed_forever "$iface" || return 1
+  done
+  if [ -e "$file" ]; then
+    backup="$file.holdfast-bak"
+    [ -e "$backup" ] && backup="$backup.$(date +%s)"
+    holdfast_as_root cp -p "$file" "$backup" || return 1
+    cat "$file" >"$holdfast_tmp/dhcpcd.conf" || return 1
+  else
+    : >"$holdfast_tmp/dhcpcd.conf"
+  fi
+  {
+    printf '\n# holdfast: the holdfast agent holds the address of %s; dhcpcd leaves %s alone%s\n' \
+      "${todo[*]}" "$([ "${#todo[@]}" = 1 ] && printf it || printf them)" "${backup:+ (file as it was: $backup)}"
+    printf 'denyinterfaces %s\n' "${todo[*]}"
+  } >>"$holdfast_tmp/dhcpcd.conf" || return 1
+  holdfast_as_root cp "$holdfast_tmp/dhcpcd.conf" "$file.holdfast-new" || return 1
+  [ -z "$backup" ] || holdfast_as_root chmod --reference="$backup" "$file.holdfast-new" || return 1
+  holdfast_as_root mv -f "$file.holdfast-new" "$file" || return 1
+  holdfast_changed "$file: denyinterfaces ${todo[*]} added (dhcpcd serves the other interfaces as before; $([ -n "$backup" ] && printf 'backup %s' "$backup" || printf 'there was no file'))"
+  sock=""
+  for n in /run/dhcpcd/sock /var/run/dhcpcd/sock /run/dhcpcd.sock /var/run/dhcpcd.sock; do
+    [ -S "$n" ] && { sock=$n; break; }
+  done
+  [ -n "$sock" ] || { holdfast_log "dhcpcd pid $pid: no control socket (/run/dhcpcd/sock); it still serves ${todo[*]} until it restarts"; return 1; }
+  holdfast_as_root "$holdfast_node_bin" -e "$holdfast_dhcpcd_control_js" "$sock" dhcpcd -p -x "${todo[@]}" || return 1
+  for iface in "${todo[@]}"; do
+    n=0
+    while holdfast_dhcpcd_on "$iface"; do
+      n=$((n + 1))
+      [ "$n" -lt 50 ] || { holdfast_log "$iface: dhcpcd pid $pid still serves it 5 s after -p -x $iface"; return 1; }
+      sleep 0.1
+    done
+    # again: a renewal just before the stop set a finite lifetime
+    holdfast_seed_forever "$iface" || return 1
+  done
+  holdfast_changed "dhcpcd pid $pid${unit:+ ($unit)}: let go of ${todo[*]} (-p -x: no release, address kept); it still serves the other interfaces"
+}
+
 # A DHCP lease's address gets no expiry, so nothing can remove it between stopping its
 # client and the agent holding it (which re-asserts the same address).
 holdfast_seed_forever() {
@@ -550,8 +666,13 @@ holdfast_quiet_networkd() {
   holdfast_as_root networkctl reload || return 1
 }
 
+# NetworkManager managing an interface: a reload of its configuration would make the device
+# unmanaged at once, and NetworkManager deconfigures a device it lets go of (the address is
+# deleted, the link set down). A restart does not: NetworkManager leaves devices as they are
+# when it stops, and starts with the interface unmanaged, its DHCP client gone. Its other
+# devices are assumed back as they were. So the address stops expiring first, then a restart.
 holdfast_quiet_networkmanager() {
-  local before=$holdfast_changes iface state
+  local before=$holdfast_changes iface state managed=()
   [ -x /usr/sbin/NetworkManager ] || [ -x /sbin/NetworkManager ] || return 0
   holdfast_put "$holdfast_path_networkmanager" 0644 holdfast_content_networkmanager || return 1
   [ "$holdfast_changes" != "$before" ] || return 0
@@ -560,13 +681,23 @@ holdfast_quiet_networkmanager() {
     state=$(nmcli -t -f DEVICE,STATE device status 2>/dev/null | awk -F: -v i="$iface" '$1 == i { print $2 }')
     case "$state" in
       "" | unmanaged) ;;
-      *)
-        holdfast_log "$iface: NetworkManager manages it ($state); not reloaded, it leaves $iface alone from its next start"
-        return 0
-        ;;
+      *) managed+=("$iface") ;;
     esac
   done
-  holdfast_as_root nmcli general reload conf >/dev/null 2>&1 || holdfast_as_root systemctl reload NetworkManager || return 1
+  if [ "${#managed[@]}" = 0 ]; then
+    holdfast_as_root nmcli general reload conf >/dev/null 2>&1 || holdfast_as_root systemctl reload NetworkManager || return 1
+    return 0
+  fi
+  for iface in "${managed[@]}"; do
+    holdfast_seed_forever "$iface" || return 1
+  done
+  holdfast_as_root systemctl restart NetworkManager || return 1
+  # again, now that its DHCP client is gone: a renewal committed just before the stop set a
+  # finite lifetime again (seen on a loaded node: the address expired 10 s later)
+  for iface in "${managed[@]}"; do
+    holdfast_seed_forever "$iface" || return 1
+  done
+  holdfast_changed "NetworkManager restarted: ${managed[*]} unmanaged now, address kept (a reload would have removed it)"
 }
 
 # $1: how many of the agent's own files changed (restart only for those: a restart never
@@ -644,6 +775,7 @@ holdfast_install_steps() {
   for iface in "${holdfast_interfaces[@]}"; do
     holdfast_stop_clients "$iface" || return 1
   done
+  holdfast_quiet_dhcpcd_manager || return 1
   holdfast_quiet_networkd || return 1
   holdfast_quiet_networkmanager || return 1
   holdfast_activate "$before" || return 1
