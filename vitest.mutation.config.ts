@@ -6,7 +6,9 @@ import { defineConfig } from "vitest/config";
  * (`*.ns.test.ts`, root) or booted-node tests (`test/e2e/`): they run the built bundle against
  * a real kernel, so they would not see a mutant in src/, and take minutes per pass. Nor the
  * tests that shell out to systemd-analyze, shellcheck or bash per case (unit-tools,
- * properties): seconds per test, for modules that are not mutated.
+ * properties): seconds per test, for modules that are not mutated. Nor the lock's tests: they
+ * import only lock.ts and util/process.ts, so no mutant can reach them, and the race test
+ * alone takes 7 s, which every static mutant that survives would pay again.
  */
 export default defineConfig({
   test: {
@@ -22,7 +24,13 @@ export default defineConfig({
       "test/converge/inventory.test.ts",
       "test/net/route.test.ts",
     ],
-    exclude: ["**/*.ns.test.ts", "test/e2e/**", "**/node_modules/**"],
+    exclude: [
+      "**/*.ns.test.ts",
+      "test/e2e/**",
+      "**/node_modules/**",
+      "test/agent/lock.test.ts",
+      "test/agent/lock-race.test.ts",
+    ],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     reporters: ["default"],

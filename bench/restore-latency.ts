@@ -26,7 +26,7 @@ import { parseArgs } from "node:util";
 import { AGENT_NODE_OPTIONS } from "../src/agent/node-options.js";
 import { Netns } from "../src/harness/netns.js";
 import { parseMonitorLine } from "../src/net/monitor.js";
-import { describeTrials, formatMs, percentile } from "./stats.js";
+import { describeTrials, formatMs, machineLoad, percentile } from "./stats.js";
 
 const { values } = parseArgs({
   options: {
@@ -161,6 +161,7 @@ async function measure(arp: "on" | "off"): Promise<void> {
     const load = Array.from({ length: Number(values.load) }, () =>
       ns.spawn("sh", ["-c", "while :; do :; done"]),
     );
+    const loadBefore = machineLoad();
     let overBudget = 0;
     for (let i = 0; i < trials; i++) {
       await ns.exec("ip", ["addr", "del", CIDR, "dev", "pn0"]);
@@ -221,6 +222,9 @@ async function measure(arp: "on" | "off"): Promise<void> {
     );
     console.log(
       `  trials ${trials}: ${deletions} deletions seen, ${latencies.length} restores paired from ip -ts monitor (µs); ${overBudget} not back within the ${formatMs(budgetMs)} budget (timed anyway, in the figures)`,
+    );
+    console.log(
+      `  machine: ${loadBefore} before the trials, ${machineLoad()} after the ${idleSeconds} s idle`,
     );
     console.log(`  announcements sent: ${announcements ?? "?"} (${trials} deletions; at most 1 per 2 s)`);
     console.log(`  delete -> restored: ${describeTrials(measured)}, max ${formatMs(Math.max(...latencies))}`);

@@ -1,3 +1,5 @@
+import { availableParallelism, loadavg } from "node:os";
+
 /**
  * Order statistics for the benchmarks, said honestly: how many trials, how many missed the
  * budget (censored: they count, as "slower than the budget", never silently dropped), and what
@@ -116,4 +118,10 @@ export function describeTrials(trials: Trials): string {
         ? `[${atRank(trials, p99ci.lo)} to ${atRank(trials, p99ci.hi)}, 95 %]`
         : `(n ${n}: a 95 % interval needs n >= ${minTrialsForInterval(0.99)}; the max is ${atRank(trials, n)})`;
   return `n ${n} (${over}): p50 ${p50} ${p50note}, p99 ${p99} ${p99note}`;
+}
+
+/** "load 21.3 / 19.8 / 15.0 on 2 CPUs": how busy the machine was, printed beside every figure. */
+export function machineLoad(): string {
+  const [one, five, fifteen] = loadavg().map((l) => l.toFixed(1));
+  return `load ${one} / ${five} / ${fifteen} on ${availableParallelism()} CPUs`;
 }

@@ -33,7 +33,13 @@ interface Harness {
   emit: (event: NetEvent) => void;
   logs: string[];
   reasserts: ReassertReason[];
+  /** each reassert's latency, in the order of reasserts */
+  latencies: number[];
   discoveries: string[];
+  /** every statusChanged: "<state> <cidr or -> <lastError or ->" */
+  changes: string[];
+  /** interfaces, once per linkRecreated */
+  recreated: string[];
   stateDir: string;
 }
 
@@ -59,11 +65,20 @@ function start(options: {
   const backend = options.backend ?? new FakeBackend();
   const logs: string[] = [];
   const reasserts: ReassertReason[] = [];
+  const latencies: number[] = [];
   const discoveries: string[] = [];
+  const changes: string[] = [];
   let emit: (event: NetEvent) => void = () => undefined;
+  const recreated: string[] = [];
   const observer: AgentObserver = {
-    reasserted: (_iface, reason) => reasserts.push(reason),
+    reasserted: (_iface, reason, latencyMs) => {
+      reasserts.push(reason);
+      latencies.push(latencyMs);
+    },
     discoveryAttempt: (_iface, result) => discoveries.push(result),
+    statusChanged: (status) =>
+      changes.push(`${status.state} ${status.cidr ?? "-"} ${status.lastError ?? "-"}`),
+    linkRecreated: (iface) => recreated.push(iface),
   };
   const agent = startAgent({
     config,
@@ -77,7 +92,18 @@ function start(options: {
     },
   });
   agents.push(agent);
-  return { agent, backend, emit: (e) => emit(e), logs, reasserts, discoveries, stateDir };
+  return {
+    agent,
+    backend,
+    emit: (e) => emit(e),
+    logs,
+    reasserts,
+    latencies,
+    discoveries,
+    changes,
+    recreated,
+    stateDir,
+  };
 }
 
 const until = async (what: () => boolean, ms = 2000) => {
@@ -390,6 +416,153 @@ describe("agent with a fake kernel", () => {
     expect(h.agent.status()[0]?.lastError).toMatch(/Operation not permitted/);
     await until(() => h.agent.status()[0]?.state === "held", 3000);
     expect(h.agent.status()[0]?.lastError).toBeNull();
+  });
+
+  it("tells observers of each state and error change once, and nothing for a pass that changes nothing", async () => {
+    const backend = new FakeBackend();
+    backend.addLink("pn0", MAC);
+    const route = { dst: "10.0.0.0/8", via: "198.18.0.1", metric: 1024 };
+    const h = start({ backend, discover: async () => ({ ...LEASE, routes: [route] }) });
+    await until(() => h.agent.status()[0]?.state === "held");
+    expect(h.changes).toEqual(["discovering - -", "held 198.18.0.10/22 -"]);
+    // a pass that finds everything in place: no change to report
+    const reads = backend.reads;
+    h.emit({ kind: "link", interface: "pn0", deleted: false, raw: "" });
+    await until(() => backend.reads > reads);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(h.changes).toHaveLength(2);
+    // the kernel refuses the lease route: the error alone changes, and then clears
+    backend.routes.set("pn0", []);
+    backend.failNext = "route replace";
+    h.emit({ kind: "route", interface: "pn0", deleted: true, raw: "" });
+    await until(() => h.changes.length === 3);
+    expect(h.changes[2]).toMatch(
+      /^held 198\.18\.0\.10\/22 route: RTNETLINK answers: Operation not permitted/,
+    );
+    h.emit({ kind: "route", interface: "pn0", deleted: true, raw: "" });
+    await until(() => h.changes.length === 4);
+    expect(h.changes[3]).toBe("held 198.18.0.10/22 -");
+  });
+
+  it("logs waiting for the link once, however many passes find it missing", async () => {
+    const backend = new FakeBackend();
+    const h = start({ backend });
+    await until(() => h.agent.status()[0]?.lastReconcileAt !== null);
+    for (let i = 0; i < 3; i++) h.emit({ kind: "link", interface: "pn0", deleted: true, raw: "" });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(h.logs.filter((l) => l.startsWith("pn0:"))).toEqual([
+      "pn0: waiting for link (interface does not exist)",
+    ]);
+    expect(h.agent.status()[0]?.state).toBe("waiting-link");
+    // it appears: held, with one more line
+    backend.addLink("pn0", MAC);
+    h.emit({ kind: "link", interface: "pn0", deleted: false, raw: "" });
+    await until(() => h.agent.status()[0]?.state === "held");
+    expect(h.logs.filter((l) => l.startsWith("pn0:")).slice(0, 2)).toEqual([
+      "pn0: waiting for link (interface does not exist)",
+      "pn0: discovering",
+    ]);
+  });
+
+  it("retries a refused address with growing backoff, logging the failure once", async () => {
+    const backend = new FakeBackend();
+    backend.addLink("pn0", MAC);
+    let refusals = 0;
+    backend.replaceAddress = async () => {
+      refusals++;
+      throw new Error("RTNETLINK answers: File exists");
+    };
+    const h = start({
+      backend,
+      attachments: [{ interface: "pn0", address: { source: "static", cidr: "198.18.0.12/22" } }],
+    });
+    // retries after 0.5-1 s, then 1-2 s, then 2-4 s: at most 3 passes in 3 s (a slow machine makes fewer)
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(refusals, "the first pass and its retries").toBeGreaterThanOrEqual(2);
+    expect(refusals, "retries must back off, not hammer the kernel").toBeLessThanOrEqual(3);
+    expect(h.logs.filter((l) => l.startsWith("pn0: failed"))).toEqual([
+      "pn0: failed: RTNETLINK answers: File exists",
+    ]);
+    expect(h.agent.status()[0]).toMatchObject({
+      state: "failed",
+      lastError: "RTNETLINK answers: File exists",
+    });
+  });
+
+  it("re-asserts on the periodic pass when no event said anything, and counts it as periodic", async () => {
+    const backend = new FakeBackend();
+    backend.addLink("pn0", MAC);
+    const h = start({
+      backend,
+      attachments: [
+        {
+          interface: "pn0",
+          address: { source: "static", cidr: "198.18.0.12/22" },
+          reconcileInterval: "100ms",
+        },
+      ],
+    });
+    await until(() => h.agent.status()[0]?.state === "held");
+    backend.addresses.set("pn0", []);
+    await until(() => h.reasserts.length === 2);
+    expect(h.reasserts).toEqual(["startup", "periodic"]);
+    expect(h.logs.at(-1)).toMatch(/^pn0: address deleted, re-asserted 198\.18\.0\.12\/22 in [\d.]+ ms$/);
+    // a latency in ms, to 0.1 ms: an in-memory kernel answers well within a second
+    expect(
+      h.latencies.every((ms) => ms >= 0 && ms < 1000 && Math.round(ms * 10) === ms * 10),
+      `${h.latencies}`,
+    ).toBe(true);
+  });
+
+  it("counts a re-created link as link-recreated and tells observers", async () => {
+    const backend = new FakeBackend();
+    backend.addLink("eno1", "aa:bb:cc:00:00:01");
+    const h = start({
+      backend,
+      attachments: [{ interface: "pn0", link: { kind: "vlan", parent: "eno1", vlanId: 3250 } }],
+    });
+    await until(() => h.agent.status()[0]?.state === "held");
+    expect(h.recreated).toEqual([]);
+    backend.deleteLink("pn0");
+    h.emit({ kind: "link", interface: "pn0", deleted: true, raw: "" });
+    await until(() => h.reasserts.length === 2);
+    expect(h.reasserts).toEqual(["startup", "link-recreated"]);
+    expect(h.recreated).toEqual(["pn0"]);
+    expect(h.logs).toContain("pn0: created VLAN 3250 on eno1");
+    expect(h.logs.at(-1)).toMatch(/^pn0: link re-created, re-asserted 198\.18\.0\.10\/22 in [\d.]+ ms$/);
+  });
+
+  it("takes a permanent-address event while still discovering in its stride", async () => {
+    const backend = new FakeBackend();
+    backend.addLink("pn0", MAC);
+    let answer: (lease: Lease & { client: string }) => void = () => undefined;
+    const h = start({ backend, discover: () => new Promise((resolve) => (answer = resolve)) });
+    await until(() => h.agent.status()[0]?.state === "discovering");
+    // nothing held yet: the echo shortcut must not read a held address that is not there
+    h.emit({
+      kind: "address",
+      interface: "pn0",
+      deleted: false,
+      address: "198.18.0.10/22",
+      permanent: true,
+      raw: "",
+    });
+    answer(LEASE);
+    await until(() => h.agent.status()[0]?.state === "held");
+  });
+
+  it("changes nothing after stop, whatever events still arrive", async () => {
+    const backend = new FakeBackend();
+    backend.addLink("pn0", MAC);
+    const h = start({ backend });
+    await until(() => h.agent.status()[0]?.state === "held");
+    await h.agent.stop();
+    const [reads, ops] = [backend.reads, backend.ops.length];
+    backend.addresses.set("pn0", []);
+    h.emit(deleted("pn0", "198.18.0.10/22"));
+    await new Promise((r) => setTimeout(r, 100));
+    expect([backend.reads, backend.ops.length]).toEqual([reads, ops]);
+    expect(backend.addresses.get("pn0")).toEqual([]);
   });
 
   it("refuses a second agent on the same runDir", async () => {

@@ -1,4 +1,12 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -12,6 +20,7 @@ import {
   type Identity,
 } from "../../src/agent/cache.js";
 import { parseConfig } from "../../src/config/load.js";
+import { HoldfastError } from "../../src/errors.js";
 import type { LinkInfo } from "../../src/net/backend.js";
 
 // Fixed inputs only: every branch of the identity and of the cache's distrust, by name.
@@ -183,4 +192,124 @@ describe("the cache file", () => {
       expect(loadCache(dir, "pn0", identity, NOW)).toEqual({ kind: "miss" });
     });
   }
+
+  it("GIVEN a static entry with a default route THEN a hit, written as indented JSON", () => {
+    const dir = stateDir();
+    const identity: Identity = { kind: "existing", mac: "02:00:00:00:00:0a" };
+    const staticEntry = entry({
+      identity,
+      source: "static",
+      server: null,
+      leaseSeconds: null,
+      routes: [
+        { dst: "default", via: "198.18.0.1" },
+        { dst: "169.254.169.254/32", via: "198.18.0.1", metric: 0 },
+      ],
+    });
+    writeCache(dir, staticEntry);
+    expect(readFileSync(join(dir, "pn0.json"), "utf8")).toBe(`${JSON.stringify(staticEntry, null, 2)}\n`);
+    expect(loadCache(dir, "pn0", identity, NOW)).toEqual({ kind: "hit", entry: staticEntry });
+  });
+
+  it.each([
+    ["a MAC of seven octets", { ...VLAN_ID, parentMac: "aa:bb:cc:00:00:01:02" }, "identity.parentMac"],
+    ["a MAC with a prefix", { ...VLAN_ID, parentMac: "xaa:bb:cc:00:00:01" }, "identity.parentMac"],
+    ["an upper-case MAC", { ...VLAN_ID, parentMac: "AA:BB:CC:00:00:01" }, "identity.parentMac"],
+    ["VLAN 0", { ...VLAN_ID, vlanId: 0 }, "identity.vlanId"],
+  ])("GIVEN an identity with %s THEN set aside as invalid at %s", (_what, identity, path) => {
+    const dir = stateDir();
+    writeFileSync(join(dir, "pn0.json"), JSON.stringify(entry({ identity: identity as Identity })));
+    const loaded = loadCache(dir, "pn0", VLAN_ID, NOW);
+    expect(loaded.kind).toBe("set-aside");
+    expect(loaded.kind === "set-aside" && loaded.reason).toMatch(
+      new RegExp(`^invalid \\(${path.replace(".", "\\.")}: `),
+    );
+  });
+
+  it.each([
+    ["a negative metric", { dst: "10.0.0.0/8", metric: -1 }, "routes.0.metric"],
+    ["a gateway that is no IPv4 address", { dst: "10.0.0.0/8", via: "gw" }, "routes.0.via"],
+    ["a destination that is no CIDR", { dst: "10.0.0.0/33" }, "routes.0.dst"],
+  ])("GIVEN a route with %s THEN set aside as invalid at %s", (_what, route, path) => {
+    const dir = stateDir();
+    writeFileSync(join(dir, "pn0.json"), JSON.stringify(entry({ routes: [route] })));
+    const loaded = loadCache(dir, "pn0", VLAN_ID, NOW);
+    expect(loaded.kind === "set-aside" && loaded.reason).toMatch(
+      new RegExp(`^invalid \\(${path.replaceAll(".", "\\.")}: `),
+    );
+  });
+});
+
+// Files the agent did not write as it writes them: each is refused without being followed or
+// applied, and none makes loadCache throw.
+describe("the cache file as the agent never writes it", () => {
+  it("GIVEN pn0.json a symlink to a valid entry THEN set aside unread, and the target left alone", () => {
+    const dir = stateDir();
+    const elsewhere = join(stateDir(), "valid.json");
+    writeFileSync(elsewhere, JSON.stringify(entry()));
+    symlinkSync(elsewhere, join(dir, "pn0.json"));
+    expect(loadCache(dir, "pn0", VLAN_ID, NOW)).toEqual({
+      kind: "set-aside",
+      reason: "unreadable (a symlink (refused here))",
+      movedTo: join(dir, "pn0.json.corrupt-2026-06-04T10-00-00-123Z"),
+    });
+    expect(readFileSync(elsewhere, "utf8"), "the link's target").toBe(JSON.stringify(entry()));
+  });
+
+  it("GIVEN a stateDir that is a file THEN a miss: nothing to set aside, the agent reports the dir", () => {
+    const file = join(stateDir(), "state");
+    writeFileSync(file, "not a directory");
+    expect(loadCache(file, "pn0", VLAN_ID, NOW)).toEqual({ kind: "miss" });
+    expect(readFileSync(file, "utf8")).toBe("not a directory");
+  });
+
+  it("GIVEN a route whose destination is no string THEN set aside as invalid, not thrown", () => {
+    const dir = stateDir();
+    writeFileSync(join(dir, "pn0.json"), JSON.stringify({ ...entry(), routes: [{ dst: 10 }] }));
+    const loaded = loadCache(dir, "pn0", VLAN_ID, NOW);
+    expect(loaded.kind === "set-aside" && loaded.reason).toMatch(/^invalid \(routes\.0\.dst: /);
+  });
+
+  it("GIVEN a file that cannot be moved aside THEN ignored in memory until it changes", () => {
+    // As a non-root unit test the rename is made to fail by the target's name: a file name of
+    // 245 bytes is legal, its ".corrupt-<time>" one (278) is not (ENAMETOOLONG). The agent
+    // meets the same path with a read-only stateDir (EROFS, own-cache.ns.test.ts).
+    const dir = stateDir();
+    const iface = "p".repeat(240);
+    writeFileSync(join(dir, `${iface}.json`), "{ not json");
+    expect(loadCache(dir, iface, VLAN_ID, NOW)).toEqual({
+      kind: "set-aside",
+      reason: "not valid JSON; cannot move it aside (ENAMETOOLONG), ignoring it in memory",
+      movedTo: null,
+    });
+    expect(loadCache(dir, iface, VLAN_ID, NOW), "the same file: not reported again").toEqual({
+      kind: "miss",
+    });
+    writeFileSync(join(dir, `${iface}.json`), "[]");
+    expect(loadCache(dir, iface, VLAN_ID, NOW), "a changed file is judged again").toEqual({
+      kind: "set-aside",
+      reason:
+        "invalid ((top level): Invalid input: expected object, received array); cannot move it aside (ENAMETOOLONG), ignoring it in memory",
+      movedTo: null,
+    });
+    expect(readdirSync(dir), "still in place").toEqual([`${iface}.json`]);
+  });
+
+  it("GIVEN an entry that breaks the schema THEN writeCache's error names the file, exit 1", () => {
+    const dir = stateDir();
+    let thrown: unknown;
+    try {
+      writeCache(dir, entry({ cidr: "198.18.0.10/33" }));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(HoldfastError);
+    const error = thrown as HoldfastError;
+    expect(error.message).toBe(`refusing to write an invalid cache entry: ${join(dir, "pn0.json")}`);
+    expect(error.code, "a lease or the kernel gave it, not the user").toBe("failure");
+    expect(error.exitCode).toBe(1);
+    expect(error.subject).toBe(join(dir, "pn0.json"));
+    expect(error.details.length, error.details.join("\n")).toBe(1);
+    expect(error.details[0]).toMatch(/^cidr: /);
+  });
 });

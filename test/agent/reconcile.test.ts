@@ -1,8 +1,9 @@
 /** Each step of a reconcile pass, alone, against the in-memory kernel. */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { writeCache, type CacheEntry } from "../../src/agent/cache.js";
 import type { HeldAddress } from "../../src/agent/discovery.js";
 import {
   addressStep,
@@ -49,6 +50,28 @@ describe("fast path", () => {
     expect(await restoreEarly(backend, "pn0", HELD, { deletedCidr: "198.18.0.11/22" })).toBe(false);
     expect(await restoreEarly(backend, "pn0", undefined, { deletedCidr: CIDR })).toBe(false);
     expect(backend.ops).toEqual([]);
+  });
+});
+
+describe("fast path without the batch process", () => {
+  /** a backend whose batch process is not running: replaceAddressSoon declines */
+  class NoBatch extends FakeBackend {
+    override replaceAddressSoon(): boolean {
+      return false;
+    }
+  }
+
+  it("falls back to one awaited replace when the batch process declines", async () => {
+    const backend = new NoBatch();
+    backend.addLink("pn0", MAC);
+    expect(await restoreEarly(backend, "pn0", HELD, { deletedCidr: CIDR })).toBe(true);
+    expect(backend.ops).toEqual([`addr replace ${CIDR} dev pn0 valid_lft forever preferred_lft forever`]);
+  });
+
+  it("reports no restore, and throws nothing, when the kernel refuses it (the link is gone)", async () => {
+    const backend = new NoBatch();
+    backend.failNext = "addr replace";
+    expect(await restoreEarly(backend, "pn0", HELD, { deletedCidr: CIDR })).toBe(false);
   });
 });
 
@@ -105,6 +128,51 @@ describe("identity step", () => {
     });
   });
 
+  it("takes a valid cache as the address, with its lease, and logs a set-aside one with where it went", () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "hf-reconcile-"));
+    const identity = { kind: "existing", mac: MAC } as const;
+    const entry: CacheEntry = {
+      version: 1,
+      interface: "pn0",
+      identity,
+      cidr: CIDR,
+      routes: [{ dst: "198.18.4.0/24", via: "198.18.0.1" }],
+      source: "dhcp",
+      server: "169.254.169.254",
+      leaseSeconds: 10,
+      discoveredAt: "2026-06-04T09:00:00.000Z",
+    };
+    writeCache(stateDir, { ...entry, confirmedAt: "2026-06-04T09:30:00.000Z" });
+    const logs: string[] = [];
+    const log = (_subject: string, message: string) => void logs.push(message);
+    expect(staticOrCached(attachment(), identity, stateDir, new Date(), log)).toEqual({
+      cidr: CIDR,
+      routes: entry.routes,
+      origin: "cache",
+      identity,
+      lease: {
+        server: "169.254.169.254",
+        leaseSeconds: 10,
+        renewalSeconds: null,
+        discoveredAt: "2026-06-04T09:00:00.000Z",
+        confirmedAt: "2026-06-04T09:30:00.000Z",
+      },
+    });
+    writeCache(stateDir, entry);
+    expect(
+      staticOrCached(attachment(), identity, stateDir, new Date(), log)?.lease?.confirmedAt,
+      "an older cache",
+    ).toBeNull();
+    expect(logs).toEqual([]);
+
+    writeFileSync(join(stateDir, "pn0.json"), "{ not json");
+    const now = new Date("2026-06-04T10:00:00.000Z");
+    expect(staticOrCached(attachment(), identity, stateDir, now, log)).toBeUndefined();
+    expect(logs).toEqual([
+      `cache set aside: not valid JSON; moved to ${join(stateDir, "pn0.json.corrupt-2026-06-04T10-00-00-000Z")}`,
+    ]);
+  });
+
   it("takes a static address without reading a cache, and misses on an empty state dir", () => {
     const stateDir = mkdtempSync(join(tmpdir(), "hf-reconcile-"));
     const identity = { kind: "existing", mac: MAC } as const;
@@ -140,6 +208,52 @@ describe("address and hold steps", () => {
     expect(addressStep(state([]), CIDR).stale).toBe(true);
     expect(addressStep(state([{ cidr: CIDR, validLft: 10, preferredLft: 10 }]), CIDR).stale).toBe(true);
     expect(addressStep(state([{ cidr: CIDR, ...FOREVER }]), CIDR).stale).toBe(false);
+  });
+
+  it("calls an address stale when only its preferred lifetime is finite", () => {
+    const finite = { cidr: CIDR, validLft: "forever", preferredLft: 10 } as const;
+    expect(addressStep(state([finite]), CIDR)).toEqual({ present: finite, stale: true });
+    expect(addressStep(state([{ cidr: "198.18.0.11/22", ...FOREVER }]), CIDR)).toEqual({
+      present: undefined,
+      stale: true,
+    });
+  });
+
+  it("during a move, puts the new address in without counting a re-assert", async () => {
+    const backend = new FakeBackend();
+    backend.addLink("pn0", MAC);
+    const facts = {
+      present: undefined,
+      restoredEarly: true,
+      everHeld: true,
+      recreated: false,
+      trigger: "reassigned",
+      eventAt: undefined,
+      moving: true,
+    } as const;
+    expect(await holdStep(backend, "pn0", HELD, { ...facts, stale: true })).toBeUndefined();
+    expect(backend.ops).toEqual([`addr replace ${CIDR} dev pn0 valid_lft forever preferred_lft forever`]);
+    expect(await holdStep(backend, "pn0", HELD, { ...facts, stale: false })).toBeUndefined();
+    expect(backend.ops, "already there: nothing more").toHaveLength(1);
+  });
+
+  it("measures the latency from the event, in tenths of a millisecond", async () => {
+    const backend = new FakeBackend();
+    backend.addLink("pn0", MAC);
+    const asserted = await holdStep(backend, "pn0", HELD, {
+      present: undefined,
+      stale: true,
+      restoredEarly: false,
+      everHeld: true,
+      recreated: false,
+      trigger: "event",
+      eventAt: performance.now() - 1000,
+    });
+    const latencyMs = asserted?.latencyMs ?? Number.NaN;
+    // generous upper bound: a busy machine may pause the test between the two clocks
+    expect(latencyMs, "at least the 1000 ms since the event").toBeGreaterThanOrEqual(1000);
+    expect(latencyMs).toBeLessThan(1000 + 30_000);
+    expect(Math.abs(latencyMs * 10 - Math.round(latencyMs * 10)), `${latencyMs}`).toBeLessThan(1e-6);
   });
 
   it("names the reason and the wording", () => {

@@ -3,7 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { loadConfig, parseConfig } from "../../src/config/load.js";
+import {
+  DEFAULT_CONFIG_PATH,
+  formatPath,
+  loadConfig,
+  parseConfig,
+  parseDocument,
+} from "../../src/config/load.js";
 import { parseDuration } from "../../src/config/duration.js";
 import { HoldfastError } from "../../src/errors.js";
 
@@ -179,5 +185,57 @@ describe("config", () => {
         return ms === undefined || /^\s*\d+(\.\d+)?(ms|s|m|h)\s*$/.test(text);
       }),
     );
+  });
+
+  it("GIVEN no file name THEN errors name <config>; the default path is /etc/holdfast/holdfast.yaml", () => {
+    expect(() => parseConfig({ version: 2 })).toThrow("invalid config: <config>");
+    expect(DEFAULT_CONFIG_PATH).toBe("/etc/holdfast/holdfast.yaml");
+  });
+
+  it("GIVEN a document that is no mapping THEN the problem is at (top level)", () => {
+    expect(errorOf("version: 1").details).toEqual([
+      "(top level): Invalid input: expected object, received string",
+    ]);
+    expect(formatPath([])).toBe("(top level)");
+    expect(formatPath(["attachments", 0, "link", "vlanId"])).toBe("attachments[0].link.vlanId");
+    expect(formatPath([2, "x"])).toBe("[2].x");
+  });
+
+  it("GIVEN two unknown fields in one place THEN one line each", () => {
+    expect(errorOf({ ...base, extra: 1, other: 2 }).details).toEqual([
+      "extra: unknown field",
+      "other: unknown field",
+    ]);
+  });
+
+  it("GIVEN a key twice THEN not valid YAML, naming the first line of the parser's message", () => {
+    expect(() => parseDocument("version: 1\nversion: 1\n", "dup.yaml")).toThrow(
+      "not valid YAML or JSON: dup.yaml",
+    );
+    try {
+      parseDocument("version: 1\nversion: 1\n", "dup.yaml");
+    } catch (error) {
+      const details = (error as HoldfastError).details;
+      expect(details).toHaveLength(1);
+      expect(details[0]).toMatch(/^Map keys must be unique at line 2, column 1:?$/);
+    }
+  });
+
+  it("GIVEN a missing file or a directory THEN cannot read file, with why", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hf-config-"));
+    for (const [file, why] of [
+      [join(dir, "none.yaml"), "no such file"],
+      [dir, "a directory, not a regular file"],
+    ] as const) {
+      try {
+        loadConfig(file);
+        throw new Error("accepted");
+      } catch (error) {
+        expect(error).toBeInstanceOf(HoldfastError);
+        expect((error as HoldfastError).message).toBe(`cannot read file: ${file}`);
+        expect((error as HoldfastError).details).toEqual([why]);
+        expect((error as HoldfastError).exitCode).toBe(2);
+      }
+    }
   });
 });

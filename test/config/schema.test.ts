@@ -73,9 +73,43 @@ describe("config bounds: a VLAN's parent", () => {
     ]);
   });
 
+  it("GIVEN an empty parent THEN refused as no interface name, not taken for auto", () => {
+    expect(detailsOf(vlan(3250, ""))).toEqual([
+      'attachments[0].link.parent: expected an interface name of 1-15 characters from [A-Za-z0-9_.-], not starting with "-" or ".", got ""',
+    ]);
+  });
+
   it("GIVEN an existing link with a parent THEN refused: only a VLAN has one", () => {
     expect(detailsOf(withAttachment({ link: { kind: "existing", parent: "eno1" } }))).toEqual([
       "attachments[0].link.parent: unknown field",
+    ]);
+  });
+});
+
+describe("config: what the link and address must be", () => {
+  it("GIVEN a link or address that is no mapping THEN refused saying what it may be", () => {
+    expect(detailsOf(withAttachment({ link: null }))).toEqual([
+      'attachments[0].link: expected "vlan" or "existing", got nothing',
+    ]);
+    expect(detailsOf(withAttachment({ address: null }))).toEqual([
+      'attachments[0].address: expected "dhcp" or "static", got nothing',
+    ]);
+    expect(detailsOf(withAttachment({ address: { source: "bootp" } }))).toEqual([
+      'attachments[0].address.source: expected "dhcp" or "static", got "bootp"',
+    ]);
+  });
+
+  it("GIVEN a cidr, listen or path that is no string THEN the same message as for a bad string", () => {
+    expect(detailsOf(withAttachment({ address: { source: "static", cidr: 7 } }))).toEqual([
+      'attachments[0].address.cidr: expected an IPv4 CIDR like "172.16.0.2/22", got 7',
+    ]);
+    expect(detailsOf({ version: 1, metrics: { listen: 9464 }, attachments: [{ interface: "pn0" }] })).toEqual(
+      [
+        'metrics.listen: expected "host:port" like "127.0.0.1:9464" (an IPv4 address, [IPv6] or a host name, port 1-65535), got 9464',
+      ],
+    );
+    expect(detailsOf({ version: 1, runDir: 1, attachments: [{ interface: "pn0" }] })).toEqual([
+      "runDir: expected an absolute path, got 1",
     ]);
   });
 });
@@ -187,6 +221,8 @@ describe("config bounds: addresses", () => {
   it.each([
     "172.16.0.2/33",
     "172.16.0.2/100",
+    "172.16.0.2/022",
+    "172.16.0.2/2a",
     "172.16.0.2",
     "172.16.0.2/",
     "172.16.0.2/22/1",
@@ -238,14 +274,20 @@ describe("config bounds: the metrics endpoint and paths", () => {
     },
   );
 
-  it.each(["127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:", ":9464", "127.0.0.1:123456", "127.0.0.1"])(
-    "GIVEN listen %j THEN refused",
-    (value) => {
-      expect(detailsOf(listen(value))).toEqual([
-        `metrics.listen: expected "host:port" like "127.0.0.1:9464" (an IPv4 address, [IPv6] or a host name, port 1-65535), got ${JSON.stringify(value)}`,
-      ]);
-    },
-  );
+  it.each([
+    "127.0.0.1:0",
+    "127.0.0.1:65536",
+    "127.0.0.1:",
+    ":9464",
+    "127.0.0.1:123456",
+    "127.0.0.1",
+    // a good host:port on the last line is no excuse for the first: the whole value is the address
+    "bad\n127.0.0.1:9464",
+  ])("GIVEN listen %j THEN refused", (value) => {
+    expect(detailsOf(listen(value))).toEqual([
+      `metrics.listen: expected "host:port" like "127.0.0.1:9464" (an IPv4 address, [IPv6] or a host name, port 1-65535), got ${JSON.stringify(value)}`,
+    ]);
+  });
 
   it.each(["relative/dir", "/var/lib/hold\nfast", "/var/lib/hold\0fast", ""])(
     "GIVEN stateDir %j THEN refused as not an absolute path",

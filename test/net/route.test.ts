@@ -81,7 +81,8 @@ describe("ensureRoutes", () => {
 
 describe("routes as the kernel reports them", () => {
   it("reads host, default and link-scope routes, not the kernel's prefix route", () => {
-    expect(IP_J_ROUTE.map(fromKernelRoute)).toEqual([
+    // strict: a route without gateway or metric has no such key at all (not one set to undefined)
+    expect(IP_J_ROUTE.map(fromKernelRoute)).toStrictEqual([
       { dst: "default", via: "198.18.0.1", metric: 1024 },
       { dst: "169.254.169.254/32", via: "198.18.0.1", metric: 1024 },
       undefined,

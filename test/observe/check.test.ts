@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { AttachmentStatus } from "../../src/agent/events.js";
-import { evaluateCheck, evaluateConflictCheck, MAX_CHECK_LINE } from "../../src/observe/check.js";
+import { evaluateCheck, evaluateConflictCheck, fitLine, MAX_CHECK_LINE } from "../../src/observe/check.js";
 import type { StatusReading } from "../../src/observe/status-read.js";
 import { attachment } from "./fixtures.js";
 
@@ -141,5 +141,107 @@ describe("evaluateCheck", () => {
         expect(line).not.toMatch(/\n/);
       }),
     );
+  });
+
+  it("GIVEN two problems THEN both, comma-separated; GIVEN two held THEN both addresses", () => {
+    const reading = running([
+      attachment({ state: "discovering", cidr: null }),
+      attachment({ interface: "pn1", state: "failed", cidr: null, lastError: "boom" }),
+    ]);
+    expect(evaluateCheck(["pn0", "pn1"], reading).line).toBe("problem: pn0 discovering, pn1 failed (boom)");
+    const held = running([attachment(), attachment({ interface: "pn1", cidr: "198.18.0.11/22" })]);
+    expect(evaluateCheck(["pn0", "pn1"], held)).toEqual({
+      exitCode: 0,
+      line: "ok: pn0 held 198.18.0.10/22, pn1 held 198.18.0.11/22",
+    });
+  });
+
+  it("GIVEN an ok line of exactly 80 characters THEN kept; of 81 THEN summarised", () => {
+    // "ok: " + two of "<15-character name> held <16-character cidr>" (37) joined by ", " = 80
+    const names = ["pn-aaaaaaaaaaa0", "pn-aaaaaaaaaaa1"];
+    const at80 = names.map((n) => attachment({ interface: n, cidr: "198.18.100.10/22" }));
+    const line80 = evaluateCheck(names, running(at80)).line;
+    expect(line80).toBe("ok: pn-aaaaaaaaaaa0 held 198.18.100.10/22, pn-aaaaaaaaaaa1 held 198.18.100.10/22");
+    expect(line80.length).toBe(80);
+    const at81 = names.map((n, i) =>
+      attachment({ interface: n, cidr: i === 0 ? "198.18.100.100/22" : "198.18.100.10/22" }),
+    );
+    expect(evaluateCheck(names, running(at81)).line).toBe("ok: all 2 attachments held");
+  });
+
+  it("GIVEN an agent not running without a reason THEN it says stale", () => {
+    const reading = {
+      ...running([attachment()]),
+      liveness: { running: false, reason: null, ageMs: 0 },
+    } as StatusReading;
+    expect(evaluateCheck(["pn0"], reading).line).toBe("problem: agent not running (stale)");
+  });
+});
+
+describe("fitLine", () => {
+  it("GIVEN runs of whitespace and newlines THEN one space each, trimmed", () => {
+    expect(fitLine("  problem:\n  pn0\tfailed  ")).toBe("problem: pn0 failed");
+  });
+
+  it("GIVEN 80 characters THEN unchanged; 81 THEN 77 and an ellipsis", () => {
+    expect(fitLine("x".repeat(80))).toBe("x".repeat(80));
+    expect(fitLine("x".repeat(81))).toBe(`${"x".repeat(77)}...`);
+  });
+});
+
+// check asks the kernel too (kernel-view.ts): the status file says what the agent did, the
+// map below says what each link carries.
+describe("evaluateCheck against what the kernel has", () => {
+  const kernel = (entries: Record<string, string[]>) => new Map(Object.entries(entries));
+
+  it("GIVEN the held address on the link THEN ok; GIVEN it missing THEN exit 1, not on the link", () => {
+    const reading = running([attachment()]);
+    expect(evaluateCheck(["pn0"], reading, kernel({ pn0: ["198.18.0.10/22"] }))).toEqual({
+      exitCode: 0,
+      line: "ok: pn0 held 198.18.0.10/22",
+    });
+    expect(evaluateCheck(["pn0"], reading, kernel({ pn0: ["198.18.0.11/22"] }))).toEqual({
+      exitCode: 1,
+      line: "problem: pn0 198.18.0.10/22 not on the link",
+    });
+    expect(evaluateCheck(["pn0"], reading, kernel({})), "the link has no address at all").toEqual({
+      exitCode: 1,
+      line: "problem: pn0 198.18.0.10/22 not on the link",
+    });
+  });
+
+  it("GIVEN an attachment not held THEN only its state: the kernel is asked about held ones only", () => {
+    const reading = running([
+      attachment({ state: "discovering", cidr: "198.18.0.10/22" }),
+      attachment({ interface: "pn1", cidr: "198.18.4.10/22" }),
+    ]);
+    expect(evaluateCheck(["pn0", "pn1"], reading, kernel({ pn1: ["198.18.4.10/22"] }))).toEqual({
+      exitCode: 1,
+      line: "problem: pn0 discovering",
+    });
+  });
+
+  it("GIVEN a configured attachment the agent does not report THEN that problem alone", () => {
+    const reading = running([attachment()]);
+    expect(evaluateCheck(["pn0", "pn2"], reading, kernel({ pn0: ["198.18.0.10/22"] }))).toEqual({
+      exitCode: 1,
+      line: "problem: pn2 not reported by the agent",
+    });
+  });
+
+  it("GIVEN a reassignment held against the server THEN exit 1 with both addresses", () => {
+    const reading = running([
+      attachment({
+        reassignment: {
+          cidr: "198.18.2.10/22",
+          server: "169.254.169.254",
+          since: "2026-06-04T10:04:00.000Z",
+        },
+      }),
+    ]);
+    expect(evaluateCheck(["pn0"], reading, kernel({ pn0: ["198.18.0.10/22"] }))).toEqual({
+      exitCode: 1,
+      line: "problem: pn0 holds 198.18.0.10/22, server gives 198.18.2.10/22",
+    });
   });
 });

@@ -74,6 +74,20 @@ describe("SystemdUnit: typed INI rendered in the order given", () => {
     expect(unit.get("Install", "WantedBy")).toEqual([]);
   });
 
+  it("GIVEN the same key in two sections THEN get() returns only the named section's values", () => {
+    const unit = new SystemdUnit({
+      header: [],
+      sections: [
+        { name: "Service", entries: [["Environment", "HOLDFAST_CONFIG=/etc/holdfast.yaml"]] },
+        { name: "X-Holdfast", entries: [["Environment", "ignored by systemd"]] },
+      ],
+    });
+    expect(unit.get("X-Holdfast", "Environment"), "the X-Holdfast value, not the Service one").toEqual([
+      "ignored by systemd",
+    ]);
+    expect(unit.get("Service", "Environment")).toEqual(["HOLDFAST_CONFIG=/etc/holdfast.yaml"]);
+  });
+
   it("GIVEN no header and no sections THEN one empty line", () => {
     expect(new SystemdUnit({ header: [], sections: [] }).render()).toBe("\n");
   });
