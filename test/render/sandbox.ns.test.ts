@@ -56,7 +56,11 @@ describe.skipIf(skip)("the install script, run in a sandbox", () => {
       "ip addr change 198.18.0.2/22 dev pn0 valid_lft forever preferred_lft forever",
     );
     const kill = calls.findIndex((c) => /^kill -KILL \d+$/.test(c));
+    // frozen before the lease is made permanent: it can neither renew nor expire it meanwhile
+    const freeze = calls.findIndex((c) => /^kill -STOP \d+$/.test(c));
     expect(seed).toBeGreaterThanOrEqual(0);
+    expect(freeze, calls.join("\n")).toBeGreaterThanOrEqual(0);
+    expect(freeze).toBeLessThan(seed);
     expect(kill).toBeGreaterThan(seed);
     expect(calls.join("\n")).not.toMatch(/dhclient -r|dhclient -x|systemctl stop/);
   });
@@ -121,8 +125,11 @@ describe.skipIf(skip)("the install script, run in a sandbox", () => {
     const own = sandbox.standInPid("dhclient");
     const foreign = sandbox.standInPid("foreignDhclient");
     expect(foreign).not.toBe(own);
-    // THEN only the one sharing the script's network namespace is stopped
-    expect(sandbox.calls().filter((c) => c.startsWith("kill "))).toEqual([`kill -KILL ${own}`]);
+    // THEN only the one sharing the script's network namespace is frozen, then stopped
+    expect(sandbox.calls().filter((c) => c.startsWith("kill "))).toEqual([
+      `kill -STOP ${own}`,
+      `kill -KILL ${own}`,
+    ]);
     expect(r.stderr).toContain(`changed: pn0: dhclient ${own} stopped`);
     expect(r.stderr).not.toContain(`dhclient ${foreign}`);
   });
