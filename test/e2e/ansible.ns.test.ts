@@ -27,7 +27,11 @@ import {
 } from "./converge-nodes.js";
 
 const rootfs =
-  (await rootfsFor(import.meta.url, async () => (await checkBundle()) ?? (await checkAnsible()))) ?? "";
+  (await rootfsFor(
+    import.meta.url,
+    async () => (await checkBundle()) ?? (await checkAnsible()),
+    "ansible",
+  )) ?? "";
 
 // n1..n5: the role's fleet; n6: the incident's node (dhclient -d unit), adopted by the role;
 // n7: converged by `holdfast converge`, to compare its files with n1's byte for byte
