@@ -168,7 +168,11 @@ export class AnsibleProject {
       ANSIBLE_PIPELINING: "True",
       ANSIBLE_NOCOLOR: "1",
       ANSIBLE_RETRY_FILES_ENABLED: "False",
-      ANSIBLE_TIMEOUT: "5",
+      // `timeout` bounds both the ssh connect and the wait for sudo's prompt; sudo on a booted
+      // node at load 10 took over 7 s, so the wait is 30 s while the connect stays at 5 s (an
+      // -o in ssh_args comes before Ansible's own ConnectTimeout, and ssh keeps the first)
+      ANSIBLE_TIMEOUT: "30",
+      ANSIBLE_SSH_ARGS: "-C -o ControlMaster=auto -o ControlPersist=60s -o ConnectTimeout=5",
       // the test's own ssh config pins the host keys
       ANSIBLE_HOST_KEY_CHECKING: "True",
     };
