@@ -24,6 +24,7 @@ import {
   labSpec,
   writeInventory,
   type ConvergeLab,
+  DHCLIENT_UNIT,
 } from "./converge-nodes.js";
 
 const rootfs =
@@ -41,14 +42,6 @@ const CONVERGED = 6;
 const NODES = 7;
 const NAMES = FLEET.map((i) => `n${i + 1}`);
 
-const DHCLIENT_UNIT = `[Unit]
-Description=renew-forever DHCP on pn0 (the unit before the fix)
-[Service]
-ExecStart=/sbin/dhclient -d -v pn0
-Restart=always
-[Install]
-WantedBy=multi-user.target
-`;
 /** adoption may leave the address absent at most this long: the adoption matrix's bound (issue 15) */
 const MAX_ABSENCE_MS = 200;
 

@@ -37,6 +37,16 @@ export async function checkBundle(): Promise<string | undefined> {
   return r.code === 0 ? undefined : `${BUNDLE} is stale (no \`adopt\`): run \`npm run build\``;
 }
 
+/** the incident's unit: dhclient in the foreground, renewing forever */
+export const DHCLIENT_UNIT = `[Unit]
+Description=renew-forever DHCP on pn0 (the unit before the fix)
+[Service]
+ExecStart=/sbin/dhclient -d -v pn0
+Restart=always
+[Install]
+WantedBy=multi-user.target
+`;
+
 export const nodeIp = (i: number): string => `198.18.0.${10 + i}`;
 
 export async function createConvergeLab(options: {

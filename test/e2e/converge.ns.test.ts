@@ -19,6 +19,7 @@ import {
   nodeIp,
   writeInventory,
   type ConvergeLab,
+  DHCLIENT_UNIT,
 } from "./converge-nodes.js";
 
 const PACKAGE_VERSION = (
@@ -31,15 +32,6 @@ const rootfs = (await rootfsFor(import.meta.url, checkBundle)) ?? "";
 const NODES = 6;
 const FLEET = [0, 1, 2, 3, 4];
 const INCIDENT = 5;
-
-const DHCLIENT_UNIT = `[Unit]
-Description=renew-forever DHCP on pn0 (the unit before the fix)
-[Service]
-ExecStart=/sbin/dhclient -d -v pn0
-Restart=always
-[Install]
-WantedBy=multi-user.target
-`;
 
 // the cache port stand-in, answering on every address of the node
 const UP_SERVER = `require("http").createServer((q, s) => { s.setHeader("connection", "close"); s.end("up\\n"); }).listen(8080)`;
