@@ -124,6 +124,7 @@ ExecStart=/usr/local/bin/holdfast agent --config /etc/holdfast/holdfast.yaml
 Environment="HOLDFAST_NODE_OPTIONS=--jitless --no-expose-wasm"
 Restart=always
 RestartSec=1s
+CPUWeight=1000
 StateDirectory=holdfast
 StateDirectoryMode=0700
 RuntimeDirectory=holdfast

@@ -140,6 +140,7 @@ ExecStart=/usr/local/bin/holdfast agent --config /etc/holdfast/holdfast.yaml
 Environment="HOLDFAST_NODE_OPTIONS=--jitless --no-expose-wasm"
 Restart=always
 RestartSec=1s
+CPUWeight=1000
 ReadWritePaths=/srv/holdfast/state
 RuntimeDirectory=holdfast
 RuntimeDirectoryMode=0755
