@@ -30,8 +30,11 @@ out launcher_sha256 "$(sum ${shellQuote(NODE_PATHS.launcher)})"
 out config_sha256 "$(sum ${shellQuote(NODE_PATHS.config)})"
 out unit_sha256 "$(sum ${shellQuote(NODE_PATHS.unit)})"
 if [ -x ${shellQuote(NODE_PATHS.launcher)} ]; then
-  out version "$(${shellQuote(NODE_PATHS.launcher)} --version 2>/dev/null)"
-  out status "$(as_root ${shellQuote(NODE_PATHS.launcher)} status --json --config ${shellQuote(NODE_PATHS.config)} 2>/dev/null)"
+  status=$(as_root ${shellQuote(NODE_PATHS.launcher)} status --json --config ${shellQuote(NODE_PATHS.config)} 2>/dev/null)
+  out status "$status"
+  # a running agent names its version in its status: one Node start per probe, not two
+  printf '%s' "$status" | grep -q '"running": *true' ||
+    out version "$(${shellQuote(NODE_PATHS.launcher)} --version 2>/dev/null)"
 fi
 out service_active "$(systemctl is-active ${UNIT_NAME} 2>/dev/null)"
 out service_enabled "$(systemctl is-enabled ${UNIT_NAME} 2>/dev/null)"

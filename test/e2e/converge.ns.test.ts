@@ -206,6 +206,8 @@ describe.skipIf(rootfs === "")("holdfast converge on booted nodes over real ssh"
       n5: "unchanged",
     });
     expect(report.summary).toEqual({ total: 5, converged: 0, unchanged: 5, planned: 0, failed: 0 });
+    const each = report.hosts.map((h) => h.durationMs).sort((a, b) => a - b);
+    console.log(`converge: 5 unchanged hosts in ${report.durationMs} ms; per host ${each.join(", ")} ms`);
   }, 120_000);
 
   it("GIVEN a new config and n3 powered off WHEN converged THEN n3 fails, the other four converge, exit 1", async () => {
