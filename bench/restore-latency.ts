@@ -12,6 +12,11 @@
  *     [--load N]                   (N busy-looping processes beside it, to measure under CPU contention)
  *     [--arp on|off|both]          (RFC 5227 announcing; default both: one agent without an ARP
  *                                   tool, then one with it, same trials, in one run)
+ *     [--load-cgroup]              (the --load busy loops run in a CPU cgroup of their own, as a
+ *                                   node's kubelet and containers do; bench/cpu-cgroup.ts)
+ *     [--cpu-weight 100,1000]      (the agent, and every helper it forks, runs in a CPU cgroup
+ *                                   of this weight, systemd's CPUWeight= scale: one measurement
+ *                                   per weight, per --arp mode, in one run; 100 is the default)
  *
  * A trial whose address is not back within --budget ms is counted and shown (it is then left
  * to the agent's periodic reconcile); its latency, still read from the monitor, stays in p50/p99.
@@ -26,6 +31,7 @@ import { parseArgs } from "node:util";
 import { AGENT_NODE_OPTIONS } from "../src/agent/node-options.js";
 import { Netns } from "../src/harness/netns.js";
 import { parseMonitorLine } from "../src/net/monitor.js";
+import { createCpuCgroup, type CpuCgroup } from "./cpu-cgroup.js";
 import { describeTrials, formatMs, machineLoad, percentile } from "./stats.js";
 
 const { values } = parseArgs({
@@ -39,6 +45,8 @@ const { values } = parseArgs({
     nice: { type: "string", default: "0" },
     load: { type: "string", default: "0" },
     arp: { type: "string", default: "both" },
+    "load-cgroup": { type: "boolean", default: false },
+    "cpu-weight": { type: "string" },
   },
 });
 const trials = Number(values.trials ?? values.rounds ?? "100");
@@ -90,10 +98,19 @@ function pathWithoutArp(dir: string): string {
   return bin;
 }
 
-for (const mode of modes) await measure(mode);
+const weights = values["cpu-weight"]?.split(",").map(Number) ?? [undefined];
+if (weights.some((w) => w !== undefined && !(Number.isInteger(w) && w >= 1 && w <= 10_000))) {
+  console.error(`--cpu-weight: expected weights 1-10000, comma-separated, got ${values["cpu-weight"]}`);
+  process.exit(2);
+}
+for (const mode of modes) for (const weight of weights) await measure(mode, weight);
 
-async function measure(arp: "on" | "off"): Promise<void> {
+async function measure(arp: "on" | "off", weight: number | undefined): Promise<void> {
   const ns = await Netns.create(`hfbench${arp}${process.pid}`);
+  const cgroups: CpuCgroup[] = [];
+  const agentCgroup =
+    weight === undefined ? undefined : createCpuCgroup(`hfbench${process.pid}-agent-w${weight}`, weight);
+  if (agentCgroup) cgroups.push(agentCgroup);
   try {
     await ns.exec("ip", ["link", "add", "pn0", "type", "veth", "peer", "name", "pn0peer"]);
     await ns.exec("ip", ["link", "set", "pn0peer", "up"]);
@@ -123,14 +140,12 @@ async function measure(arp: "on" | "off"): Promise<void> {
     const agentArgv = [values.node, ...nodeOptions, bundle, "agent", "--config", join(dir, "holdfast.yaml")];
     const spawnedAt = Date.now();
     // `nice -n N` execs the agent: the pid stays the agent's, and its helpers inherit N (Nice= alike)
-    const agent = ns.spawn(
-      nice === 0 ? agentArgv[0]! : "nice",
-      nice === 0 ? agentArgv.slice(1) : ["-n", String(nice), ...agentArgv],
-      {
-        stdout: join(dir, "agent.log"),
-        env: arp === "on" ? process.env : { ...process.env, PATH: pathWithoutArp(dir) },
-      },
-    );
+    const niced = nice === 0 ? agentArgv : ["nice", "-n", String(nice), ...agentArgv];
+    const argv = agentCgroup ? agentCgroup.wrap(niced) : niced;
+    const agent = ns.spawn(argv[0]!, argv.slice(1), {
+      stdout: join(dir, "agent.log"),
+      env: arp === "on" ? process.env : { ...process.env, PATH: pathWithoutArp(dir) },
+    });
     const held = async () =>
       (await ns.exec("ip", ["-o", "-4", "addr", "show", "dev", "pn0"])).stdout.includes(CIDR);
     const heldWithin = async (ms: number): Promise<boolean> => {
@@ -157,10 +172,21 @@ async function measure(arp: "on" | "off"): Promise<void> {
         `--nice ${nice} not applied: ${agentProcesses.map((p) => `${p.comm}[${p.pid}] nice ${p.nice}`).join(", ")}`,
       );
     }
+    if (
+      agentCgroup &&
+      !readFileSync(`/proc/${agent.pid}/cgroup`, "utf8").includes(agentCgroup.path.split("/").pop()!)
+    )
+      throw new Error(`the agent is not in ${agentCgroup.path}`);
     // busy loops in the bench's namespace: ns.destroy() ends them even when the bench fails
-    const load = Array.from({ length: Number(values.load) }, () =>
-      ns.spawn("sh", ["-c", "while :; do :; done"]),
-    );
+    const loadCgroup = values["load-cgroup"]
+      ? createCpuCgroup(`hfbench${process.pid}-load-${arp}-${weight ?? "none"}`, 100)
+      : undefined;
+    if (loadCgroup) cgroups.push(loadCgroup);
+    const busy = ["sh", "-c", "while :; do :; done"];
+    const load = Array.from({ length: Number(values.load) }, () => {
+      const argv = loadCgroup ? loadCgroup.wrap(busy) : busy;
+      return ns.spawn(argv[0]!, argv.slice(1));
+    });
     const loadBefore = machineLoad();
     let overBudget = 0;
     for (let i = 0; i < trials; i++) {
@@ -221,6 +247,9 @@ async function measure(arp: "on" | "off"): Promise<void> {
       `restore-latency, announcing ${arp}, ${new Date().toISOString().slice(0, 10)} (${nodeVersion} ${nodeOptions.join(" ") || "(no node options)"}, nice ${nice} on ${agentProcesses.map((p) => p.comm).join(" + ")}, ${values.load} busy loops)`,
     );
     console.log(
+      `  cgroups: agent ${agentCgroup ? `in its own, ${agentCgroup.setting} (CPUWeight=${weight})` : "in the bench's"}; busy loops ${loadCgroup ? `in their own, ${loadCgroup.setting}` : "in the bench's"}`,
+    );
+    console.log(
       `  trials ${trials}: ${deletions} deletions seen, ${latencies.length} restores paired from ip -ts monitor (µs); ${overBudget} not back within the ${formatMs(budgetMs)} budget (timed anyway, in the figures)`,
     );
     console.log(
@@ -239,5 +268,6 @@ async function measure(arp: "on" | "off"): Promise<void> {
     );
   } finally {
     await ns.destroy();
+    for (const cgroup of cgroups) await cgroup.remove();
   }
 }

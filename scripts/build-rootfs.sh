@@ -5,10 +5,11 @@
 #   HOLDFAST_ROOTFS   where the rootfs lives (default /var/cache/holdfast-lab/rootfs-bookworm)
 #   HOLDFAST_MIRROR   Debian mirror (default: the first deb.debian.org-style URI in apt's sources)
 #   --force           rebuild even when the stamp matches
-#   --variant managers  also build <rootfs>-managers: the same tree plus ifupdown,
-#                     NetworkManager, netplan and Debian's dhcpcd.service (the adoption
-#                     matrix's starting points),
-#                     installed into a copy with apt instead of a second debootstrap
+#   --variant NAME    also build <rootfs>-NAME: the same tree plus the variant's packages,
+#                     installed into a copy with apt instead of a second debootstrap:
+#                       managers  ifupdown, NetworkManager, netplan and Debian's dhcpcd.service
+#                                 (the adoption matrix's starting points)
+#                       ansible   python3, which Ansible's modules run on (the role's tests)
 #
 # Prints the rootfs path (the variant's, with --variant) on the last line of stdout. Needs
 # root and debootstrap.
@@ -43,14 +44,18 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-[[ -z "$VARIANT" || "$VARIANT" == managers ]] || {
-  echo "build-rootfs: unknown variant $VARIANT (known: managers)" >&2
-  exit 2
-}
-# What the "managers" variant adds: the network managers a live node may start from.
-# `dhcpcd` is Debian's dhcpcd.service (one dhcpcd serving every interface) around the base
-# tree's dhcpcd-base.
-VARIANT_PACKAGES=(ifupdown network-manager netplan.io dhcpcd)
+# What each variant adds. managers: the network managers a live node may start from
+# (`dhcpcd` is Debian's dhcpcd.service, one dhcpcd serving every interface, around the base
+# tree's dhcpcd-base). ansible: a managed node for Ansible, whose modules are Python.
+case "$VARIANT" in
+  "") VARIANT_PACKAGES=() ;;
+  managers) VARIANT_PACKAGES=(ifupdown network-manager netplan.io dhcpcd) ;;
+  ansible) VARIANT_PACKAGES=(python3) ;;
+  *)
+    echo "build-rootfs: unknown variant $VARIANT (known: managers, ansible)" >&2
+    exit 2
+    ;;
+esac
 # Bump when the variant's preparation below changes.
 VARIANT_PREP_VERSION=2
 
@@ -83,11 +88,11 @@ mkdir -p "$(dirname "$ROOTFS")"
 exec 9>"$ROOTFS.lock"
 flock 9
 
-# The managers variant: a copy of the base tree with VARIANT_PACKAGES installed from the same
-# mirror (seconds to a minute, instead of a second debootstrap). Every manager is installed
-# but not enabled: a node runs only what its test starts, as in the base tree.
+# A variant: a copy of the base tree with VARIANT_PACKAGES installed from the same mirror
+# (seconds to a minute, instead of a second debootstrap). Every manager is installed but not
+# enabled: a node runs only what its test starts, as in the base tree.
 build_variant() {
-  local base_hash variant="$ROOTFS-managers" hash stage started
+  local base_hash variant="$ROOTFS-$VARIANT" hash stage started
   base_hash=$(cat "$STAMP")
   hash=$(printf '%s\n' "$base_hash" "$VARIANT_PREP_VERSION" "${VARIANT_PACKAGES[@]}" | sha256sum | cut -d' ' -f1)
   if [[ $FORCE -eq 0 && -f "$variant/.holdfast-rootfs-stamp" && "$(cat "$variant/.holdfast-rootfs-stamp")" == "$hash" ]]; then

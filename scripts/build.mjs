@@ -2,6 +2,7 @@
 // compiles the library entry for `import { renderBootstrap } from "holdfast"`.
 import { build } from "esbuild";
 import { readFileSync, chmodSync } from "node:fs";
+import { builtinModules } from "node:module";
 
 const EARLY_EXIT =
   'if (process.argv[2] === "agent" && globalThis.__holdfastEarlyExit === undefined) {' +
@@ -23,9 +24,48 @@ const zodEnglishOnly = {
   },
 };
 
+// An ESM bundle hoists every `import … from "node:…"` to its top, so Node loads each
+// builtin any command uses (http, crypto, zlib, readline, …) before the agent can hold an
+// address: a fifth of its start-up (bench/agent-startup.ts --cpu-prof). This makes each a small
+// module of its own that requires the builtin when it is first evaluated: the modules behind
+// a command's dynamic import are evaluated lazily, so `holdfast agent` loads only its own.
+const BUILTINS = new Set(builtinModules.filter((name) => !name.startsWith("_")));
+const builtinNamesCache = new Map();
+async function builtinExportNames(name) {
+  if (!builtinNamesCache.has(name)) {
+    builtinNamesCache.set(
+      name,
+      Object.keys(await import(`node:${name}`)).filter(
+        (key) => key !== "default" && /^[A-Za-z_$][\w$]*$/.test(key),
+      ),
+    );
+  }
+  return builtinNamesCache.get(name);
+}
+const lazyBuiltins = {
+  name: "lazy-builtins",
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?[a-z0-9_/]+$/ }, (args) => {
+      const name = args.path.replace(/^node:/, "");
+      if (args.kind !== "import-statement" || !BUILTINS.has(name)) return undefined;
+      return { path: name, namespace: "lazy-builtin" };
+    });
+    b.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, async (args) => {
+      const names = await builtinExportNames(args.path);
+      return {
+        // `require` is the banner's createRequire(import.meta.url)
+        contents:
+          `const m = require("node:${args.path}");\nexport default m;\n` +
+          (names.length > 0 ? `export const { ${names.join(", ")} } = m;\n` : ""),
+        loader: "js",
+      };
+    });
+  },
+};
+
 const common = {
   mainFields: ["module", "main"],
-  plugins: [zodEnglishOnly],
+  plugins: [zodEnglishOnly, lazyBuiltins],
   bundle: true,
   platform: "node",
   target: "node18",

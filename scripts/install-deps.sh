@@ -26,6 +26,8 @@ PACKAGES=(
   debootstrap       # builds the booted-node root filesystem
   openssh-client    # converge
   openssh-server    # sshd inside booted nodes (converge tests)
+  ansible-core      # ansible-playbook: the rendered role's tests on booted nodes
+  ansible-lint      # lints the rendered role (production profile)
   prometheus        # promtool: alert rule tests
   cloud-init        # cloud-init schema validation of rendered user-data
   chromium          # renders the lab's HTML report in tests

@@ -37,6 +37,11 @@ export interface AgentOptions {
 export interface RunningAgent {
   readonly controllers: readonly AttachmentController[];
   status(): readonly AttachmentStatus[];
+  /**
+   * Every attachment has had its first pass (so a cached or static address is held), or
+   * STARTUP_GRACE_MS went by, or the agent stopped: what the first hold does not need starts now.
+   */
+  readonly started: Promise<void>;
   /** Stops watching and leaves every address in place (design §3: never remove on stop). */
   stop(): Promise<void>;
 }
@@ -44,6 +49,8 @@ export interface RunningAgent {
 // If `ip monitor` dies, restart it after this long and reconcile everything (events were missed).
 const MONITOR_RESTART_MS = 500;
 const MONITOR_RESTART_MAX_MS = 30_000;
+// The longest the helpers the first hold does not need wait for the first passes to end.
+const STARTUP_GRACE_MS = 1000;
 
 /** Fans one event out to every observer; one observer's failure never stops the agent. */
 function fanOut(observers: readonly AgentObserver[], log: Logger): AgentObserver {
@@ -76,7 +83,12 @@ function fanOut(observers: readonly AgentObserver[], log: Logger): AgentObserver
  * a missing tool is said once for the whole agent.
  */
 function lookUpArp(find: () => Promise<ArpTool | undefined>, log: Logger): () => Promise<Arp | undefined> {
-  const found = find().then(
+  let found: Promise<Arp | undefined> | undefined;
+  return () => (found ??= lookUp(find, log));
+}
+
+function lookUp(find: () => Promise<ArpTool | undefined>, log: Logger): Promise<Arp | undefined> {
+  return find().then(
     (tool) => {
       if (tool) log("agent", `ARP (RFC 5227 announce, conflict probes) through ${tool.name}`);
       else log("agent", "no arping installed: conflict detection and announcements unavailable");
@@ -87,7 +99,6 @@ function lookUpArp(find: () => Promise<ArpTool | undefined>, log: Logger): () =>
       return undefined;
     },
   );
-  return () => found;
 }
 
 /**
@@ -98,6 +109,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
   const { config } = options;
   const log = options.log ?? jsonLogger();
   const lock = options.lock ?? acquireLock(config.runDir);
+  let stopped = false;
   try {
     mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
   } catch {
@@ -105,13 +117,33 @@ export function startAgent(options: AgentOptions): RunningAgent {
   }
   if (lock.problem !== undefined) log("agent", lock.problem);
   const backend = options.backend ?? new Iproute2Backend();
-  if (backend instanceof Iproute2Backend) backend.warm();
   const scheduler = new Scheduler();
   const observers = options.observers ?? [];
-  const observer = fanOut(observers, log);
   const pnInterfaces = config.attachments.map((a) => a.interface);
   const findArp = options.findArp ?? (options.backend === undefined ? findArpTool : undefined);
+  // looked up when first asked (the first hold's announcement) or once started, whichever is first
   const arp = findArp && lookUpArp(findArp, log);
+  // The first hold comes first: the restore path's `ip -batch` and the ARP tool lookup each
+  // fork a process, so they start once every attachment has had its first pass.
+  const firstPasses = new Set<string>();
+  let startupDone!: () => void;
+  const started = new Promise<void>((resolve) => (startupDone = resolve));
+  const graceTimer = setTimeout(() => startupDone(), STARTUP_GRACE_MS);
+  void started.then(() => {
+    clearTimeout(graceTimer);
+    if (stopped) return;
+    if (backend instanceof Iproute2Backend) backend.warm();
+    void arp?.();
+  });
+  const fanned = fanOut(observers, log);
+  const observer: AgentObserver = {
+    ...fanned,
+    reconciled: (status, all) => {
+      fanned.reconciled?.(status, all);
+      firstPasses.add(status.interface);
+      if (firstPasses.size >= config.attachments.length) startupDone();
+    },
+  };
   const controllers: AttachmentController[] = [];
   const allStatus = () => controllers.map((c) => c.current);
   for (const attachment of config.attachments) {
@@ -153,7 +185,6 @@ export function startAgent(options: AgentOptions): RunningAgent {
     }
   };
   let monitor: MonitorHandle | undefined;
-  let stopped = false;
   let monitorRestarts = 0;
   const watch = () => {
     let ended = false;
@@ -186,9 +217,11 @@ export function startAgent(options: AgentOptions): RunningAgent {
   return {
     controllers,
     status: allStatus,
+    started,
     async stop() {
       if (stopped) return;
       stopped = true;
+      startupDone();
       for (const c of controllers) c.stop();
       scheduler.stop();
       monitor?.stop();

@@ -239,7 +239,7 @@ export function parseProbe(stdout: string, interfaces: readonly string[]): Probe
       launcherSha256: orUndefined(map.get("launcher_sha256")),
       configSha256: orUndefined(map.get("config_sha256")),
       unitSha256: orUndefined(map.get("unit_sha256")),
-      version: orUndefined(map.get("version")),
+      version: orUndefined(map.get("version")) ?? status?.version,
     },
     service: {
       active: map.get("service_active") || "unknown",

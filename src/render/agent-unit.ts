@@ -177,6 +177,12 @@ export function agentUnit(config: Config, configPath: string = NODE_PATHS.config
           ["Environment", `"HOLDFAST_NODE_OPTIONS=${AGENT_NODE_OPTIONS.join(" ")}"`],
           ["Restart", "always"],
           ["RestartSec", "1s"],
+          // Ten times the default share of CPU when the node is busy (kubelet, containers, a
+          // cache in other cgroups), for the agent and every `ip`/arping it forks: restore p99
+          // with 4 busy loops on 2 CPUs in a sibling cgroup fell from 255 ms to 9 ms
+          // (bench/restore-latency.ts --load 4 --load-cgroup --cpu-weight 100,1000). A weight
+          // only matters when the CPU is contended, and the agent idles at a few ms a minute.
+          ["CPUWeight", 1000],
           ...writablePaths(config),
           ...sandbox(config),
         ],

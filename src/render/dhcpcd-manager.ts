@@ -30,12 +30,9 @@ holdfast_dhcpcd_denied() {
 
 # Prints the PID of each dhcpcd manager (serving every interface) in this network namespace.
 holdfast_dhcpcd_manager_pids() {
-  local dir argv word named comm
-  for dir in /proc/[0-9]*; do
-    comm=""
-    read -r comm 2>/dev/null <"$dir/comm" || continue
-    [ "$comm" = dhcpcd ] || continue
-    argv=$({ tr '\\0' '\\n' <"$dir/cmdline"; } 2>/dev/null) || continue
+  local pid argv word named
+  for pid in $(holdfast_pids_named dhcpcd); do
+    argv=$({ tr '\\0' '\\n' <"/proc/$pid/cmdline"; } 2>/dev/null) || continue
     case "$argv" in
       "dhcpcd: [manager]"* | "dhcpcd: [master]"*) ;;
       "dhcpcd: "*) continue ;;
@@ -48,9 +45,7 @@ holdfast_dhcpcd_manager_pids() {
         [ "$named" = no ] || continue
         ;;
     esac
-    holdfast_same_ns net "\${dir#/proc/}" || continue
-    grep -q '/holdfast\\.service$' "$dir/cgroup" 2>/dev/null && continue
-    printf '%s\\n' "\${dir#/proc/}"
+    holdfast_client_here "$pid" && printf '%s\\n' "$pid"
   done
   return 0
 }

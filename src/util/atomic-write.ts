@@ -35,7 +35,7 @@ function writeAll(fd: number, data: Buffer): void {
  * fsync of the directory. Anything short of that leaves the old file and throws WriteError;
  * a partial temp file is never renamed into place.
  */
-export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
+export function writeFileAtomic(path: string, content: string | Uint8Array, mode = 0o644): void {
   const dir = dirname(path);
   const data = Buffer.from(content);
   let temp: string | undefined;

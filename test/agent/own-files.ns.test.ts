@@ -178,18 +178,27 @@ describe.skipIf(skip)("the hold never waits on the disk (namespace, private moun
   });
 
   // row 9
-  it("binds metrics.listen on the held address as soon as it is held, saying why it waited", async () => {
+  it("binds metrics.listen on the held address as soon as it is held", async () => {
     const dir = mkdtempSync(join(tmpdir(), "hf-own-"));
     const listen = `${CIDR.split("/")[0]}:19464`;
     const agent = runAgentPrivate(ns, { metrics: { listen }, attachments: [attachment()] }, "", { dir });
     try {
       await agent.waitLog(/^pn0: held /, 10_000);
       const heldAt = Date.now();
-      await agent.waitLog(/now serving on 198\.18\.0\.31:19464/, 5000);
+      // The agent holds first and binds after its first pass (src/observe/deferred.ts), so a
+      // static address is there for the first bind; an address that comes later (DHCP) is
+      // waited for and the port bound when it is held (test/observe: the retry on hold).
+      const metrics = await waitFor(
+        "the metrics port",
+        async () => {
+          const out = (await ns.exec("curl", ["-s", "-m", "5", `http://${listen}/metrics`])).stdout;
+          return out.includes("holdfast_address_held") ? out : undefined;
+        },
+        5000,
+        50,
+      );
       expect(Date.now() - heldAt, "bound within 5 s of the hold, not 30 s").toBeLessThan(5000);
-      expect(agent.messages().some((m) => /metrics\.listen .*waiting for it/.test(m))).toBe(true);
-      const curl = await ns.exec("curl", ["-s", "-m", "5", `http://${listen}/metrics`]);
-      expect(curl.stdout).toMatch(/holdfast_address_held\{interface="pn0"\} 1/);
+      expect(metrics).toMatch(/holdfast_address_held\{interface="pn0"\} 1/);
     } finally {
       expect((await agent.stop()).code).toBe(0);
     }

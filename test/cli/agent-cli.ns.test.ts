@@ -23,6 +23,8 @@ describe.skipIf(skip)("holdfast agent: one agent per runDir", () => {
           attachments: [{ interface: "pn0", address: { source: "static", cidr: "198.18.0.31/22" } }],
         });
         await agent.waitLog(/^pn0: held /);
+        // the hold comes first; the metrics port is tried once every attachment had its first pass
+        await agent.waitLog(/^agent: metrics: /);
         expect(agent.messages()).toContain("agent: metrics: cannot serve metrics: 127.0.0.1:9464");
         expect((await agent.stop()).code).toBe(0);
       } finally {

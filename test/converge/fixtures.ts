@@ -111,11 +111,12 @@ export function probeOutput(f: ProbeFixture = {}): string {
     `unit_sha256=${installed?.unitSha256 ?? ""}`,
   ];
   if (installed) {
-    lines.push(`version=${installed.version}`);
+    // as the probe script: a running agent's status names the version, else `--version` does
     if (f.held)
       lines.push(
         `status=${JSON.stringify({ agent: { running: true, version: installed.version }, attachments: [{ interface: "pn0", state: "held", cidr: f.held }] })}`,
       );
+    else lines.push(`version=${installed.version}`);
   }
   lines.push(
     `service_active=${f.serviceActive ?? (installed ? "active" : "inactive")}`,

@@ -34,6 +34,9 @@ describe("probe", () => {
     const installed = desiredFor("a");
     const held = parseProbe(probeOutput({ installed, addr: STATIC_ADDR, held: "172.16.0.2/22" }), ["pn0"]);
     expect(held.interfaces[0]!.holder).toBe("holdfast");
+    expect(held.installed.version, "from the running agent's status: no `--version` start").toBe(
+      installed.version,
+    );
     expect(held.status).toEqual({
       running: true,
       version: installed.version,

@@ -21,6 +21,7 @@ import {
   nodeIp,
   writeInventory,
   type ConvergeLab,
+  DHCLIENT_UNIT,
 } from "./converge-nodes.js";
 
 /*
@@ -46,15 +47,6 @@ const MAX_ABSENCE_MS = 200;
 const LEASE_SECONDS = 10;
 
 const INCIDENT_UNIT = "pn-dhclient.service";
-/** the incident's unit: dhclient in the foreground, renewing forever */
-const DHCLIENT_UNIT = `[Unit]
-Description=renew-forever DHCP on pn0 (the unit before the fix)
-[Service]
-ExecStart=/sbin/dhclient -d -v pn0
-Restart=always
-[Install]
-WantedBy=multi-user.target
-`;
 
 const SEED_UNIT = "pn-seed-loop.service";
 /** the seed's fix as written up, after its one DHCP: `ip addr replace` of the cached CIDR every 60 s */

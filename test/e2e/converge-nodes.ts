@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { bootNode, type BootedNode } from "../../src/harness/booted-node.js";
 import type { KeaOptionData } from "../../src/harness/kea.js";
+import { LAB_KEA_OPTIONS } from "../../src/harness/kea-options.js";
 import { createTopology, type Topology } from "../../src/harness/topology.js";
 import type { Runner } from "../../src/util/exec.js";
 import { run } from "../../src/util/exec.js";
@@ -36,6 +37,16 @@ export async function checkBundle(): Promise<string | undefined> {
   return r.code === 0 ? undefined : `${BUNDLE} is stale (no \`adopt\`): run \`npm run build\``;
 }
 
+/** the incident's unit: dhclient in the foreground, renewing forever */
+export const DHCLIENT_UNIT = `[Unit]
+Description=renew-forever DHCP on pn0 (the unit before the fix)
+[Service]
+ExecStart=/sbin/dhclient -d -v pn0
+Restart=always
+[Install]
+WantedBy=multi-user.target
+`;
+
 export const nodeIp = (i: number): string => `198.18.0.${10 + i}`;
 
 export async function createConvergeLab(options: {
@@ -43,13 +54,18 @@ export async function createConvergeLab(options: {
   readonly prefix: string;
   readonly workDir: string;
   readonly count: number;
-  /** Kea options for node i alone (a default route, classless routes) @default none */
+  /**
+   * Kea options for node i alone (a default route, classless routes) @default the lab's: a
+   * route to the server identifier, without which a renew-forever client's unicast renewals
+   * fail, its lease runs out and its own script flushes the address before converge starts
+   */
   readonly keaOptionData?: (index: number) => readonly KeaOptionData[] | undefined;
 }): Promise<ConvergeLab> {
-  const specs = Array.from({ length: options.count }, (_, i) => {
-    const keaOptionData = options.keaOptionData?.(i);
-    return { name: `n${i + 1}`, ip: nodeIp(i), ...(keaOptionData === undefined ? {} : { keaOptionData }) };
-  });
+  const specs = Array.from({ length: options.count }, (_, i) => ({
+    name: `n${i + 1}`,
+    ip: nodeIp(i),
+    keaOptionData: options.keaOptionData?.(i) ?? LAB_KEA_OPTIONS,
+  }));
   const topo = await createTopology({ prefix: options.prefix, workDir: options.workDir, nodes: specs });
   const nodes: BootedNode[] = [];
   const destroy = async (): Promise<void> => {

@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ConvergeReport } from "../../src/converge/report.js";
 import { readProbeLog } from "../../src/harness/probe.js";
 import { selfCommand } from "../../src/harness/bundle-path.js";
-import { rootfsFor } from "../helpers/booted-node.js";
+import { AddressWatch } from "../../src/harness/address-watch.js";
+import { DHCP_SERVER_IP, METADATA_IP, type LabNode } from "../../src/harness/topology.js";
+import { longestAbsence, rootfsFor } from "../helpers/booted-node.js";
 import { uniquePrefix } from "../helpers/topology.js";
 import {
   BUNDLE,
@@ -17,6 +19,7 @@ import {
   nodeIp,
   writeInventory,
   type ConvergeLab,
+  DHCLIENT_UNIT,
 } from "./converge-nodes.js";
 
 const PACKAGE_VERSION = (
@@ -29,15 +32,6 @@ const rootfs = (await rootfsFor(import.meta.url, checkBundle)) ?? "";
 const NODES = 6;
 const FLEET = [0, 1, 2, 3, 4];
 const INCIDENT = 5;
-
-const DHCLIENT_UNIT = `[Unit]
-Description=renew-forever DHCP on pn0 (the unit before the fix)
-[Service]
-ExecStart=/sbin/dhclient -d -v pn0
-Restart=always
-[Install]
-WantedBy=multi-user.target
-`;
 
 // the cache port stand-in, answering on every address of the node
 const UP_SERVER = `require("http").createServer((q, s) => { s.setHeader("connection", "close"); s.end("up\\n"); }).listen(8080)`;
@@ -69,7 +63,8 @@ describe.skipIf(rootfs === "")("holdfast converge on booted nodes over real ssh"
    * Runs `during` while the runner probes http://<ip>:8080/up every 100 ms (fresh TCP
    * connection each, as a runner's request would); returns what failed meanwhile.
    */
-  const whileProbing = async (ip: string, label: string, during: () => Promise<void>) => {
+  const whileProbing = async (labNode: LabNode, label: string, during: () => Promise<void>) => {
+    const ip = labNode.ip;
     const probeLog = join(workDir, `probes-${label}.jsonl`);
     // 1 s per probe, not the lab's 300 ms: a busy CI box must not fail a probe for slowness;
     // a missing address still fails one (the dropped SYN is only retried after 1 s)
@@ -77,6 +72,9 @@ describe.skipIf(rootfs === "")("holdfast converge on booted nodes over real ssh"
       "--out", probeLog, "--timeout", "1000", "--target", `node=http://${ip}:8080/up`,
     ]); // prettier-ignore
     const prober = lab.topo.runner.spawn(probe.file, probe.args);
+    // the kernel's own record of pn0's address: a failed probe then says whether it was absent
+    const watch = new AddressWatch(labNode);
+    await watch.start();
     try {
       for (let i = 0; i < 50 && !(readProbeLog(probeLog).get("node") ?? []).some((s) => s.ok); i++)
         await sleep(100);
@@ -86,9 +84,17 @@ describe.skipIf(rootfs === "")("holdfast converge on booted nodes over real ssh"
       await prober.exited;
       const samples = (readProbeLog(probeLog).get("node") ?? []).filter((s) => s.t >= startedAt);
       const failures = samples.filter((s) => !s.ok);
-      console.log(`${label}: ${samples.length} probes, ${failures.length} failed`);
-      return { failures, total: samples.length };
+      const absentMs = Math.round(longestAbsence(watch, startedAt, Date.now()));
+      console.log(
+        `${label}: ${samples.length} probes, ${failures.length} failed; pn0 absent at most ${absentMs} ms`,
+      );
+      const address = watch.samples.filter((a) => a.t >= startedAt).map((a) => [a.t - startedAt, a.present]);
+      const when =
+        `probes failed at ${JSON.stringify(failures.map((f) => f.t - startedAt))} ms after the start, ` +
+        `pn0 address events ${JSON.stringify(address)}`;
+      return { failures, total: samples.length, when, startedAt };
     } finally {
+      watch.stop();
       prober.kill("SIGKILL");
     }
   };
@@ -200,6 +206,8 @@ describe.skipIf(rootfs === "")("holdfast converge on booted nodes over real ssh"
       n5: "unchanged",
     });
     expect(report.summary).toEqual({ total: 5, converged: 0, unchanged: 5, planned: 0, failed: 0 });
+    const each = report.hosts.map((h) => h.durationMs).sort((a, b) => a - b);
+    console.log(`converge: 5 unchanged hosts in ${report.durationMs} ms; per host ${each.join(", ")} ms`);
   }, 120_000);
 
   it("GIVEN a new config and n3 powered off WHEN converged THEN n3 fails, the other four converge, exit 1", async () => {
@@ -238,13 +246,22 @@ describe.skipIf(rootfs === "")("holdfast converge on booted nodes over real ssh"
     expect((await node.exec("systemctl", ["enable", "--now", "dhclient-pn0.service"])).code).toBe(0);
     for (let i = 0; i < 100 && !(await labNode.addresses()).includes(labNode.cidr); i++) await sleep(100);
     expect(await labNode.addresses()).toEqual([labNode.cidr]);
+    // a healthy incident node: its unicast renewals reach the server (else its lease runs out
+    // and its own script flushes pn0 whenever converge is slow, which holdfast cannot prevent)
+    expect((await node.exec("ip", ["-4", "route", "show", METADATA_IP])).stdout, "route to Kea").toContain(
+      `${METADATA_IP} via ${DHCP_SERVER_IP} dev pn0`,
+    );
     expect((await node.exec("systemd-run", ["--unit=up-server", "node", "-e", UP_SERVER])).code).toBe(0);
 
     // GIVEN the runner probing the node's cache-port stand-in every 100 ms
     const inventory = await writeInventory(workDir, [INCIDENT], labSpec(), "incident.yaml");
-    const { failures, total } = await whileProbing(labNode.ip, "adoption", async () => {
+    const marks: [string, number][] = [];
+    const mark = (what: string) => marks.push([what, Date.now()]);
+    const { failures, total, when, startedAt } = await whileProbing(labNode, "adoption", async () => {
       // WHEN converged
+      mark("dry-run");
       const { report: dry } = await convergeJson(inventory, "--dry-run");
+      mark("converge");
       expect(dry.hosts[0]!.plan!.reasons).toContainEqual(
         expect.stringMatching(
           new RegExp(
@@ -256,12 +273,27 @@ describe.skipIf(rootfs === "")("holdfast converge on booted nodes over real ssh"
       expect(code).toBe(0);
       expect(report.hosts[0]!.error).toBeUndefined();
       expect(report.hosts[0]!.outcome).toBe("converged");
+      mark("converged");
       // a lease renewal (every 5 s with Kea's 10 s leases) would have come by now
       await sleep(6000);
     });
     // no probe failed during the whole converge
     expect(total).toBeGreaterThan(50);
-    expect(failures, "the runner's probes during the converge").toEqual([]);
+    if (failures.length > 0) {
+      // what the node did meanwhile, in the same clock (the node's journal, epoch µs)
+      const journal = await node.exec("journalctl", ["-o", "short-unix", "--no-pager", "--since", "-120s"]);
+      const rel = (line: string) =>
+        line.replace(/^(\d+)\.(\d{3})\d*/, (_, s: string, ms: string) => String(Number(s + ms) - startedAt));
+      console.log(
+        `adoption timeline (ms after the probes started): ${marks.map(([what, t]) => `${what} ${t - startedAt}`).join(", ")}\n` +
+          journal.stdout
+            .split("\n")
+            .filter((l) => /dhclient|holdfast|systemd\[1\]|COMMAND=/.test(l))
+            .map(rel)
+            .join("\n"),
+      );
+    }
+    expect(failures, `the runner's probes during the converge: ${when}`).toEqual([]);
 
     // the old unit is disabled, no dhclient runs, and the address never expires
     expect(
@@ -310,7 +342,7 @@ describe.skipIf(rootfs === "")("holdfast converge on booted nodes over real ssh"
     // another build of the same version: its sha256 differs, so converge upgrades
     await writeFile(bundle, `${await readFile(bundle, "utf8")}// rebuilt\n`);
     const inventory = await writeInventory(workDir, [INCIDENT], labSpec(), "incident.yaml");
-    const { failures, total } = await whileProbing(labNode.ip, "upgrade", async () => {
+    const { failures, total, when } = await whileProbing(labNode, "upgrade", async () => {
       const { code, report } = await convergeJson(inventory);
       expect(report.hosts[0]!.error).toBeUndefined();
       expect(report.hosts[0]).toMatchObject({ outcome: "converged", plan: { kind: "upgrade" } });
@@ -318,7 +350,7 @@ describe.skipIf(rootfs === "")("holdfast converge on booted nodes over real ssh"
       expect(code).toBe(0);
     });
     expect(total).toBeGreaterThan(20);
-    expect(failures, "the runner's probes during the upgrade").toEqual([]);
+    expect(failures, `the runner's probes during the upgrade: ${when}`).toEqual([]);
     const pidAfter = (await node.exec("systemctl", ["show", "-p", "MainPID", "--value", "holdfast"])).stdout;
     expect(pidAfter, "the agent restarted on the new bundle").not.toBe(pidBefore);
   }, 120_000);

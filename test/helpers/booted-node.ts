@@ -16,8 +16,11 @@ const BUILD_TIMEOUT_MS = 15 * 60_000;
 
 export type RootfsResult = { readonly rootfs: string } | { readonly skip: string };
 
-/** "managers": the base tree plus ifupdown, NetworkManager and netplan, none of them enabled */
-export type RootfsVariant = "base" | "managers";
+/**
+ * "managers": the base tree plus ifupdown, NetworkManager and netplan, none of them enabled;
+ * "ansible": the base tree plus python3, for Ansible's modules
+ */
+export type RootfsVariant = "base" | "managers" | "ansible";
 
 const cached = new Map<RootfsVariant, Promise<RootfsResult>>();
 

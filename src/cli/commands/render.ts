@@ -12,15 +12,31 @@ import {
   renderScriptFromSpec,
   renderUnitsFromSpec,
 } from "../../render/index.js";
+import { renderAnsibleRole } from "../../render/ansible.js";
+import { findAgentBundle } from "../../render/bundle.js";
 import { NODE_PATHS } from "../../render/paths.js";
-import { parseSpec, type Spec } from "../../render/spec.js";
+import { parseSpec, type Spec, type SpecInput } from "../../render/spec.js";
 import { writeFileAtomic } from "../../util/atomic-write.js";
 
-export const RENDER_FORMATS = ["script", "cloud-init", "units", "fragment", "alerts", "npd"] as const;
+export const RENDER_FORMATS = [
+  "script",
+  "cloud-init",
+  "units",
+  "fragment",
+  "ansible",
+  "alerts",
+  "npd",
+] as const;
 type RenderFormat = (typeof RENDER_FORMATS)[number];
 
 // alerts and npd describe monitoring, not a node: they need no spec.
-const NEEDS_SPEC: ReadonlySet<RenderFormat> = new Set(["script", "cloud-init", "units", "fragment"]);
+const NEEDS_SPEC: ReadonlySet<RenderFormat> = new Set([
+  "script",
+  "cloud-init",
+  "units",
+  "fragment",
+  "ansible",
+]);
 
 interface RenderCliOptions {
   readonly spec?: string;
@@ -66,6 +82,26 @@ function writeUnits(spec: Spec, out: string | undefined): void {
   }
 }
 
+/**
+ * `--format ansible --out DIR`: the role under DIR/roles/holdfast and the examples. It always
+ * carries this holdfast's own bundle: the role installs what rendered it.
+ */
+function writeAnsible(file: string | undefined, out: string | undefined): void {
+  if (out === undefined)
+    throw invalidInput("missing --out <dir>", "--format ansible", [
+      "a role is a tree of files: name the directory to write it into",
+    ]);
+  if (file === undefined)
+    throw invalidInput("missing --spec <path>", "--format ansible", [
+      "a render spec is required for this format (design §4.6)",
+    ]);
+  // as written: parsed (and validated) inside, but the role's defaults keep "30s" as "30s"
+  const spec = readDocument(file) as SpecInput;
+  for (const each of renderAnsibleRole({ spec, file, bundle: findAgentBundle() }))
+    writeFileAtomic(join(out, each.path), each.content, each.mode);
+  process.stderr.write(`holdfast: wrote the holdfast role and site.yml into ${out}\n`);
+}
+
 function renderText(options: RenderCliOptions): string {
   const { format } = options;
   if (format === "alerts") return renderAlerts();
@@ -86,20 +122,23 @@ export function registerRender(program: Command): void {
     .addOption(
       new Option("--format <format>", "what to render").choices(RENDER_FORMATS).makeOptionMandatory(),
     )
-    .option("--out <dir>", "directory to write into (units only)")
+    .option("--out <path>", "directory to write into (units, ansible); a file for the other formats")
     .action((options: RenderCliOptions) => {
       if (options.format === "units") {
         writeUnits(loadSpecFile(options.spec, "units"), options.out);
         return;
       }
-      if (options.out !== undefined) {
-        throw invalidInput("--out is only for --format units", `--format ${options.format}`, [
-          "the other formats print to stdout",
-        ]);
+      if (options.format === "ansible") {
+        writeAnsible(options.spec, options.out);
+        return;
       }
       if (!NEEDS_SPEC.has(options.format) && options.spec !== undefined) {
         process.stderr.write(`holdfast: --spec is not used by --format ${options.format}\n`);
       }
-      process.stdout.write(renderText(options));
+      const text = renderText(options);
+      // a script is run from the file (the Ansible role renders it on the node this way)
+      if (options.out !== undefined)
+        writeFileAtomic(options.out, text, options.format === "script" ? 0o700 : 0o644);
+      else process.stdout.write(text);
     });
 }

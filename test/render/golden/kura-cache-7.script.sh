@@ -127,6 +127,7 @@ ExecStart=/usr/local/bin/holdfast agent --config /etc/holdfast/holdfast.yaml
 Environment="HOLDFAST_NODE_OPTIONS=--jitless --no-expose-wasm"
 Restart=always
 RestartSec=1s
+CPUWeight=1000
 StateDirectory=holdfast
 StateDirectoryMode=0700
 RuntimeDirectory=holdfast
@@ -438,21 +439,34 @@ holdfast_same_ns() {
   [ -n "$theirs" ] && [ "$theirs" = "$ours" ]
 }
 
-# Prints the PIDs of DHCP client $1 (dhclient, dhcpcd) serving interface $2 alone.
-holdfast_client_pids() {
-  local dir argv comm
+# Prints the PID of each process named $1 (its comm), one a line.
+holdfast_pids_named() {
+  local dir comm
   for dir in /proc/[0-9]*; do
     # a builtin read, not $(cat): one fork per process made a busy node's probe take 20 s
     { read -r comm <"$dir/comm"; } 2>/dev/null || continue
-    [ "$comm" = "$1" ] || continue
-    argv=$({ tr '\0' '\n' <"$dir/cmdline"; } 2>/dev/null) || continue
+    [ "$comm" = "$1" ] && printf '%s\n' "${dir#/proc/}"
+  done
+  return 0
+}
+
+# Whether process $1 is a client of this host's network (this network namespace), not one of
+# the agent's own exchanges (in holdfast.service's cgroup).
+holdfast_client_here() {
+  holdfast_same_ns net "$1" || return 1
+  ! grep -q '/holdfast\.service$' "/proc/$1/cgroup" 2>/dev/null
+}
+
+# Prints the PIDs of DHCP client $1 (dhclient, dhcpcd) serving interface $2 alone.
+holdfast_client_pids() {
+  local pid argv
+  for pid in $(holdfast_pids_named "$1"); do
+    argv=$({ tr '\0' '\n' <"/proc/$pid/cmdline"; } 2>/dev/null) || continue
     case "$argv" in
       "$1: $2" | "$1: $2 "*) ;;
       *) printf '%s\n' "$argv" | grep -Fx -- "$2" >/dev/null || continue ;;
     esac
-    holdfast_same_ns net "${dir#/proc/}" || continue
-    grep -q '/holdfast\.service$' "$dir/cgroup" 2>/dev/null && continue
-    printf '%s\n' "${dir#/proc/}"
+    holdfast_client_here "$pid" && printf '%s\n' "$pid"
   done
   return 0
 }
@@ -504,12 +518,9 @@ holdfast_dhcpcd_denied() {
 
 # Prints the PID of each dhcpcd manager (serving every interface) in this network namespace.
 holdfast_dhcpcd_manager_pids() {
-  local dir argv word named comm
-  for dir in /proc/[0-9]*; do
-    comm=""
-    read -r comm 2>/dev/null <"$dir/comm" || continue
-    [ "$comm" = dhcpcd ] || continue
-    argv=$({ tr '\0' '\n' <"$dir/cmdline"; } 2>/dev/null) || continue
+  local pid argv word named
+  for pid in $(holdfast_pids_named dhcpcd); do
+    argv=$({ tr '\0' '\n' <"/proc/$pid/cmdline"; } 2>/dev/null) || continue
     case "$argv" in
       "dhcpcd: [manager]"* | "dhcpcd: [master]"*) ;;
       "dhcpcd: "*) continue ;;
@@ -522,9 +533,7 @@ holdfast_dhcpcd_manager_pids() {
         [ "$named" = no ] || continue
         ;;
     esac
-    holdfast_same_ns net "${dir#/proc/}" || continue
-    grep -q '/holdfast\.service$' "$dir/cgroup" 2>/dev/null && continue
-    printf '%s\n' "${dir#/proc/}"
+    holdfast_client_here "$pid" && printf '%s\n' "$pid"
   done
   return 0
 }
