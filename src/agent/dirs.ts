@@ -1,5 +1,7 @@
-import { accessSync, constants, mkdirSync, statSync } from "node:fs";
+import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import * as fs from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Config } from "../config/schema.js";
 
 /** A directory from the config that the agent cannot use as it should, named by its field. */
@@ -61,4 +63,60 @@ export function checkAgentDirs(config: Pick<Config, "stateDir" | "runDir">): Dir
       problems.push({ field, path, message: `${field} ${path}: ${trouble}; ${CONSEQUENCE[field]}` });
   }
   return problems;
+}
+
+/** Where DHCP exchanges run, and what the agent should say about the choice. */
+export interface DhcpWorkRoot {
+  readonly path: string;
+  /** set when the first choice, runDir, could not be used */
+  readonly note?: string;
+}
+
+/** Whether a script written into dir may be executed there (not on a `noexec` mount). */
+function scriptsRunIn(dir: string): boolean {
+  let probe: string | undefined;
+  try {
+    probe = mkdtempSync(join(dir, ".exec-check-"));
+    const script = join(probe, "hook.sh");
+    writeFileSync(script, "#!/bin/sh\n", { mode: 0o700 });
+    // access(2) answers EACCES for X_OK on a noexec mount, as execve would
+    accessSync(script, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    if (probe !== undefined) rmSync(probe, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Where DHCP exchanges keep their hook, lease and pid files. The client executes the hook,
+ * so the place must allow it: Debian's and Ubuntu's initramfs mount /run `noexec`, and there
+ * the client got its lease, could not run the hook, and holdfast never heard of the lease.
+ * The first of runDir, stateDir and a private temp directory that is writable and lets a
+ * script run; when none does, runDir, and the exchange names the cause.
+ */
+export function dhcpWorkRoot(
+  config: Pick<Config, "stateDir" | "runDir">,
+  problems: readonly DirProblem[],
+): DhcpWorkRoot {
+  const broken = (field: DirProblem["field"]) => problems.some((p) => p.field === field);
+  const why = broken("runDir")
+    ? "cannot be written"
+    : "does not let a DHCP client run holdfast's hook (noexec)";
+  if (!broken("runDir") && scriptsRunIn(config.runDir)) return { path: config.runDir };
+  const note = (path: string) => `runDir ${config.runDir} ${why}; DHCP exchanges run in ${path}`;
+  if (!broken("stateDir") && scriptsRunIn(config.stateDir))
+    return { path: config.stateDir, note: note(config.stateDir) };
+  try {
+    const temp = mkdtempSync(join(tmpdir(), "holdfast-"));
+    if (scriptsRunIn(temp)) return { path: temp, note: note(temp) };
+    rmSync(temp, { recursive: true, force: true });
+  } catch {
+    // no temp dir either
+  }
+  return {
+    path: config.runDir,
+    note: `runDir ${config.runDir} ${why}, nor do stateDir or ${tmpdir()}: DHCP discovery and confirmation will fail; held addresses stay held`,
+  };
 }

@@ -119,6 +119,12 @@ async function runOnce(
   const dir = await mkdtemp(join(options.workDir, `${spec.client}-${iface}-`));
   try {
     const { hookPath, leasePath } = await writeHook(dir, spec.hook);
+    // A hook that cannot run is silent: the client gets its lease and exits 0 without it
+    await access(hookPath, constants.X_OK).catch((error: NodeJS.ErrnoException) => {
+      throw new Error(
+        `${spec.client}: its hook cannot run from ${options.workDir} (${error.code ?? "error"}: mounted noexec?)`,
+      );
+    });
     const clientTimeoutS = Math.max(1, Math.floor((options.timeoutMs - EXIT_MARGIN_MS) / 1000));
     const { file, args } = await spec.command({
       iface,

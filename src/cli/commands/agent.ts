@@ -1,10 +1,7 @@
 import type { Command } from "commander";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { startAgent, type RunningAgent } from "../../agent/agent.js";
-import { checkAgentDirs, type DirProblem } from "../../agent/dirs.js";
+import { checkAgentDirs, dhcpWorkRoot } from "../../agent/dirs.js";
 import { acquireLock } from "../../agent/lock.js";
 import { confirmWith } from "../../agent/confirm.js";
 import { discoverWith } from "../../agent/discovery.js";
@@ -16,19 +13,6 @@ import { createObservers } from "../../observe/index.js";
 import { endAllRuns } from "../../util/exec.js";
 import { agentHandlesSignals } from "../early-signals.js";
 import { describeFailure } from "../failure.js";
-
-/**
- * Where DHCP exchanges keep their lease and pid files: runDir, or a private temp directory
- * when runDir cannot be written, so a broken runDir never stops discovery.
- */
-function dhcpWorkRoot(runDir: string, problems: readonly DirProblem[]): string {
-  if (!problems.some((p) => p.field === "runDir")) return runDir;
-  try {
-    return mkdtempSync(join(tmpdir(), "holdfast-"));
-  } catch {
-    return runDir;
-  }
-}
 
 export function registerAgent(program: Command): void {
   program
@@ -66,6 +50,8 @@ async function runAgent(configPath: string): Promise<void> {
   // The lock first: a refused second agent must not bind the metrics port or touch the
   // running agent's status and textfile on its way out.
   const lock = acquireLock(config.runDir);
+  const dhcpRoot = dhcpWorkRoot(config, problems);
+  if (dhcpRoot.note !== undefined) log("agent", dhcpRoot.note);
   // Hold first, observe after: the observers (prom-client, the metrics port, status.json)
   // are made once every attachment has had its first pass (agent.started, at most 1 s), and
   // hear everything the agent said meanwhile.
@@ -82,8 +68,8 @@ async function runAgent(configPath: string): Promise<void> {
       lock,
       observers: [deferred.observer],
       log,
-      discover: discoverWith(dhcpWorkRoot(config.runDir, problems)),
-      confirm: confirmWith(dhcpWorkRoot(config.runDir, problems)),
+      discover: discoverWith(dhcpRoot.path),
+      confirm: confirmWith(dhcpRoot.path),
     });
   } catch (error) {
     lock.release();
