@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { run, signalPid, type RunOptions, type RunResult } from "../util/exec.js";
 import type { Netns } from "./netns.js";
+import { installRunNoexec } from "./node-run-noexec.js";
 import { cgroupRoots, cleanStaleNodeCgroups, NodeCgroup } from "./nspawn-cgroup.js";
 import { ensureIdentity, type NodeIdentity } from "./node-identity.js";
 import { findLeader, NSPAWN_REBOOT_EXIT, startNspawn, type NspawnProcess } from "./nspawn.js";
@@ -109,6 +110,7 @@ class NspawnNode implements BootedNode {
   async prepare(): Promise<void> {
     await mkdir(this.upperDir, { recursive: true });
     this.identity = await ensureIdentity(this.upperDir, this.options.name);
+    await installRunNoexec(this.upperDir);
     await this.cgroup.create();
   }
 

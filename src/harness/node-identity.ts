@@ -20,7 +20,7 @@ export interface NodeIdentity {
 const HOST_KEY = "etc/ssh/ssh_host_ed25519_key";
 
 /** Directories in the upper layer take over the merged view's mode: give them the lower's. */
-async function mkdirUpper(upper: string, relative: string): Promise<void> {
+export async function mkdirUpper(upper: string, relative: string): Promise<void> {
   let path = upper;
   for (const part of relative.split("/")) {
     path = join(path, part);

@@ -10,7 +10,9 @@ import { uniquePrefix } from "../helpers/topology.js";
 /*
  * Each DHCP client the agent can run, discovering under the hardened unit (its syscall
  * filter, capabilities and private mounts), on a booted node: the agent tests run it bare,
- * and `holdfast prove`'s VM found udhcpc's lease lost under the unit.
+ * and `holdfast prove`'s VM found udhcpc's lease lost: Debian's /run is noexec, so the
+ * client could not run the hook there. The nodes mount /run noexec as a real server does
+ * (src/harness/node-run-noexec.ts); the exchanges move to stateDir.
  */
 const rootfs = (await rootfsFor(import.meta.url)) ?? "";
 
@@ -62,6 +64,11 @@ describe.skipIf(rootfs === "")("each DHCP client under the hardened unit", () =>
         new RegExp(`^holdfast: ${client}: held pn0 198\\.18\\.0\\.${10 + i}/22 `),
       );
       expect(journal).toContain(`pn0: discovered 198.18.0.${10 + i}/22 via ${client}`);
+      const run = await nodes[i]!.exec("findmnt", ["-no", "OPTIONS", "/run"]);
+      expect(run.stdout, "the node's /run is noexec, as on a real Debian server").toMatch(/\bnoexec\b/);
+      expect(journal).toMatch(
+        /runDir \/run\/holdfast does not let a DHCP client run holdfast's hook \(noexec\); DHCP exchanges run in \/var\/lib\/holdfast/,
+      );
       expect(await topo.nodes[i]!.addresses()).toEqual([topo.nodes[i]!.cidr]);
     }, 150_000);
   }
