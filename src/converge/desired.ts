@@ -15,6 +15,8 @@ export interface Desired {
   readonly configSha256: string;
   readonly unitSha256: string;
   readonly interfaces: readonly string[];
+  /** the rendered config's runDir: where the agent keeps status.json (the probe reads it) */
+  readonly runDir: string;
   /** the install script (design §4.6), delivered on stdin of `bash -s` */
   readonly script: string;
 }
@@ -38,6 +40,7 @@ export function desiredState(spec: Spec, bundle: AgentBundle | undefined): Desir
     configSha256: sha256(contentOf(files, NODE_PATHS.config)),
     unitSha256: sha256(contentOf(files, NODE_PATHS.unit)),
     interfaces: spec.agent.config.attachments.map((a) => a.interface),
+    runDir: spec.agent.config.runDir,
     script: renderScriptFromSpec(spec, spec.agent.install === "embedded" ? bundle : undefined),
   };
 }

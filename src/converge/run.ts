@@ -93,7 +93,7 @@ async function convergeHost(
   try {
     progress.update(host.name, { stage: "probe" });
     const probe = await stage("probe", () =>
-      probeHost(target, desired.interfaces, { ...ssh, timeoutMs: probeTimeoutMs }),
+      probeHost(target, desired.interfaces, { ...ssh, timeoutMs: probeTimeoutMs }, desired),
     );
     progress.update(host.name, { stage: "plan" });
     const plan = planHost(probe, desired);
