@@ -17,6 +17,7 @@
  * Stand-ins, because a host here has no systemd: `/run/systemd/system` exists (the probe's
  * "runs systemd" test), and `systemctl` (in /usr/local/sbin, first on the probe's PATH)
  * answers `active` / `enabled` for holdfast.service and `inactive` for everything else.
+ * root's ~/.bashrc is Debian's default (/etc/skel: returns at once when not interactive).
  * sshd runs with `UsePAM no` (no logind here): a real node also opens a PAM session per ssh
  * connection. Node.js starts are counted by a `node` wrapper in the host's /usr/bin overlay
  * (one `sh` exec per start) that runs the real binary, bind-mounted into the temp dir.
@@ -45,7 +46,6 @@ import { Netns } from "../src/harness/netns.js";
 import { ip, plugIn } from "../src/harness/node-link.js";
 import { AGENT_NODE_OPTIONS } from "../src/agent/node-options.js";
 import { NODE_PATHS } from "../src/render/paths.js";
-import { run } from "../src/util/exec.js";
 import { signalPid } from "../src/util/exec.js";
 
 const { values } = parseArgs({
@@ -116,7 +116,7 @@ h=$1
 mount --make-rprivate /
 # the real node binary, for the counting wrapper in the /usr/bin overlay
 mount --bind /usr/bin/node "$h/node.real"
-for d in etc usr/local usr/bin var/lib; do
+for d in etc usr/local usr/bin var/lib root; do
   n=\${d//\\//-}
   mkdir -p "$h/$n-up" "$h/$n-work"
   mount -t overlay overlay -o "lowerdir=/$d,upperdir=$h/$n-up,workdir=$h/$n-work" "/$d"
@@ -130,13 +130,17 @@ exec /usr/sbin/sshd -D -f "$h/sshd_config" -E "$h/sshd.log"
 
 const SYSTEMCTL_STANDIN = `#!/bin/sh
 # bench stand-in: a bench host has no systemd; holdfast.service is the only unit, running
-case "$1 $2" in
-  "is-active holdfast.service") echo active ;;
-  "is-enabled holdfast.service") echo enabled ;;
-  is-active*) echo inactive; exit 3 ;;
-  is-enabled*) echo disabled; exit 1 ;;
-  *) echo "bench systemctl: $*" >&2; exit 1 ;;
-esac
+verb=$1
+shift
+for unit in "$@"; do
+  case "$verb $unit" in
+    "is-active holdfast.service") echo active ;;
+    "is-enabled holdfast.service") echo enabled ;;
+    is-active*) echo inactive ;;
+    is-enabled*) echo disabled ;;
+    *) echo "bench systemctl: $verb $*" >&2; exit 1 ;;
+  esac
+done
 `;
 
 function write(path: string, content: string, mode = 0o644): void {
@@ -193,6 +197,10 @@ function prepareHost(i: number, bundle: string, authorizedKeys: string): string 
   mkdirSync(join(upper(NODE_PATHS.bundle), ".."), { recursive: true });
   linkSync(bundle, upper(NODE_PATHS.bundle));
   write(join(h, "usr-local-up/sbin/systemctl"), SYSTEMCTL_STANDIN, 0o755);
+  // a fresh node's root: Debian's default .bashrc, which returns at once when not
+  // interactive (this machine's own root runs pyenv and more there, ~3 s a session)
+  write(join(h, "root-up/.bashrc"), readFileSync("/etc/skel/.bashrc", "utf8"));
+  write(join(h, "root-up/.profile"), readFileSync("/etc/skel/.profile", "utf8"));
   write(
     join(h, "usr-bin-up/node"),
     `#!/bin/sh\necho "$$ $*" >>${h}/node-starts\nexec ${h}/node.real "$@"\n`,

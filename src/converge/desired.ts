@@ -17,7 +17,10 @@ export interface Desired {
   readonly interfaces: readonly string[];
   /** the rendered config's runDir: where the agent keeps status.json (the probe reads it) */
   readonly runDir: string;
-  /** the install script (design §4.6), delivered on stdin of `bash -s` */
+  /**
+   * the install script (design §4.6), delivered on stdin of `bash -s`; rendered when first
+   * read (only a host that needs it pays: carrying the bundle costs ~0.1-0.4 s a host)
+   */
   readonly script: string;
 }
 
@@ -32,6 +35,7 @@ function contentOf(files: readonly { path: string; content: string }[], path: st
 /** Renders a host's desired state; `bundle` is undefined for npm installs. */
 export function desiredState(spec: Spec, bundle: AgentBundle | undefined): Desired {
   const files = renderUnitsFromSpec(spec);
+  let script: string | undefined;
   return {
     spec,
     version: VERSION,
@@ -41,6 +45,8 @@ export function desiredState(spec: Spec, bundle: AgentBundle | undefined): Desir
     unitSha256: sha256(contentOf(files, NODE_PATHS.unit)),
     interfaces: spec.agent.config.attachments.map((a) => a.interface),
     runDir: spec.agent.config.runDir,
-    script: renderScriptFromSpec(spec, spec.agent.install === "embedded" ? bundle : undefined),
+    get script(): string {
+      return (script ??= renderScriptFromSpec(spec, spec.agent.install === "embedded" ? bundle : undefined));
+    },
   };
 }
