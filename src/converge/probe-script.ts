@@ -34,14 +34,14 @@ export const ROOT_READS_LIB = `holdfast_root_reads() {
     printf 'status_running=no\\n'
     return 0
   fi
-  text=$(<"$file")
+  IFS= read -r -d '' text <"$file"
   printf 'status_file=%s\\n' "\${text//$'\\n'/ }"
   # the agent object comes first (the writer's order); a "pid" inside a string is escaped
   re='"pid": *([0-9]+)'; [[ $text =~ $re ]] && pid=\${BASH_REMATCH[1]}
   re='"updatedAt": *"([^"]*)"'; [[ $text =~ $re ]] && updated=$(date -d "\${BASH_REMATCH[1]}" +%s%3N 2>/dev/null)
   re='"reconcileIntervalMs": *([0-9]+)'; [[ $text =~ $re ]] && interval=\${BASH_REMATCH[1]}
   printf 'status_pid=%s\\n' "$pid"
-  now=$(date +%s%3N)
+  if [ -n "\${EPOCHREALTIME:-}" ]; then now=\${EPOCHREALTIME/[.,]/}; now=\${now%???}; else now=$(date +%s%3N); fi
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ -n "$updated" ] && [ -n "$interval" ] &&
     [ $((now - updated)) -le $((${STALE_INTERVALS} * interval + ${STALE_GRACE_MS})) ]; then
     printf 'status_running=yes\\n'
@@ -77,8 +77,9 @@ out node "$(node --version 2>/dev/null || nodejs --version 2>/dev/null || echo n
 # One sudo for what needs root (each sudo is a PAM session on the node): the four files'
 # sha256sums (the config is 0600) and, with the rendered config, the agent's status file.
 ${ROOT_READS_LIB}
-root_reads=$(as_root bash -c "$(declare -f holdfast_root_reads); holdfast_root_reads \\"\\$@\\"" bash \
-  ${shellQuote(statusFile)} ${shellQuote(agent?.configSha256 ?? "")} ${files.map(shellQuote).join(" ")} 2>/dev/null)
+root_reads_args=(${shellQuote(statusFile)} ${shellQuote(agent?.configSha256 ?? "")} ${files.map(shellQuote).join(" ")})
+if [ "$EUID" = 0 ]; then root_reads=$(holdfast_root_reads "\${root_reads_args[@]}" 2>/dev/null)
+else root_reads=$(as_root bash -c "$(declare -f holdfast_root_reads); holdfast_root_reads \\"\\$@\\"" bash "\${root_reads_args[@]}" 2>/dev/null); fi
 declare -A sums=()
 running=""
 while IFS= read -r line; do
