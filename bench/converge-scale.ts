@@ -231,6 +231,14 @@ function prepareHost(i: number, bundle: string, bundleVersion: string, authorize
   return `${hostIp(i)} ${readFileSync(join(h, "host_key.pub"), "utf8").trim()}`;
 }
 
+/** CPU seconds (user + system) of the children a process waited for: stat fields 16 and 17. */
+function reapedCpuSeconds(pid: number | "self"): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // field 16 is index 13 after the comm; USER_HZ is 100 on Linux
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
 }
@@ -252,6 +260,9 @@ interface Cell {
   failed: number;
   sshPerHost: number;
   nodePerHost: number;
+  /** CPU seconds a host cost: on the host, and in converge and its ssh client */
+  hostCpuPerHost: number;
+  controllerCpuPerHost: number;
 }
 
 try {
@@ -363,7 +374,7 @@ try {
     } catch {
       throw new Error(`converge printed no report (exit ${result.code}): ${result.stderr.slice(-2000)}`);
     }
-    const notUnchanged = report.hosts.filter((h) => h.outcome !== "unchanged");
+    const notUnchanged = dryRun ? [] : report.hosts.filter((h) => h.outcome !== "unchanged");
     for (const h of notUnchanged.slice(0, 3))
       console.log(
         `  ${h.name}: ${h.outcome} at ${h.failedAt ?? "-"}: ${h.error ?? h.plan?.reasons.join("; ") ?? ""}`,
@@ -386,11 +397,15 @@ try {
   const counts = (n: number) => {
     let ssh = 0;
     let node = 0;
+    // CPU seconds, whatever the load: the hosts' side is what each sshd reaped (its sessions
+    // and all they ran); the controller's is what this process reaped (converge and its ssh)
+    let hostCpu = 0;
     for (let i = 0; i < n; i++) {
       ssh += lineCount(join(hostDir(i), "sshd.log"), /Accepted publickey/);
       node += lineCount(join(hostDir(i), "node-starts"), /./);
+      hostCpu += reapedCpuSeconds(sshd[i]!);
     }
-    return { ssh, node };
+    return { ssh, node, hostCpu, controllerCpu: reapedCpuSeconds("self") };
   };
 
   const cells: Cell[] = [];
@@ -406,6 +421,8 @@ try {
         failed: 0,
         sshPerHost: 0,
         nodePerHost: 0,
+        hostCpuPerHost: 0,
+        controllerCpuPerHost: 0,
       };
       const before = counts(n);
       for (let r = 0; r < repeats; r++) {
@@ -419,25 +436,28 @@ try {
       const after = counts(n);
       cell.sshPerHost = (after.ssh - before.ssh) / (n * repeats);
       cell.nodePerHost = (after.node - before.node) / (n * repeats);
+      cell.hostCpuPerHost = (after.hostCpu - before.hostCpu) / (n * repeats);
+      cell.controllerCpuPerHost = (after.controllerCpu - before.controllerCpu) / (n * repeats);
       cells.push(cell);
       const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
       const s = (ms: number[]) => ms.map((m) => (m / 1000).toFixed(2)).join("/");
       console.log(
         `N=${n} c=${c}: wall ${s(cell.wallMs)} s, per host p50 ${s(cell.p50Ms)} s, max ${s(cell.maxMs)} s; ` +
-          `per host ${cell.sshPerHost.toFixed(2)} ssh sessions, ${cell.nodePerHost.toFixed(2)} Node.js starts; load ${load}`,
+          `per host ${cell.sshPerHost.toFixed(2)} ssh sessions, ${cell.nodePerHost.toFixed(2)} Node.js starts; ` +
+          `CPU per host ${cell.hostCpuPerHost.toFixed(3)} s on it + ${cell.controllerCpuPerHost.toFixed(3)} s in converge; load ${load}`,
       );
     }
 
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   console.log("\nmedians of the repeats (unchanged hosts):");
   console.log(
-    "| N | concurrency | wall | wall / N | per host p50 | per host max | ssh / host | Node.js starts / host | not unchanged |",
+    "| N | concurrency | wall | wall / N | per host p50 | per host max | ssh / host | Node.js starts / host | CPU / host: on it + converge | not unchanged |",
   );
-  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const c of cells)
     console.log(
       `| ${c.hosts} | ${c.concurrency} | ${(median(c.wallMs) / 1000).toFixed(2)} s | ${(median(c.wallMs) / c.hosts / 1000).toFixed(2)} s | ` +
-        `${(median(c.p50Ms) / 1000).toFixed(2)} s | ${(median(c.maxMs) / 1000).toFixed(2)} s | ${c.sshPerHost.toFixed(1)} | ${c.nodePerHost.toFixed(1)} | ${c.failed} |`,
+        `${(median(c.p50Ms) / 1000).toFixed(2)} s | ${(median(c.maxMs) / 1000).toFixed(2)} s | ${c.sshPerHost.toFixed(1)} | ${c.nodePerHost.toFixed(1)} | ${c.hostCpuPerHost.toFixed(2)} + ${c.controllerCpuPerHost.toFixed(2)} s | ${c.failed} |`,
     );
   // time against N, one row per concurrency: a bar per cell, 1 char = 1 s
   const widest = Math.max(...cells.map((c) => median(c.wallMs)));
