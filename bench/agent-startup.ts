@@ -358,7 +358,7 @@ async function soakPart(): Promise<void> {
   const variants: { label: string; flags: string[] }[] = [
     { label: "holdfast", flags: [] },
     { label: "holdfast --trace-gc", flags: ["--trace-gc"] },
-    ...soakV8.map((f) => ({ label: `holdfast ${f}`, flags: [f] })),
+    ...soakV8.map((f) => ({ label: `holdfast ${f}`, flags: f.split(" ").filter(Boolean) })),
   ];
   const perNode = variants.length + 1;
   const specs = nodes.flatMap((_, n) =>
