@@ -2,7 +2,7 @@
 // compiles the library entry for `import { renderBootstrap } from "holdfast"`.
 import { build } from "esbuild";
 import { readFileSync, chmodSync } from "node:fs";
-import { builtinModules } from "node:module";
+import { builtinModules, createRequire } from "node:module";
 
 const EARLY_EXIT =
   'if (process.argv[2] === "agent" && globalThis.__holdfastEarlyExit === undefined) {' +
@@ -31,12 +31,21 @@ const zodEnglishOnly = {
 // a command's dynamic import are evaluated lazily, so `holdfast agent` loads only its own.
 const BUILTINS = new Set(builtinModules.filter((name) => !name.startsWith("_")));
 const builtinNamesCache = new Map();
+// Names a builtin computes on first read (fs.promises, fs.ReadStream, process.stdin, …) are
+// left out: destructuring them would load their modules (fs.promises alone pulls in ten, with
+// readline's) or open stdin, for code that never reads them. Importing one by name fails the
+// build ("No matching export"); `m.promises` (the default export) still reads it when used.
+const nodeRequire = createRequire(import.meta.url);
 async function builtinExportNames(name) {
   if (!builtinNamesCache.has(name)) {
+    const cjs = nodeRequire(`node:${name}`);
     builtinNamesCache.set(
       name,
       Object.keys(await import(`node:${name}`)).filter(
-        (key) => key !== "default" && /^[A-Za-z_$][\w$]*$/.test(key),
+        (key) =>
+          key !== "default" &&
+          /^[A-Za-z_$][\w$]*$/.test(key) &&
+          Object.getOwnPropertyDescriptor(cjs, key)?.get === undefined,
       ),
     );
   }
