@@ -18,14 +18,20 @@
  * a fraction) of the agent with its own options and with each V8 option in `--v8` added,
  * and of bare Node idling with the same options (the floor). All run at once, one per node.
  *
- *   npm run build && npx tsx bench/agent-startup.ts [--part start|memory|both] [--runs 7]
+ * Soak (`--part soak`): the same set-up for `--duration` seconds, sampled every `--sample`
+ * seconds: is memory flat over an hour of confirms and probes? (soakPart says what it prints.)
+ *
+ *   npm run build && npx tsx bench/agent-startup.ts [--part start|memory|both|soak] [--runs 7]
  *     [--node /path/to/node ...]  (default: this Node and tools/node18's)
  *     [--node-options="<flags>"]  (default: the agent's own, src/agent/node-options.ts)
  *     [--cpu-prof DIR]            (start part: each holdfast run writes a V8 CPU profile to DIR)
  *     [--baseline OTHER.mjs]      (another build of the bundle, measured in the same runs)
  *     [--nice=N]                  (start part: every timed process, ours and the peers, runs under
  *                                  `nice -n N`; -20 keeps other engineers' load out of the figures)
- *     [--idle 60] [--v8 "--max-semi-space-size=1,--single-threaded-gc,..."]
+ *     [--idle 60] [--v8="--max-semi-space-size=1,--single-threaded-gc,..."]
+ *     [--duration 3600] [--sample 60] [--soak-v8="--max-old-space-size=16,--optimize-for-size --trace-gc"]
+ *                                 (soak part: each comma-separated item is one more agent, with
+ *                                  those space-separated V8 options)
  *
  * Runs only in namespaces it creates; needs root.
  */
