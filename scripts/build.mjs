@@ -113,10 +113,10 @@ await build({
 chmodSync("dist/holdfast.mjs", 0o755);
 // Keep the bundle one-byte text (see agentBundle): a non-ASCII character here would double its
 // share of every agent's heap without a word, so the build fails instead.
-const nonAscii = /[^\t\n\r\x20-\x7e]/.exec(readFileSync("dist/holdfast.mjs", "latin1"));
-if (nonAscii !== null) {
+const nonAscii = readFileSync("dist/holdfast.mjs").findIndex((byte) => byte > 0x7f);
+if (nonAscii !== -1) {
   throw new Error(
-    `dist/holdfast.mjs: a non-ASCII byte at offset ${nonAscii.index}; V8 would keep the whole bundle as two-byte text`,
+    `dist/holdfast.mjs: a non-ASCII byte at offset ${nonAscii}; V8 would keep the whole bundle as two-byte text`,
   );
 }
 
