@@ -18,14 +18,20 @@
  * a fraction) of the agent with its own options and with each V8 option in `--v8` added,
  * and of bare Node idling with the same options (the floor). All run at once, one per node.
  *
- *   npm run build && npx tsx bench/agent-startup.ts [--part start|memory|both] [--runs 7]
+ * Soak (`--part soak`): the same set-up for `--duration` seconds, sampled every `--sample`
+ * seconds: is memory flat over an hour of confirms and probes? (soakPart says what it prints.)
+ *
+ *   npm run build && npx tsx bench/agent-startup.ts [--part start|memory|both|soak] [--runs 7]
  *     [--node /path/to/node ...]  (default: this Node and tools/node18's)
  *     [--node-options="<flags>"]  (default: the agent's own, src/agent/node-options.ts)
  *     [--cpu-prof DIR]            (start part: each holdfast run writes a V8 CPU profile to DIR)
  *     [--baseline OTHER.mjs]      (another build of the bundle, measured in the same runs)
  *     [--nice=N]                  (start part: every timed process, ours and the peers, runs under
  *                                  `nice -n N`; -20 keeps other engineers' load out of the figures)
- *     [--idle 60] [--v8 "--max-semi-space-size=1,--single-threaded-gc,..."]
+ *     [--idle 60] [--v8="--max-semi-space-size=1,--single-threaded-gc,..."]
+ *     [--duration 3600] [--sample 60] [--soak-v8="--max-old-space-size=16,--optimize-for-size --trace-gc"]
+ *                                 (soak part: each comma-separated item is one more agent, with
+ *                                  those space-separated V8 options)
  *
  * Runs only in namespaces it creates; needs root.
  */
@@ -59,6 +65,9 @@ const { values } = parseArgs({
     nice: { type: "string", default: "0" },
     idle: { type: "string", default: "60" },
     v8: { type: "string", default: DEFAULT_V8.join(",") },
+    duration: { type: "string", default: "3600" },
+    sample: { type: "string", default: "60" },
+    "soak-v8": { type: "string", default: "--max-old-space-size=16" },
   },
 });
 const runs = Number(values.runs);
@@ -76,8 +85,8 @@ if (process.getuid?.() !== 0) {
   console.error("bench/agent-startup needs root (network namespaces)");
   process.exit(2);
 }
-if (!["start", "memory", "both"].includes(values.part)) {
-  console.error(`--part: expected start, memory or both, got ${JSON.stringify(values.part)}`);
+if (!["start", "memory", "both", "soak"].includes(values.part)) {
+  console.error(`--part: expected start, memory, both or soak, got ${JSON.stringify(values.part)}`);
   process.exit(2);
 }
 
@@ -307,6 +316,162 @@ function memoryOf(pid: number): Memory {
   return { rssKb: kb(status, "VmRSS"), pssKb: kb(rollup, "Pss"), anonKb: kb(status, "RssAnon") };
 }
 
+/** The agent's DHCP attachment for the memory parts: confirm every 5 s (T1 of a 10 s lease), conflict probes every 5 s. */
+const PROBING = "{ source: dhcp, dhcpClient: udhcpc, confirmInterval: auto }\n    conflict: { interval: 5s }";
+
+/** Sums of the agent's textfile metrics named in `names`, or undefined before its first write. */
+function promSums(path: string, names: readonly string[]): Map<string, number> | undefined {
+  if (!existsSync(path)) return undefined;
+  const text = readFileSync(path, "utf8");
+  return new Map(
+    names.map((name) => [
+      name,
+      [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, "gm"))].reduce(
+        (a, m) => a + Number(m[1]),
+        0,
+      ),
+    ]),
+  );
+}
+
+/** Least-squares slope of ys over xs. */
+function slope(xs: readonly number[], ys: readonly number[]): number {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my);
+    den += (xs[i]! - mx) ** 2;
+  }
+  return den === 0 ? NaN : num / den;
+}
+
+/**
+ * Soak (`--part soak`): the memory part's set-up (real Kea, 10 s leases, conflict probes every
+ * 5 s) kept running for `--duration` seconds; every `--sample` seconds it reads VmRSS and Pss of
+ * each process and the agent's own heap (prom-client's gauge in its textfile). Per Node: the
+ * agent with its options, the same with `--trace-gc` (its log gives the heap's peak before each
+ * collection, for sizing a heap cap), the same with `--soak-v8` (does it survive the hour?) and
+ * bare Node (the floor). Prints each sample, then per process the least-squares slope in MB/hour
+ * and the mean of the first ten minutes against the last ten.
+ */
+async function soakPart(): Promise<void> {
+  const durationS = Number(values.duration);
+  const sampleS = Number(values.sample);
+  const soakV8 = values["soak-v8"].split(",").filter(Boolean);
+  const variants: { label: string; flags: string[] }[] = [
+    { label: "holdfast", flags: [] },
+    { label: "holdfast --trace-gc", flags: ["--trace-gc"] },
+    ...soakV8.map((f) => ({ label: `holdfast ${f}`, flags: f.split(" ").filter(Boolean) })),
+  ];
+  const perNode = variants.length + 1;
+  const specs = nodes.flatMap((_, n) =>
+    [...Array(perNode).keys()].map((i) => ({ name: `n${n}v${i}`, ip: `198.18.0.${20 + n * 20 + i}` })),
+  );
+  const topo = await createTopology({ prefix: `hfsoak${process.pid}`, leaseSeconds: 10, nodes: specs });
+  const procs: { kill(signal: NodeJS.Signals): void; exited: Promise<unknown> }[] = [];
+  try {
+    const dir = mkdtempSync(join(tmpdir(), "hf-soak-"));
+    const floorScript = join(dir, "floor.mjs");
+    writeFileSync(floorScript, "setInterval(() => {}, 1 << 30);\n");
+    const started: { version: string; label: string; pid: number; work: string }[] = [];
+    let k = 0;
+    for (const node of nodes) {
+      const version = await versionOf(topo.nodes[0]!.ns, node);
+      for (const v of [...variants, { label: "bare Node (floor)", flags: [] as string[] }]) {
+        const work = join(dir, String(k));
+        mkdirSync(work);
+        const argv = v.label.startsWith("bare")
+          ? [node, ...nodeOptions, floorScript]
+          : [node, ...nodeOptions, ...v.flags, bundle, "agent", "--config", agentConfig(work, PROBING)];
+        const proc = topo.nodes[k++]!.ns.spawn(argv[0]!, argv.slice(1), { stdout: join(work, "log") });
+        procs.push(proc);
+        started.push({ version, label: v.label, pid: proc.pid, work });
+      }
+    }
+    console.log(
+      `agent-startup, soak: ${durationS} s, a sample every ${sampleS} s, confirm every 5 s against Kea, conflict probes every 5 s, ${nodeOptions.join(" ")}; logs in ${dir}`,
+    );
+    started.forEach((s, i) => console.log(`  p${i}: ${s.version} ${s.label} (pid ${s.pid})`));
+    console.log(`  machine at start: ${machineLoad()}`);
+    const HEAP = "holdfast_nodejs_heap_size_used_bytes";
+    const CONFIRMS = "holdfast_confirm_attempts_total";
+    const samples: { t: number; rss: number[]; pss: number[] }[] = [];
+    const t0 = wallNow();
+    for (let next = sampleS; next <= durationS; next += sampleS) {
+      await sleep(Math.max(0, t0 + next * 1000 - wallNow()));
+      const t = (wallNow() - t0) / 1000;
+      const mem = started.map((s) => (existsSync(`/proc/${s.pid}`) ? memoryOf(s.pid) : undefined));
+      const mb = (kb: number | undefined) => (kb === undefined ? "dead" : (kb / 1024).toFixed(1));
+      samples.push({ t, rss: mem.map((m) => m?.rssKb ?? NaN), pss: mem.map((m) => m?.pssKb ?? NaN) });
+      const heap = started.map((s) => promSums(join(s.work, "holdfast.prom"), [HEAP, CONFIRMS]));
+      console.log(
+        `  t ${t.toFixed(0).padStart(5)} s, ${machineLoad()}: ` +
+          started
+            .map(
+              (_s, i) =>
+                `p${i} ${mb(mem[i]?.rssKb)}/${mb(mem[i]?.pssKb)}` +
+                (heap[i] === undefined
+                  ? ""
+                  : ` h${((heap[i]!.get(HEAP) ?? NaN) / 2 ** 20).toFixed(1)} c${heap[i]!.get(CONFIRMS)}`),
+            )
+            .join(", "),
+      );
+    }
+    console.log("  (each sample: RSS/PSS MB, h: V8 heap used MB as last written, c: confirms so far)");
+    const tenMin = Math.min(600, durationS / 3);
+    for (const [i, s] of started.entries()) {
+      const summary = (key: "rss" | "pss") => {
+        const pts = samples.filter((x) => Number.isFinite(x[key][i]));
+        const xs = pts.map((x) => x.t / 3600);
+        const ys = pts.map((x) => x[key][i]! / 1024);
+        const mean = (ps: typeof pts) => ps.reduce((a, x) => a + x[key][i]! / 1024, 0) / ps.length;
+        const first = mean(pts.filter((x) => x.t <= tenMin));
+        const last = mean(pts.filter((x) => x.t > durationS - tenMin));
+        // the first minutes hold start-up's garbage and the heap's growth to its working size
+        const late = pts.filter((x) => x.t > tenMin);
+        const lateSlope = slope(
+          late.map((x) => x.t / 3600),
+          late.map((x) => x[key][i]! / 1024),
+        );
+        const sign = (x: number) => (x >= 0 ? "+" : "") + x.toFixed(2);
+        return (
+          `${key.toUpperCase()} slope ${sign(slope(xs, ys))} MB/h (after ${(tenMin / 60).toFixed(1)} min: ${sign(lateSlope)}), ` +
+          `first ${(tenMin / 60).toFixed(1)} min ${first.toFixed(1)} MB, last ${last.toFixed(1)} MB (${sign(last - first)})`
+        );
+      };
+      const alive = existsSync(`/proc/${s.pid}`) ? "alive" : "DIED";
+      console.log(
+        `  p${i} ${s.version} ${s.label}: ${summary("rss")}; ${summary("pss")}; ${alive} at the end`,
+      );
+      if (s.label.includes("--trace-gc")) {
+        // "... Mark-Compact 4.1 (6.2) -> 3.2 (6.5) MB ...": heap used before -> after each collection
+        const log = readFileSync(join(s.work, "log"), "utf8");
+        const befores = [
+          ...log.matchAll(
+            /: (Scavenge|Mark-Compact|Mark-sweep)[^\d]*([\d.]+) \(([\d.]+)\) -> ([\d.]+) \(([\d.]+)\) MB/g,
+          ),
+        ];
+        const peak = Math.max(...befores.map((m) => Number(m[2])));
+        const peakCommitted = Math.max(
+          ...befores.map((m) => Number(m[3]), ...befores.map((m) => Number(m[5]))),
+        );
+        const marks = befores.filter((m) => m[1] !== "Scavenge");
+        const lastAfter = marks.length ? Number(marks.at(-1)![4]) : NaN;
+        console.log(
+          `    GC: ${befores.length} collections (${marks.length} full); heap used peak ${peak} MB, committed peak ${peakCommitted} MB; after the last full GC ${lastAfter} MB`,
+        );
+      }
+    }
+  } finally {
+    for (const p of procs) p.kill("SIGTERM");
+    await Promise.allSettled(procs.map((p) => p.exited));
+    await topo.destroy();
+  }
+}
+
 async function memoryPart(): Promise<void> {
   const idleSeconds = Number(values.idle);
   const v8 = values.v8.split(",").filter(Boolean);
@@ -395,5 +560,8 @@ async function memoryPart(): Promise<void> {
   }
 }
 
-if (values.part !== "memory") await startPart();
-if (values.part !== "start") await memoryPart();
+if (values.part === "soak") await soakPart();
+else {
+  if (values.part !== "memory") await startPart();
+  if (values.part !== "start") await memoryPart();
+}

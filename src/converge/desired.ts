@@ -15,7 +15,12 @@ export interface Desired {
   readonly configSha256: string;
   readonly unitSha256: string;
   readonly interfaces: readonly string[];
-  /** the install script (design §4.6), delivered on stdin of `bash -s` */
+  /** the rendered config's runDir: where the agent keeps status.json (the probe reads it) */
+  readonly runDir: string;
+  /**
+   * the install script (design §4.6), delivered on stdin of `bash -s`; rendered when first
+   * read (only a host that needs it pays: carrying the bundle costs ~0.1-0.4 s a host)
+   */
   readonly script: string;
 }
 
@@ -30,6 +35,7 @@ function contentOf(files: readonly { path: string; content: string }[], path: st
 /** Renders a host's desired state; `bundle` is undefined for npm installs. */
 export function desiredState(spec: Spec, bundle: AgentBundle | undefined): Desired {
   const files = renderUnitsFromSpec(spec);
+  let script: string | undefined;
   return {
     spec,
     version: VERSION,
@@ -38,6 +44,9 @@ export function desiredState(spec: Spec, bundle: AgentBundle | undefined): Desir
     configSha256: sha256(contentOf(files, NODE_PATHS.config)),
     unitSha256: sha256(contentOf(files, NODE_PATHS.unit)),
     interfaces: spec.agent.config.attachments.map((a) => a.interface),
-    script: renderScriptFromSpec(spec, spec.agent.install === "embedded" ? bundle : undefined),
+    runDir: spec.agent.config.runDir,
+    get script(): string {
+      return (script ??= renderScriptFromSpec(spec, spec.agent.install === "embedded" ? bundle : undefined));
+    },
   };
 }

@@ -1,5 +1,6 @@
-import { probeScript } from "./probe-script.js";
+import { probeScript, type ProbedAgent } from "./probe-script.js";
 import { HoldfastError } from "../errors.js";
+import { parseStatusDocument } from "../observe/status-read.js";
 import {
   lastErrorLine,
   RemoteCommandError,
@@ -140,6 +141,27 @@ function parseStatus(json: string | undefined): AgentStatusSummary | undefined {
   }
 }
 
+/**
+ * The agent's status file as the probe read it itself (no Node.js start): validated as
+ * `holdfast status` validates it; whether the agent runs was decided on the node (pid alive,
+ * heartbeat fresh), for the pid the file names.
+ */
+function parseStatusFile(map: Map<string, string>): AgentStatusSummary | undefined {
+  const text = orUndefined(map.get("status_file"));
+  if (text === undefined) return undefined;
+  let doc;
+  try {
+    doc = parseStatusDocument(text);
+  } catch {
+    return undefined; // as `holdfast status` failing: no status
+  }
+  return {
+    running: map.get("status_running") === "yes" && map.get("status_pid") === String(doc.agent.pid),
+    version: doc.agent.version,
+    attachments: doc.attachments.map((a) => ({ interface: a.interface, state: a.state, cidr: a.cidr })),
+  };
+}
+
 /** "312:dhclient-pn0.service 400: " → [{ pid: 312, unit: "dhclient-pn0.service" }, { pid: 400 }] */
 function parseClients(text: string | undefined): { pid: number; unit: string | undefined }[] {
   return (text ?? "")
@@ -227,7 +249,7 @@ export function parseProbe(stdout: string, interfaces: readonly string[]): Probe
   const map = kv(stdout);
   if (map.get("end") !== "yes") throw new Error("probe output is incomplete");
   const root = map.get("root");
-  const status = parseStatus(orUndefined(map.get("status")));
+  const status = map.has("status_file") ? parseStatusFile(map) : parseStatus(orUndefined(map.get("status")));
   return {
     root: root === "yes" || root === "sudo" ? root : "no",
     os: map.get("os") ?? "unknown",
@@ -255,8 +277,9 @@ export async function probeHost(
   target: SshTarget,
   interfaces: readonly string[],
   options: SshOptions & { readonly timeoutMs: number },
+  agent?: ProbedAgent,
 ): Promise<Probe> {
-  const result = await runRemoteScript(target, probeScript(interfaces), options);
+  const result = await runRemoteScript(target, probeScript(interfaces, agent), options);
   if (result.code !== 0) {
     throw new HoldfastError(
       `${result.sshFailed ? "unreachable" : "probe failed"}: ${lastErrorLine(result)}`,

@@ -1,4 +1,5 @@
 import { errorMessage } from "../errors.js";
+import type { AgentBundle } from "../render/bundle.js";
 import { bundleFor } from "../render/index.js";
 import type { Runner } from "../util/exec.js";
 import { applyHost } from "./apply.js";
@@ -93,7 +94,7 @@ async function convergeHost(
   try {
     progress.update(host.name, { stage: "probe" });
     const probe = await stage("probe", () =>
-      probeHost(target, desired.interfaces, { ...ssh, timeoutMs: probeTimeoutMs }),
+      probeHost(target, desired.interfaces, { ...ssh, timeoutMs: probeTimeoutMs }, desired),
     );
     progress.update(host.name, { stage: "plan" });
     const plan = planHost(probe, desired);
@@ -146,8 +147,13 @@ async function convergeHost(
 /** Renders every host's desired state up front: a bad spec fails the run before any ssh. */
 function desiredStates(inventory: Inventory, bundle: Buffer | undefined): Map<string, Desired> {
   const states = new Map<string, Desired>();
+  // one bundle (and one sha256 of its megabytes) for every embedded host
+  let embedded: AgentBundle | undefined;
   for (const host of inventory.hosts) {
-    const agentBundle = bundleFor(host.spec, bundle ? { bundle } : {});
+    const agentBundle =
+      host.spec.agent.install === "npm"
+        ? undefined
+        : (embedded ??= bundleFor(host.spec, bundle ? { bundle } : {}));
     states.set(host.name, desiredState(host.spec, agentBundle));
   }
   return states;

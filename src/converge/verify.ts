@@ -18,7 +18,7 @@ export async function verifyHost(
   desired: Desired,
   options: SshOptions & { readonly timeoutMs: number },
 ): Promise<Verified> {
-  const probe = await probeHost(target, desired.interfaces, options);
+  const probe = await probeHost(target, desired.interfaces, options, desired);
   const plan = planHost(probe, desired);
   if (plan.kind !== "unchanged") throw new Error(`not converged after apply: ${plan.reasons.join("; ")}`);
   return { held: heldOf(probe.status) };

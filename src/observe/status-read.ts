@@ -9,8 +9,8 @@ export const MAX_STATUS_BYTES = 256 * 1024;
 
 // Half a heartbeat may be lost to a slow reconcile, a whole one to scheduling; the
 // extra 5 s absorbs a busy machine and clock steps of the writer's fsync.
-const STALE_INTERVALS = 2;
-const STALE_GRACE_MS = 5000;
+export const STALE_INTERVALS = 2;
+export const STALE_GRACE_MS = 5000;
 
 const isoTime = z.iso.datetime({ offset: true });
 

@@ -32,6 +32,8 @@ export type Runner = (file: string, args: readonly string[], options?: RunOption
 
 /** How long output may keep flowing after the leader exited before the pipes are closed. */
 const PIPE_DRAIN_MS = 250;
+/** How many times output still flowing after the leader exited extends that (20 × 250 ms). */
+const PIPE_DRAINS = 20;
 
 /**
  * Process groups of runs still under way (with their RunOptions.groupUser), so a stopping
@@ -116,8 +118,16 @@ export const run: Runner = (file, args, options = {}) =>
     let stderr = "";
     let timedOut = false;
     let killTimer: NodeJS.Timeout | undefined;
-    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    // chunks read so far: the drain below only closes pipes that went quiet
+    let chunks = 0;
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+      chunks++;
+    });
+    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+      chunks++;
+    });
     // EPIPE when the child exits without reading all of its input (ssh that cannot
     // connect): its exit status says what happened; unhandled, it would crash the process.
     child.stdin?.on("error", () => undefined);
@@ -141,12 +151,22 @@ export const run: Runner = (file, args, options = {}) =>
     // `close` waits for every holder of the output pipes; a descendant that left the group
     // (setsid) could hold them forever. Once the leader is gone, give the pipes a moment to
     // drain, then close them ourselves so the deadline really bounds the run.
-    child.on("exit", () => {
+    // A loop blocked past the timer (50 ssh at once on a loaded machine) runs the timer
+    // before it reads output already waiting in the pipe: that cut a finished probe's output
+    // short. So the pipes close only once a poll phase (setImmediate runs after it) read
+    // nothing new, and output still flowing gets more time, a bounded number of times.
+    let drains = 0;
+    const drain = (): void => {
       drainTimer = setTimeout(() => {
-        child.stdout?.destroy();
-        child.stderr?.destroy();
+        const seen = chunks;
+        setImmediate(() => {
+          if (chunks !== seen && ++drains < PIPE_DRAINS) return drain();
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+        });
       }, PIPE_DRAIN_MS);
-    });
+    };
+    child.on("exit", drain);
     child.on("close", (code, signal) => {
       clearTimeout(deadline);
       clearTimeout(killTimer);

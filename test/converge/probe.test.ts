@@ -1,6 +1,10 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseProbe } from "../../src/converge/probe.js";
-import { probeScript } from "../../src/converge/probe-script.js";
+import { probeScript, ROOT_READS_LIB } from "../../src/converge/probe-script.js";
 import { run } from "../../src/util/exec.js";
 import { LEASE_ADDR, STATIC_ADDR, desiredFor, probeOutput } from "./fixtures.js";
 
@@ -57,7 +61,8 @@ describe("probe", () => {
   });
 
   it("passes shellcheck and runs read-only here, reporting lo and a missing interface", async () => {
-    const script = probeScript(["lo", "hfnope0"]);
+    // with the rendered agent's runDir and config sha, as converge runs it
+    const script = probeScript(["lo", "hfnope0"], { runDir: "/run/holdfast", configSha256: "0".repeat(64) });
     const check = await run("shellcheck", ["-s", "bash", "-"], { input: script, timeoutMs: 30_000 });
     expect(check.stdout, "shellcheck finds nothing").toBe("");
     const result = await run("bash", ["-s"], { input: script, timeoutMs: 30_000 });
@@ -73,5 +78,92 @@ describe("probe", () => {
       dynamic: false,
     });
     expect(probe.node).toMatch(/^v\d+\./);
+  });
+
+  describe("reads a running agent's status file itself (no Node.js start)", () => {
+    const statusDoc = (pid: number, updatedAt: Date) => ({
+      version: 1,
+      agent: {
+        pid,
+        version: "0.1.0",
+        startedAt: "2026-12-01T00:00:00.000Z",
+        updatedAt: updatedAt.toISOString(),
+        reconcileIntervalMs: 30_000,
+      },
+      attachments: [
+        {
+          interface: "pn0",
+          state: "held",
+          cidr: "172.16.0.2/22",
+          origin: "static",
+          heldSince: "2026-12-01T00:00:01.000Z",
+          lastReconcileAt: updatedAt.toISOString(),
+          reasserts: 0,
+          lastError: null,
+          lastConfirmedAt: null,
+          confirmedBy: null,
+          reassignment: null,
+          conflict: null,
+        },
+      ],
+    });
+
+    /** holdfast_root_reads on files in a temp dir, its lines with the probe's own around them */
+    async function rootReads(options: { status?: unknown; configSha?: string; link?: boolean }) {
+      const dir = mkdtempSync(join(tmpdir(), "hf-probe-status-"));
+      try {
+        const config = join(dir, "holdfast.yaml");
+        writeFileSync(config, "version: 1\n");
+        const sha = createHash("sha256").update("version: 1\n").digest("hex");
+        const file = join(dir, "status.json");
+        if (options.status !== undefined) {
+          const real = options.link ? join(dir, "real.json") : file;
+          writeFileSync(real, `${JSON.stringify(options.status, null, 2)}\n`);
+          if (options.link) symlinkSync(real, file);
+        }
+        const script = `${ROOT_READS_LIB}\nholdfast_root_reads "$@"`;
+        const result = await run("bash", ["-c", script, "bash", file, options.configSha ?? sha, config], {
+          timeoutMs: 30_000,
+        });
+        expect(result.code, result.stderr).toBe(0);
+        expect(result.stdout, "the config's sum comes first").toContain(`${sha}  ${config}`);
+        const lines = result.stdout.split("\n").filter((l) => l.startsWith("status_"));
+        return parseProbe(["root=yes", ...lines, "end=yes"].join("\n"), ["pn0"]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+
+    it("GIVEN a live pid and a fresh heartbeat THEN running, with the version and what it holds", async () => {
+      const probe = await rootReads({ status: statusDoc(process.pid, new Date()) });
+      expect(probe.status).toEqual({
+        running: true,
+        version: "0.1.0",
+        attachments: [{ interface: "pn0", state: "held", cidr: "172.16.0.2/22" }],
+      });
+      expect(probe.installed.version, "the version comes from the status").toBe("0.1.0");
+    });
+
+    it("GIVEN a stale heartbeat or a gone pid THEN not running, as `holdfast status` says", async () => {
+      const stale = await rootReads({ status: statusDoc(process.pid, new Date(Date.now() - 120_000)) });
+      expect(stale.status?.running, "2 intervals + 5 s without a heartbeat").toBe(false);
+      // pid_max is at most 4194304: this pid never exists
+      const gone = await rootReads({ status: statusDoc(4_194_303, new Date()) });
+      expect(gone.status?.running, "pid gone").toBe(false);
+    });
+
+    it("GIVEN another config, a symlink or a file that is not a status THEN no status is read", async () => {
+      const other = await rootReads({
+        status: statusDoc(process.pid, new Date()),
+        configSha: "0".repeat(64),
+      });
+      expect(other.status, "another config may keep its status elsewhere: the CLI reads it").toBeUndefined();
+      const link = await rootReads({ status: statusDoc(process.pid, new Date()), link: true });
+      expect(link.status, "never through a symlink").toBeUndefined();
+      const bogus = await rootReads({ status: { version: 1, agent: { pid: process.pid } } });
+      expect(bogus.status, "validated as `holdfast status` validates it").toBeUndefined();
+      const missing = await rootReads({});
+      expect(missing.status, "no file: no status").toBeUndefined();
+    });
   });
 });
