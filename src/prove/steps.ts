@@ -313,10 +313,10 @@ export async function runSteps(
       recorded.prefixProbes = probes;
       const window = inWindow(probes, silenceFrom, silenceTo);
       const lostAt = recorded.prefixAddress.find((s) => !s.present && s.t >= silenceFrom)?.t;
-      const unit = await prefixVm.agent.sh(
-        "systemctl show -p ActiveState -p NRestarts --value pn-dhclient.service",
-      );
-      const [active, restarts] = unit.stdout.trim().split("\n");
+      // `systemctl show` prints properties in its own order, not the order asked for
+      const unit = await prefixVm.agent.sh("systemctl show -p ActiveState -p NRestarts pn-dhclient.service");
+      const property = (name: string) => new RegExp(`^${name}=(.*)$`, "m").exec(unit.stdout)?.[1] ?? "?";
+      const [active, restarts] = [property("ActiveState"), property("NRestarts")];
       const lost = !afterSilence.some((c) => c.startsWith(`${PREFIX_IP}/`));
       return {
         pass: lost,
