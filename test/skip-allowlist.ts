@@ -22,6 +22,6 @@ export const SKIP_ALLOWLIST: readonly AllowedSkip[] = [
     reason: /cannot create 802\.1Q VLANs/,
     why: "CI may run in a container or VM whose kernel has no 8021q module, and a test cannot load one",
     coveredBy:
-      "not yet covered: `holdfast prove` (issue 17) is to create the VLAN on a real kernel; until it lands only the fake-backend tests in test/net/link.test.ts check the vlan operations",
+      "test/prove/prove-vm.ns.test.ts: `holdfast prove` boots a VM with its own kernel, where the agent creates the VLAN (first-boot), re-creates it after a reboot and after it is deleted under the agent (reboot-silent)",
   },
 ];

@@ -1,26 +1,94 @@
-import { stringify } from "yaml";
+import { shellQuote } from "../render/shell.js";
 import type { GuestAgent } from "./qga.js";
 
 /**
  * What prove puts on the node VMs besides the user's own user-data, and what it reads back
- * from them. The dependent is `holdfast-prove-dependent@<if>.service`, baked into the image
- * (scripts/build-vm-image.sh): ordered after network-online.target, it binds the PN address
- * on port 8080 and serves /up (the cache the runners reach), and fails when there is none.
- * On the holdfast node prove enables it through the guest agent once cloud-init is done (the
- * user-data stays the user's alone), the way a later provisioning step installs a kubelet.
+ * from them. Prove writes these through the guest agent, never through the user-data (which
+ * stays the user's alone), the way a later provisioning step installs a kubelet.
+ *
+ * The dependent, `holdfast-prove-dependent@<if>.service`, is the cache the runners reach:
+ * ordered after network-online.target, it binds the PN address on port 8080 and serves /up,
+ * and fails when there is no address. It is busybox httpd, not a Node server: under TCG a
+ * Node stand-in sharing the one emulated CPU with the agent stopped accepting (14 handshakes
+ * waiting in its listen queue while the address, routes and neighbours were all in place),
+ * and the probes it failed said nothing about the hold.
  */
 
 export const DEPENDENT_PORT = 8080;
+
+const PROVE_LIB = "/usr/local/lib/holdfast-prove";
 
 export function dependentUnit(ifname: string): string {
   return `holdfast-prove-dependent@${ifname}.service`;
 }
 
+export interface GuestFile {
+  readonly path: string;
+  readonly content: string;
+  readonly mode?: string;
+}
+
+const DEPENDENT_FILES: readonly GuestFile[] = [
+  {
+    path: `${PROVE_LIB}/up-server.sh`,
+    mode: "0755",
+    content: `#!/bin/sh
+# holdfast prove: the cache stand-in. Binds <interface>'s IPv4 address at start, or fails.
+ifname=$1
+address=$(ip -4 -o addr show dev "$ifname" 2>/dev/null | sed -n 's|.* inet \\([0-9.]*\\)/.*|\\1|p' | head -n 1)
+if [ -z "$address" ]; then
+  echo "$ifname: no IPv4 address at start" >&2
+  exit 1
+fi
+echo "$ifname: serving /up on $address:${DEPENDENT_PORT}"
+exec busybox httpd -f -p "$address:${DEPENDENT_PORT}" -h ${PROVE_LIB}/www
+`,
+  },
+  { path: `${PROVE_LIB}/www/up`, content: "up\n" },
+  {
+    path: "/etc/systemd/system/holdfast-prove-dependent@.service",
+    content: `[Unit]
+Description=holdfast prove: a service that binds the PN address of %i (the cache stand-in)
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+ExecStart=${PROVE_LIB}/up-server.sh %i
+
+[Install]
+WantedBy=multi-user.target
+`,
+  },
+];
+
+/** A shell script that writes the files (parents made) and then runs the commands. */
+export function installScript(files: readonly GuestFile[], commands: readonly string[]): string {
+  return [
+    "set -eu",
+    ...files.flatMap((f) => [
+      `mkdir -p ${shellQuote(f.path.slice(0, f.path.lastIndexOf("/")))}`,
+      `printf '%s' ${shellQuote(f.content)} > ${shellQuote(f.path)}`,
+      `chmod ${f.mode ?? "0644"} ${shellQuote(f.path)}`,
+    ]),
+    ...commands,
+  ].join("\n");
+}
+
+/** On the holdfast node, after cloud-init is done: the dependent, enabled and started. */
+export function dependentInstall(ifname: string): string {
+  return installScript(DEPENDENT_FILES, [
+    "systemctl daemon-reload",
+    `systemctl enable --now ${dependentUnit(ifname)}`,
+  ]);
+}
+
 /**
  * The pre-fix node: the seed's bootstrap, i.e. the VLAN made at boot and the incident's
- * `dhclient -d <if>` under Restart=always, then the same dependent.
+ * `dhclient -d <if>` under Restart=always, then the same dependent, all enabled at once the
+ * way the seed's user-data did. This node boots without cloud-init (under TCG its four
+ * Python stages cost minutes and prove nothing about the seed's unit).
  */
-export function preFixUserData(ifname: string, vlanId: number): string {
+export function preFixInstall(ifname: string, vlanId: number): string {
   const vlan = `[Unit]
 Description=the seed's PN VLAN ${ifname} (id ${vlanId})
 Before=pn-dhclient.service
@@ -49,18 +117,17 @@ Restart=always
 [Install]
 WantedBy=multi-user.target
 `;
-  return `#cloud-config\n${stringify({
-    locale: false,
-    write_files: [
+  return installScript(
+    [
       { path: "/etc/systemd/system/pn-vlan.service", content: vlan },
       { path: "/etc/systemd/system/pn-dhclient.service", content: dhclient },
+      ...DEPENDENT_FILES,
     ],
-    runcmd: [
-      ["systemctl", "daemon-reload"],
-      ["systemctl", "enable", "--now", "pn-vlan.service", "pn-dhclient.service"],
-      ["systemctl", "enable", "--now", dependentUnit(ifname)],
+    [
+      "systemctl daemon-reload",
+      `systemctl enable --now pn-vlan.service pn-dhclient.service ${dependentUnit(ifname)}`,
     ],
-  })}`;
+  );
 }
 
 /** "vlan protocol 802.1Q id 3250" from `ip -d link show`, or undefined. */
@@ -123,6 +190,24 @@ export class NodeProbe {
       result: field("Result"),
       startedMonoUs: Number(field("ExecMainStartTimestampMonotonic")) || 0,
     };
+  }
+
+  /** When the units ahead of the hold became active on this boot: "unit=ms, …" (ms since kernel start). */
+  async bootMilestones(): Promise<string> {
+    const units = [
+      "cloud-init-local.service",
+      "cloud-init.service",
+      "sysinit.target",
+      "basic.target",
+      "holdfast.service",
+    ];
+    const out = await this.agent.sh(
+      units.map((u) => `systemctl show -p ActiveEnterTimestampMonotonic --value ${u}`).join("; "),
+    );
+    const values = out.stdout.trim().split("\n");
+    return units
+      .map((u, i) => `${u.replace(/\.service$/, "")}=${Math.round(Number(values[i] ?? 0) / 1000)}`)
+      .join(", ");
   }
 
   async journal(unit: string, lines = 5): Promise<string> {

@@ -9,7 +9,6 @@ import type { ProbeSample } from "../harness/probe.js";
 import { chooseAccel } from "./accel.js";
 import { Fabric } from "./fabric.js";
 import { ensureImage, type VmImage } from "./image.js";
-import { preFixUserData } from "./node.js";
 import { writeSeed } from "./seed.js";
 import { runSteps } from "./steps.js";
 import type { ProveTarget } from "./target.js";
@@ -106,12 +105,6 @@ async function launch(
     renderCloudInitFromSpec(options.spec, bundleFor(options.spec, {})),
     options.spec.node.name,
   );
-  const prefixSeed = await writeSeed(
-    dir,
-    "prefix",
-    preFixUserData(target.interface, target.vlanId),
-    "pre-fix",
-  );
   const common = { image, accel, dir };
   const start = async (vm: Parameters<typeof launchVm>[0]) => {
     const launched = await launchVm(vm);
@@ -139,14 +132,16 @@ async function launch(
   });
   const swapToPrefix = async () => {
     await resources.stop(node);
-    return start({ ...common, name: "prefix", memoryMb: 512, links: [prefixLink.vm], seed: prefixSeed });
+    // no seed: cloud-init stays off; prove installs the seed's units through the guest agent
+    return start({ ...common, name: "prefix", memoryMb: 512, links: [prefixLink.vm] });
   };
   return { node, fabric, fabricVm, swapToPrefix };
 }
 
 /**
  * `holdfast prove`: builds (or reuses) the image, boots the fabric, the node (the user's
- * spec through cloud-init) and the pre-fix node (the seed's unit), runs the five steps.
+ * spec through cloud-init) and the pre-fix node (the seed's units, through the guest agent),
+ * runs the five steps.
  * The caller owns `resources` and cleans up (also on Ctrl-C) unless --keep.
  */
 export async function runProve(options: ProveOptions, resources: ProveResources): Promise<ProveReport> {

@@ -1,7 +1,10 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import { HoldfastError } from "../../src/errors.js";
-import { preFixUserData, vlanOf } from "../../src/prove/node.js";
+import { dependentInstall, installScript, preFixInstall, vlanOf } from "../../src/prove/node.js";
 import { renderProveJson, renderProveTable } from "../../src/prove/report.js";
 import { proveTarget } from "../../src/prove/target.js";
 import type { ProveReport } from "../../src/prove/types.js";
@@ -100,14 +103,42 @@ describe("what prove proves in a spec", () => {
   });
 });
 
-describe("prove's user-data", () => {
+describe("what prove installs through the guest agent", () => {
+  it("writes every file byte for byte with its mode, then runs the commands", () => {
+    const dir = mkdtempSync(join(tmpdir(), "hf-prove-install-"));
+    try {
+      const odd = "it's $HOME `x` \\1 %s\nno newline at the end";
+      const script = installScript(
+        [
+          { path: join(dir, "a/b/script.sh"), content: "#!/bin/sh\necho hi\n", mode: "0755" },
+          { path: join(dir, "odd"), content: odd },
+        ],
+        [`echo done > ${join(dir, "ran")}`],
+      );
+      execFileSync("sh", ["-c", script]);
+      expect(readFileSync(join(dir, "a/b/script.sh"), "utf8")).toBe("#!/bin/sh\necho hi\n");
+      expect(statSync(join(dir, "a/b/script.sh")).mode & 0o777).toBe(0o755);
+      expect(readFileSync(join(dir, "odd"), "utf8")).toBe(odd);
+      expect(statSync(join(dir, "odd")).mode & 0o777).toBe(0o644);
+      expect(readFileSync(join(dir, "ran"), "utf8")).toBe("done\n");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("the pre-fix node runs the incident's unit on the spec's interface and VLAN", () => {
-    const doc = parse(preFixUserData("pn7", 42)) as { write_files: { path: string; content: string }[] };
-    const files = Object.fromEntries(doc.write_files.map((f) => [f.path, f.content]));
-    expect(files["/etc/systemd/system/pn-dhclient.service"]).toContain(
-      "ExecStart=/sbin/dhclient -d pn7\nRestart=always",
+    const script = preFixInstall("pn7", 42);
+    expect(script).toContain("ExecStart=/sbin/dhclient -d pn7\nRestart=always");
+    expect(script).toContain("name pn7 type vlan id 42");
+    expect(script).toContain(
+      "systemctl enable --now pn-vlan.service pn-dhclient.service holdfast-prove-dependent@pn7.service",
     );
-    expect(files["/etc/systemd/system/pn-vlan.service"]).toContain("name pn7 type vlan id 42");
+  });
+
+  it("the dependent binds the interface's address with busybox httpd, or fails", () => {
+    const script = dependentInstall("pn7");
+    expect(script).toContain("exec busybox httpd -f -p");
+    expect(script).toContain("systemctl enable --now holdfast-prove-dependent@pn7.service");
   });
 
   it("reads the VLAN protocol and id from ip -d link", () => {
