@@ -7,6 +7,7 @@ import { parseProbe } from "../../src/converge/probe.js";
 import { probeScript, ROOT_READS_LIB } from "../../src/converge/probe-script.js";
 import { run } from "../../src/util/exec.js";
 import { LEASE_ADDR, STATIC_ADDR, desiredFor, probeOutput } from "./fixtures.js";
+import { attachment } from "../observe/fixtures.js";
 
 describe("probe", () => {
   it("GIVEN a fresh node whose pn0 is held by the old dhclient unit THEN the holder names the pid and unit", () => {
@@ -91,20 +92,11 @@ describe("probe", () => {
         reconcileIntervalMs: 30_000,
       },
       attachments: [
-        {
-          interface: "pn0",
-          state: "held",
+        attachment({
           cidr: "172.16.0.2/22",
-          origin: "static",
           heldSince: "2026-12-01T00:00:01.000Z",
           lastReconcileAt: updatedAt.toISOString(),
-          reasserts: 0,
-          lastError: null,
-          lastConfirmedAt: null,
-          confirmedBy: null,
-          reassignment: null,
-          conflict: null,
-        },
+        }),
       ],
     });
 
