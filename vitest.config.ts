@@ -10,6 +10,8 @@ const shared = {
   // but each makes namespaces with a unique prefix, so they never collide.
   testTimeout: 120_000,
   hookTimeout: 120_000,
+  // every file's scratch directories go when the file ends (test/helpers/scratch.ts)
+  setupFiles: ["test/setup/scratch.ts"],
 };
 
 export default defineConfig({

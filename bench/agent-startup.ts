@@ -28,7 +28,9 @@
  *     [--baseline OTHER.mjs]      (another build of the bundle, measured in the same runs)
  *     [--nice=N]                  (start part: every timed process, ours and the peers, runs under
  *                                  `nice -n N`; -20 keeps other engineers' load out of the figures)
- *     [--idle 60] [--v8="--max-semi-space-size=1,--single-threaded-gc,..."]
+ *     [--idle 60] [--v8="--max-semi-space-size=1,--single-threaded-gc,MALLOC_ARENA_MAX=2 --v8-pool-size=1,..."]
+ *                                 (memory part: each comma-separated item is one more agent, with
+ *                                  those V8 options and NAME=value environment settings)
  *     [--duration 3600] [--sample 60] [--soak-v8="--max-old-space-size=16,--optimize-for-size --trace-gc"]
  *                                 (soak part: each comma-separated item is one more agent, with
  *                                  those space-separated V8 options)
@@ -474,7 +476,19 @@ async function soakPart(): Promise<void> {
 
 async function memoryPart(): Promise<void> {
   const idleSeconds = Number(values.idle);
+  // each item: space-separated V8 options and NAME=value environment settings (glibc's
+  // MALLOC_ARENA_MAX, libuv's UV_THREADPOOL_SIZE: memory the agent's threads take, bare Node's not)
   const v8 = values.v8.split(",").filter(Boolean);
+  const split = (variant: string) => {
+    const words = variant.split(" ").filter(Boolean);
+    const isEnv = (w: string) => /^[A-Z_][A-Z0-9_]*=/.test(w);
+    return {
+      flags: words.filter((w) => !isEnv(w)),
+      env: Object.fromEntries(
+        words.filter(isEnv).map((w) => [w.slice(0, w.indexOf("=")), w.slice(w.indexOf("=") + 1)]),
+      ),
+    };
+  };
   // undefined: the agent with its own options; "baseline": --baseline's bundle with them
   const variants: (string | undefined)[] = [
     undefined,
@@ -502,7 +516,7 @@ async function memoryPart(): Promise<void> {
             : [
                 node,
                 ...nodeOptions,
-                ...(variant === undefined || variant === "baseline" ? [] : [variant]),
+                ...(variant === undefined || variant === "baseline" ? [] : split(variant).flags),
                 variant === "baseline" ? resolve(values.baseline!) : bundle,
                 "agent",
                 "--config",
@@ -511,7 +525,12 @@ async function memoryPart(): Promise<void> {
                   "{ source: dhcp, dhcpClient: udhcpc, confirmInterval: auto }\n    conflict: { interval: 5s }",
                 ),
               ];
-        const proc = labNode.ns.spawn(argv[0]!, argv.slice(1), { stdout: join(work, "log") });
+        const env =
+          variant === undefined || variant === "floor" || variant === "baseline" ? {} : split(variant).env;
+        const proc = labNode.ns.spawn(argv[0]!, argv.slice(1), {
+          stdout: join(work, "log"),
+          env: { ...process.env, ...env },
+        });
         started.push({
           node,
           label:

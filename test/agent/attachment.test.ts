@@ -1,13 +1,4 @@
-import {
-  chmodSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startAgent, type RunningAgent } from "../../src/agent/agent.js";
@@ -17,6 +8,7 @@ import { DiscoveryTimeout, type Lease } from "../../src/dhcp/lease.js";
 import { findArpTool } from "../../src/net/arp.js";
 import type { NetEvent } from "../../src/net/backend.js";
 import { FakeBackend } from "../helpers/fake-backend.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 const MAC = "02:00:00:00:00:0a";
 const LEASE: Lease & { client: string } = {
@@ -54,7 +46,7 @@ function start(options: {
   backend?: FakeBackend;
   stateDir?: string;
 }): Harness {
-  const dir = mkdtempSync(join(tmpdir(), "hf-agent-"));
+  const dir = scratchDir("hf-agent-");
   const stateDir = options.stateDir ?? join(dir, "state");
   const config = parseConfig({
     version: 1,
@@ -349,7 +341,7 @@ describe("agent with a fake kernel", () => {
   it("sets aside a corrupt cache, logs it and rediscovers", async () => {
     const backend = new FakeBackend();
     backend.addLink("pn0", MAC);
-    const dir = mkdtempSync(join(tmpdir(), "hf-state-"));
+    const dir = scratchDir("hf-state-");
     writeFileSync(join(dir, "pn0.json"), "{ not json");
     const h = start({ backend, stateDir: dir });
     await until(() => h.agent.status()[0]?.state === "held");
@@ -568,7 +560,7 @@ describe("agent with a fake kernel", () => {
   it("refuses a second agent on the same runDir", async () => {
     const backend = new FakeBackend();
     backend.addLink("pn0", MAC);
-    const dir = mkdtempSync(join(tmpdir(), "hf-lock-"));
+    const dir = scratchDir("hf-lock-");
     const config = parseConfig({
       version: 1,
       stateDir: join(dir, "s"),
@@ -588,7 +580,7 @@ describe("agent with a fake kernel", () => {
 // host's arping (it would announce on the host's own links, outside any test namespace).
 describe("an agent on a fake backend and the wire", () => {
   it("never runs an ARP tool, though one is on PATH", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "hf-agent-nowire-"));
+    const dir = scratchDir("hf-agent-nowire-");
     const ran = join(dir, "arping-ran");
     const arping = join(dir, "arping");
     writeFileSync(arping, `#!/bin/sh\necho iputils-fake\ntouch '${ran}'\n`);

@@ -1,13 +1,4 @@
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -22,6 +13,7 @@ import {
 import { parseConfig } from "../../src/config/load.js";
 import { HoldfastError } from "../../src/errors.js";
 import type { LinkInfo } from "../../src/net/backend.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 // Fixed inputs only: every branch of the identity and of the cache's distrust, by name.
 
@@ -58,7 +50,7 @@ const entry = (fields: Partial<CacheEntry> = {}): CacheEntry => ({
   ...fields,
 });
 
-const stateDir = () => mkdtempSync(join(tmpdir(), "hf-cache-"));
+const stateDir = () => scratchDir("hf-cache-");
 
 describe("identityOf", () => {
   it("GIVEN a VLAN and its parent THEN the configured VLAN id and the parent's MAC", () => {

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startAgent, type RunningAgent } from "../../src/agent/agent.js";
@@ -10,6 +9,7 @@ import { DiscoveryTimeout, type ConfirmAnswer } from "../../src/dhcp/lease.js";
 import { evaluateCheck } from "../../src/observe/check.js";
 import type { ArpTool } from "../../src/net/arp.js";
 import { FakeBackend } from "../helpers/fake-backend.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 /**
  * The confirm loop's decisions with a fake kernel and a scripted server. The proof against
@@ -36,7 +36,7 @@ function start(
   address: Record<string, unknown> = {},
   wire: { conflict?: Record<string, unknown>; findArp?: () => Promise<ArpTool | undefined> } = {},
 ) {
-  const dir = mkdtempSync(join(tmpdir(), "hf-confirm-"));
+  const dir = scratchDir("hf-confirm-");
   const stateDir = join(dir, "state");
   mkdirSync(stateDir);
   // a cache an hour old: the first confirm is due at once
@@ -160,7 +160,7 @@ describe("confirm loop", () => {
   });
 
   it("GIVEN a conflict on the address just moved away from THEN the reassignment stands (yield)", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "hf-confirm-arp-"));
+    const dir = scratchDir("hf-confirm-arp-");
     const release = join(dir, "release");
     const tool = fakeArping(dir, OLD.split("/")[0]!, release);
     // the probe of the old (cached) address is under way when the server moves the address

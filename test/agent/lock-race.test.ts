@@ -4,12 +4,12 @@
  */
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { scratchDir } from "../helpers/scratch.js";
 
 const TRIALS = 50;
 const STARTERS = 8;
@@ -39,7 +39,7 @@ describe("agent lock race", () => {
   const racers: Racer[] = [];
   beforeAll(async () => {
     // the racer is bundled like the agent, and started once per starter
-    const dir = mkdtempSync(join(tmpdir(), "hf-race-"));
+    const dir = scratchDir("hf-race-");
     const script = join(dir, "racer.mjs");
     await build({
       entryPoints: ["test/agent/lock-racer.ts"],
@@ -59,7 +59,7 @@ describe("agent lock race", () => {
   it(`${TRIALS} trials of ${STARTERS} simultaneous starters on a stale lock: exactly one winner each time`, async () => {
     const winnersPerTrial: number[] = [];
     for (let trial = 0; trial < TRIALS; trial++) {
-      const runDir = mkdtempSync(join(tmpdir(), "hf-race-run-"));
+      const runDir = scratchDir("hf-race-run-");
       // a dead agent's lock: a pid above any pid_max, and a start time
       writeFileSync(join(runDir, "agent.lock"), "4194305 123\n");
       const startAt = Date.now() + 50;

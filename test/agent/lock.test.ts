@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { acquireLock } from "../../src/agent/lock.js";
 import { processStartTime } from "../../src/util/process.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 describe("agent lock", () => {
   it.each([
@@ -14,7 +14,7 @@ describe("agent lock", () => {
     ["99999999999999999999\n", "a pid beyond pid_max"],
     ["4194305 1\n", "a dead agent's"],
   ])("takes over a lock file that is %j (%s), writes its pid and start time, and releases", (content) => {
-    const runDir = mkdtempSync(join(tmpdir(), "hf-lock-"));
+    const runDir = scratchDir("hf-lock-");
     writeFileSync(join(runDir, "agent.lock"), content);
     const lock = acquireLock(runDir);
     expect(lock.problem).toBeUndefined();
@@ -25,7 +25,7 @@ describe("agent lock", () => {
   });
 
   it("refuses while another process holds the lock, whatever the file says", async () => {
-    const runDir = mkdtempSync(join(tmpdir(), "hf-lock-"));
+    const runDir = scratchDir("hf-lock-");
     const path = join(runDir, "agent.lock");
     writeFileSync(path, "1\n");
     const holder = spawn("flock", [path, "sleep", "30"], { stdio: "ignore" });
@@ -39,7 +39,7 @@ describe("agent lock", () => {
   });
 
   it("locks the runDir itself when the lock file cannot be made, and says so", () => {
-    const runDir = mkdtempSync(join(tmpdir(), "hf-lock-"));
+    const runDir = scratchDir("hf-lock-");
     // a directory where the lock file should be: it cannot be opened as a file
     mkdirSync(join(runDir, "agent.lock"));
     const lock = acquireLock(runDir);

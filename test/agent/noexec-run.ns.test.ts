@@ -6,14 +6,13 @@
  * could. The real agent, real clients and real Kea, with runDir on a noexec tmpfs in a
  * private mount namespace (nothing mounted in the host's).
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { addressesOf, FOREVER } from "../helpers/agent-process.js";
 import { runAgentPrivate } from "../helpers/private-mounts.js";
 import { skipUnlessRoot } from "../helpers/root.js";
 import { uniquePrefix, useTopology } from "../helpers/topology.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 const skip = skipUnlessRoot(import.meta.url, "the agent with a noexec runDir against Kea");
 
@@ -47,7 +46,7 @@ describe.skipIf(skip)("a noexec runDir (Debian's /run) never costs discovery", (
     ["dhcpcd", 2],
   ])("discovers with %s and holds: the exchanges move to stateDir", async (client, index) => {
     const lab = topo.current.nodes[index]!;
-    const dir = mkdtempSync(join(tmpdir(), "hf-noexec-"));
+    const dir = scratchDir("hf-noexec-");
     const runDir = join(dir, "run");
     const stateDir = join(dir, "state");
     const agent = runAgentPrivate(lab.ns, { attachments: [dhcpAttachment(client)] }, noexec(runDir), {
@@ -69,7 +68,7 @@ describe.skipIf(skip)("a noexec runDir (Debian's /run) never costs discovery", (
 
   it("says why discovery fails when no directory lets the hook run, and keeps trying", async () => {
     const lab = topo.current.nodes[3]!;
-    const dir = mkdtempSync(join(tmpdir(), "hf-noexec-"));
+    const dir = scratchDir("hf-noexec-");
     const [runDir, stateDir, temp] = ["run", "state", "tmp"].map((d) => join(dir, d)) as [
       string,
       string,

@@ -4,13 +4,13 @@
  * read-only stateDir is a bind mount inside the agent's private mount namespace.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readOnly, runAgentPrivate } from "../helpers/private-mounts.js";
 import { skipUnlessRoot } from "../helpers/root.js";
 import { uniquePrefix, useTopology } from "../helpers/topology.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 const skip = skipUnlessRoot(import.meta.url, "bad caches against Kea");
 
@@ -64,7 +64,7 @@ describe.skipIf(skip)("bad caches never cost the hold (namespaces, real Kea)", (
     "a cache %s is set aside, and the agent discovers and holds",
     async (_what, index, cache, ro, logged) => {
       const lab = topo.current.nodes[index]!;
-      const dir = mkdtempSync(join(tmpdir(), "hf-oc-"));
+      const dir = scratchDir("hf-oc-");
       const stateDir = join(dir, "state");
       mkdirSync(stateDir);
       if (cache === "FIFO") execFileSync("mkfifo", [join(stateDir, "pn0.json")]);

@@ -3,8 +3,7 @@
  * namespace, its stateDir and runDir broken inside a private mount namespace (`unshare -m`):
  * full tmpfs, read-only, a file, a dangling symlink, a garbage lock.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -13,6 +12,7 @@ import { addressesOf, FOREVER, waitFor } from "../helpers/agent-process.js";
 import { fullTmpfs, inAgent, readOnly, runAgentPrivate } from "../helpers/private-mounts.js";
 import { skipUnlessRoot } from "../helpers/root.js";
 import { uniquePrefix } from "../helpers/topology.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 const skip = skipUnlessRoot(import.meta.url, "agent with broken stateDir/runDir");
 
@@ -50,7 +50,7 @@ describe.skipIf(skip)("the hold never waits on the disk (namespace, private moun
     ["a pid beyond any pid", "99999999999999999999\n"],
     ["a dead agent's pid and start time", "4194305 12345\n"],
   ])("takes over a lock that is %s and holds", async (_what, content) => {
-    const dir = mkdtempSync(join(tmpdir(), "hf-own-"));
+    const dir = scratchDir("hf-own-");
     mkdirSync(join(dir, "run"));
     writeFileSync(join(dir, "run", "agent.lock"), content);
     const agent = runAgentPrivate(ns, { attachments: [attachment()] }, "", { dir });
@@ -65,7 +65,7 @@ describe.skipIf(skip)("the hold never waits on the disk (namespace, private moun
 
   // row 1 (the reproduction): a full runDir left a 0-byte lock; every later start refused
   it("holds with a 0-byte lock left in a full 8 KB runDir", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "hf-own-"));
+    const dir = scratchDir("hf-own-");
     const runDir = join(dir, "run");
     const agent = runAgentPrivate(ns, { attachments: [attachment()] }, fullTmpfs(runDir, 8, ["agent.lock"]), {
       dir,
@@ -96,7 +96,7 @@ describe.skipIf(skip)("the hold never waits on the disk (namespace, private moun
     ["runDir is read-only", "runDir", () => undefined, "RO_RUN"],
     ["runDir is full", "runDir", () => undefined, "FULL_RUN"],
   ])("holds when %s, and names %s in the log", async (_what, field, prepare, mountCase) => {
-    const dir = mkdtempSync(join(tmpdir(), "hf-own-"));
+    const dir = scratchDir("hf-own-");
     prepare(dir);
     const prelude =
       mountCase === "RO_STATE"
@@ -121,7 +121,7 @@ describe.skipIf(skip)("the hold never waits on the disk (namespace, private moun
 
   // row 3
   it("never renames a partial metrics textfile into place on a nearly full tmpfs", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "hf-own-"));
+    const dir = scratchDir("hf-own-");
     const promDir = join(dir, "prom");
     const textfile = join(promDir, "holdfast.prom");
     // 16 KB with one 4 KB page left: the textfile (process metrics included) is larger
@@ -151,7 +151,7 @@ describe.skipIf(skip)("the hold never waits on the disk (namespace, private moun
 
   // row 8
   it("logs a runDir that fills up after start once, not once per 100 ms pass", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "hf-own-"));
+    const dir = scratchDir("hf-own-");
     const runDir = join(dir, "run");
     // runDir on a 64 KB tmpfs with room, filled up once the agent holds
     const prelude = `mkdir -p '${runDir}' && mount -t tmpfs -o size=64k holdfast-test '${runDir}'`;
@@ -179,7 +179,7 @@ describe.skipIf(skip)("the hold never waits on the disk (namespace, private moun
 
   // row 9
   it("binds metrics.listen on the held address as soon as it is held", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "hf-own-"));
+    const dir = scratchDir("hf-own-");
     const listen = `${CIDR.split("/")[0]}:19464`;
     const agent = runAgentPrivate(ns, { metrics: { listen }, attachments: [attachment()] }, "", { dir });
     try {
@@ -211,7 +211,7 @@ describe.skipIf(skip)("the hold never waits on the disk (namespace, private moun
   it("exits 0 on SIGTERM at any time in its first 100 ms", async () => {
     const codes: Array<[number, number | null, string | null]> = [];
     for (const delay of [0, 10, 25, 50, 75, 100]) {
-      const dir = mkdtempSync(join(tmpdir(), "hf-own-"));
+      const dir = scratchDir("hf-own-");
       const mark = join(dir, "first-statement");
       const preload = join(dir, "mark.cjs");
       writeFileSync(

@@ -3,8 +3,6 @@
  * or not the netlink events for it arrive, once things settle the held address is back with
  * infinite lifetimes, and no other address was ever removed by the agent.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -12,6 +10,7 @@ import { startAgent } from "../../src/agent/agent.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { NetEvent } from "../../src/net/backend.js";
 import { FakeBackend } from "../helpers/fake-backend.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 const MAC = "02:00:00:00:00:0a";
 const HELD = "198.18.0.10/22";
@@ -93,7 +92,7 @@ describe("reconcile converges whatever happens and whichever events are lost", (
           maxLength: 12,
         }),
         async (steps) => {
-          const dir = mkdtempSync(join(tmpdir(), "hf-prop-"));
+          const dir = scratchDir("hf-prop-");
           const config = parseConfig({
             version: 1,
             stateDir: join(dir, "s"),
@@ -176,7 +175,7 @@ describe("a VLAN attachment with parent auto converges too", () => {
           maxLength: 12,
         }),
         async (steps) => {
-          const dir = mkdtempSync(join(tmpdir(), "hf-propv-"));
+          const dir = scratchDir("hf-propv-");
           const stateDir = join(dir, "s");
           const config = parseConfig({
             version: 1,

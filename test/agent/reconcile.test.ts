@@ -1,6 +1,5 @@
 /** Each step of a reconcile pass, alone, against the in-memory kernel. */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { writeCache, type CacheEntry } from "../../src/agent/cache.js";
@@ -19,6 +18,7 @@ import {
 import { coalesce, isEchoOfHold } from "../../src/agent/trigger.js";
 import { parseConfig } from "../../src/config/load.js";
 import { FakeBackend } from "../helpers/fake-backend.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 const MAC = "02:00:00:00:00:0a";
 const CIDR = "198.18.0.10/22";
@@ -129,7 +129,7 @@ describe("identity step", () => {
   });
 
   it("takes a valid cache as the address, with its lease, and logs a set-aside one with where it went", () => {
-    const stateDir = mkdtempSync(join(tmpdir(), "hf-reconcile-"));
+    const stateDir = scratchDir("hf-reconcile-");
     const identity = { kind: "existing", mac: MAC } as const;
     const entry: CacheEntry = {
       version: 1,
@@ -174,7 +174,7 @@ describe("identity step", () => {
   });
 
   it("takes a static address without reading a cache, and misses on an empty state dir", () => {
-    const stateDir = mkdtempSync(join(tmpdir(), "hf-reconcile-"));
+    const stateDir = scratchDir("hf-reconcile-");
     const identity = { kind: "existing", mac: MAC } as const;
     const log = () => undefined;
     const fixed = attachment({ address: { source: "static", cidr: CIDR } });

@@ -1,11 +1,11 @@
 /** `holdfast agent` through the bundled CLI: bad input as a user meets it (the lock: agent-cli.ns.test.ts). */
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { BUNDLE, NODE18, requireBundle } from "../helpers/agent-process.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 const exec = promisify(execFile);
 
@@ -24,7 +24,7 @@ async function cli(
 }
 
 function configFile(text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), "hf-cli-")), "holdfast.yaml");
+  const path = join(scratchDir("hf-cli-"), "holdfast.yaml");
   writeFileSync(path, text);
   return path;
 }

@@ -6,19 +6,19 @@
  */
 import { spawnSync } from "node:child_process";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BUNDLE, requireBundle } from "../helpers/agent-process.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 const RUNS = Number(process.env.HOLDFAST_FUZZ_RUNS ?? 12);
 const DEADLINE_MS = 5000;
 const MAX_OUTPUT = 64 * 1024;
 const STACK = /\n\s+at .+:\d+:\d+\)?/;
 
-const dir = mkdtempSync(join(tmpdir(), "hf-fuzz-"));
+const dir = scratchDir("hf-fuzz-");
 let n = 0;
 
 type Kind = "config" | "spec" | "inventory";

@@ -5,11 +5,11 @@
  */
 import { spawnSync } from "node:child_process";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BUNDLE, requireBundle } from "../helpers/agent-process.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 function cli(args: readonly string[], timeoutMs = 10_000) {
   requireBundle();
@@ -24,7 +24,7 @@ function cli(args: readonly string[], timeoutMs = 10_000) {
   };
 }
 
-const dir = mkdtempSync(join(tmpdir(), "hf-input-"));
+const dir = scratchDir("hf-input-");
 function file(name: string, content: string): string {
   const path = join(dir, name);
   writeFileSync(path, content);

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -12,6 +11,7 @@ import {
 } from "../../src/config/load.js";
 import { parseDuration } from "../../src/config/duration.js";
 import { HoldfastError } from "../../src/errors.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 const base = { version: 1, attachments: [{ interface: "pn0" }] };
 
@@ -167,7 +167,7 @@ describe("config", () => {
   });
 
   it("names the file when it is not YAML, or missing", () => {
-    const dir = mkdtempSync(join(tmpdir(), "hf-config-"));
+    const dir = scratchDir("hf-config-");
     writeFileSync(join(dir, "bad.yaml"), "version: 1\nattachments: [\n");
     expect(() => loadConfig(join(dir, "bad.yaml"))).toThrow(
       `not valid YAML or JSON: ${join(dir, "bad.yaml")}`,
@@ -222,7 +222,7 @@ describe("config", () => {
   });
 
   it("GIVEN a missing file or a directory THEN cannot read file, with why", () => {
-    const dir = mkdtempSync(join(tmpdir(), "hf-config-"));
+    const dir = scratchDir("hf-config-");
     for (const [file, why] of [
       [join(dir, "none.yaml"), "no such file"],
       [dir, "a directory, not a regular file"],

@@ -1,5 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
@@ -8,6 +7,7 @@ import { Netns } from "../../src/harness/netns.js";
 import { Iproute2Backend } from "../../src/net/iproute2.js";
 import { runChecked, run } from "../../src/util/exec.js";
 import { skipUnlessRoot } from "../helpers/root.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 const skip = skipUnlessRoot(import.meta.url, "a namespace with the kernel's own routes");
 
@@ -18,7 +18,7 @@ describe.skipIf(skip)("adopt reads the lease's routes as the kernel prints them"
 
   beforeAll(async () => {
     ns = await Netns.create(`hfar${process.pid}`);
-    dir = mkdtempSync(join(tmpdir(), "hf-adopt-routes-"));
+    dir = scratchDir("hf-adopt-routes-");
     await ip(["link", "add", "pn0", "type", "veth", "peer", "name", "pn0p"]);
     await ip(["link", "set", "pn0", "up"]);
     await ip(["link", "set", "pn0p", "up"]);

@@ -1,17 +1,17 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { adoptAddresses, describeOutcome } from "../../src/converge/adopt.js";
 import { parseConfig } from "../../src/config/load.js";
 import { describeFailure } from "../../src/cli/main.js";
 import { FakeBackend } from "../helpers/fake-backend.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 let dir = "";
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function setUp(attachments: unknown[]) {
-  dir = mkdtempSync(join(tmpdir(), "hf-adopt-"));
+  dir = scratchDir("hf-adopt-");
   const stateDir = join(dir, "state");
   const config = parseConfig({ version: 1, stateDir, attachments });
   const backend = new FakeBackend();

@@ -3,8 +3,7 @@
  * the remote's last stderr lines, in the table and in --json. `ssh` here is a fake
  * executable on PATH, run through the real process runner.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
@@ -12,8 +11,9 @@ import type { ConvergeReport } from "../../src/converge/report.js";
 import { runConvergeCli } from "../../src/converge/run.js";
 import { run, type Runner } from "../../src/util/exec.js";
 import { FAKE_BUNDLE, specDocument } from "./fixtures.js";
+import { scratchDir } from "../helpers/scratch.js";
 
-const dir = mkdtempSync(join(tmpdir(), "hf-converge-cause-"));
+const dir = scratchDir("hf-converge-cause-");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // The fake ssh: host-a's remote `bash -s` fails with exit 3 after printing seven lines on

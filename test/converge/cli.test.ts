@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
+import { scratchDir } from "../helpers/scratch.js";
 
-const dir = mkdtempSync(join(tmpdir(), "hf-converge-cli-"));
+const dir = scratchDir("hf-converge-cli-");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const cli = (...argv: string[]) => runCli(argv);

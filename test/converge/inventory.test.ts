@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadInventory, parseInventory } from "../../src/converge/inventory.js";
 import { HoldfastError } from "../../src/errors.js";
+import { scratchDir } from "../helpers/scratch.js";
 
-const dir = mkdtempSync(join(tmpdir(), "hf-inventory-"));
+const dir = scratchDir("hf-inventory-");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const SPEC = [

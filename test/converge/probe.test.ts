@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseProbe } from "../../src/converge/probe.js";
 import { probeScript, ROOT_READS_LIB } from "../../src/converge/probe-script.js";
 import { run } from "../../src/util/exec.js";
 import { LEASE_ADDR, STATIC_ADDR, desiredFor, probeOutput } from "./fixtures.js";
+import { attachment } from "../observe/fixtures.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 describe("probe", () => {
   it("GIVEN a fresh node whose pn0 is held by the old dhclient unit THEN the holder names the pid and unit", () => {
@@ -91,26 +92,17 @@ describe("probe", () => {
         reconcileIntervalMs: 30_000,
       },
       attachments: [
-        {
-          interface: "pn0",
-          state: "held",
+        attachment({
           cidr: "172.16.0.2/22",
-          origin: "static",
           heldSince: "2026-12-01T00:00:01.000Z",
           lastReconcileAt: updatedAt.toISOString(),
-          reasserts: 0,
-          lastError: null,
-          lastConfirmedAt: null,
-          confirmedBy: null,
-          reassignment: null,
-          conflict: null,
-        },
+        }),
       ],
     });
 
     /** holdfast_root_reads on files in a temp dir, its lines with the probe's own around them */
     async function rootReads(options: { status?: unknown; configSha?: string; link?: boolean }) {
-      const dir = mkdtempSync(join(tmpdir(), "hf-probe-status-"));
+      const dir = scratchDir("hf-probe-status-");
       try {
         const config = join(dir, "holdfast.yaml");
         writeFileSync(config, "version: 1\n");

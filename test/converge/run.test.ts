@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
@@ -10,6 +9,7 @@ import type { Inventory } from "../../src/converge/inventory.js";
 import { converge, exitCodeOf, runConvergeCli } from "../../src/converge/run.js";
 import type { RunResult, Runner } from "../../src/util/exec.js";
 import { FAKE_BUNDLE, STATIC_ADDR, probeOutput, specDocument, specFor } from "./fixtures.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 /** A fleet behind a fake `ssh`: each host answers the probe from its state; the install script installs. */
 class FakeFleet {
@@ -150,7 +150,7 @@ describe("converge run (fake ssh)", () => {
 });
 
 describe("runConvergeCli output (fake ssh)", () => {
-  const dir = mkdtempSync(join(tmpdir(), "hf-converge-run-"));
+  const dir = scratchDir("hf-converge-run-");
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, "spec.yaml"), stringify(specDocument("x")));
   writeFileSync(

@@ -320,7 +320,13 @@ const CASES: readonly MatrixCase[] = [
         const deadline = Date.now() + 60_000;
         while ((await otherLease(node)) === undefined && Date.now() < deadline) await sleep(500);
       }
-      expect((await otherLease(node))?.cidr, "eth1 kept its lease").toBe(otherCidr);
+      // After the reboot eth1's lease ran out while Kea was stopped, and Kea may give dhcpcd
+      // another address of its pool, 198.18.1.0-255 (CI saw .0 become .3): dhcpcd still
+      // serving eth1 is the point, not Kea's choice
+      const cidr = (await otherLease(node))?.cidr;
+      if (phase === "resumed")
+        expect(cidr, "eth1 has a lease of its subnet again").toMatch(/^198\.18\.1\.\d+\/22$/);
+      else expect(cidr, "eth1 kept its lease").toBe(otherCidr);
       expect(await otherLeaseRenewed(node, 30_000), "dhcpcd renews eth1's lease").toBe(true);
     },
   },

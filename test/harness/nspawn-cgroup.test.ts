@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { cleanStaleNodeCgroups } from "../../src/harness/nspawn-cgroup.js";
+import { scratchDir } from "../helpers/scratch.js";
 
-const root = mkdtempSync(join(tmpdir(), "hfcg-"));
+const root = scratchDir("hfcg-");
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe("cleanStaleNodeCgroups", () => {

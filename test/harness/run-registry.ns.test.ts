@@ -1,16 +1,16 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { listNamespaces, Netns } from "../../src/harness/netns.js";
 import { cleanLeftovers, registerRun } from "../../src/harness/run-registry.js";
 import { skipUnlessRoot } from "../helpers/root.js";
 import { uniquePrefix } from "../helpers/topology.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 const skip = skipUnlessRoot(import.meta.url, "namespaces of other runs to clean");
 
-const dir = mkdtempSync(join(tmpdir(), "hfown-"));
+const dir = scratchDir("hfown-");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A pid that has certainly exited (and was reaped) by the time this returns. */

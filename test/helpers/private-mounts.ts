@@ -3,12 +3,12 @@
  * prelude that breaks its directories there: a full tmpfs, a read-only bind mount. Nothing
  * is ever mounted in the host's mount namespace; the mounts vanish with the agent.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AGENT_NODE_OPTIONS } from "../../src/agent/node-options.js";
 import type { Netns } from "../../src/harness/netns.js";
 import { BUNDLE, NODE20, requireBundle, waitFor, type AgentRun } from "./agent-process.js";
+import { scratchDir } from "./scratch.js";
 
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -47,7 +47,7 @@ export function runAgentPrivate(
   } = {},
 ): AgentRun {
   requireBundle();
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "hf-own-"));
+  const dir = options.dir ?? scratchDir("hf-own-");
   const stateDir = options.stateDir ?? join(dir, "state");
   const runDir = options.runDir ?? join(dir, "run");
   const configPath = join(dir, "holdfast.json");

@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { SKIP_ALLOWLIST, type AllowedSkip } from "../skip-allowlist.js";
 import { decideSkip, inCi, skipLogLine, skipWhen, testPath } from "./skip.js";
+import { scratchDir } from "./scratch.js";
 
 const VLAN: AllowedSkip = {
   file: "test/net/vlan.ns.test.ts",
@@ -60,7 +60,7 @@ describe("the skip log", () => {
 });
 
 describe("skipWhen", () => {
-  const dir = mkdtempSync(join(tmpdir(), "hf-skip-"));
+  const dir = scratchDir("hf-skip-");
   const env = { CI: process.env.CI, HOLDFAST_SKIP_LOG: process.env.HOLDFAST_SKIP_LOG };
   afterEach(() => {
     for (const [key, value] of Object.entries(env)) {

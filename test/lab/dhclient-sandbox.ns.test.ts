@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
@@ -11,10 +10,11 @@ import {
 import { LAB_KEA_OPTIONS } from "../../src/harness/kea-options.js";
 import { skipUnlessRoot } from "../helpers/root.js";
 import { uniquePrefix, withTopology } from "../helpers/topology.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 const skip = skipUnlessRoot(import.meta.url, "dhclient in namespaces");
 
-const dir = mkdtempSync(join(tmpdir(), "hfsbx-"));
+const dir = scratchDir("hfsbx-");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** What a reader can see of the host's dhclient files, to prove a run changed none of them. */

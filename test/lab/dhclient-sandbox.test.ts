@@ -1,5 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
@@ -8,9 +7,10 @@ import {
   labDhclientConf,
   prepareDhclientSandbox,
 } from "../../src/lab/impls/dhclient-sandbox.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 // dhclient run in the sandbox, in namespaces: dhclient-sandbox.ns.test.ts
-const dir = mkdtempSync(join(tmpdir(), "hfsbx-"));
+const dir = scratchDir("hfsbx-");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("dhclient sandbox", () => {

@@ -1,12 +1,12 @@
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { seedLoopScript } from "../../src/lab/impls/seed-loop.js";
 import { dhcpcdConfig } from "../../src/lab/impls/dhcpcd.js";
 import { networkdUnit } from "../../src/lab/impls/networkd.js";
 import { metadataRouteOption } from "../../src/harness/kea-options.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 /**
  * Fakes for one module's unit test: dhclient fails its first -1 attempt (IPAM lag), then
@@ -63,7 +63,7 @@ async function runSeedLoop(dir: string): Promise<string[]> {
 
 describe("lab implementations", () => {
   it("GIVEN the seed-loop script THEN shellcheck finds nothing", () => {
-    const dir = mkdtempSync(join(tmpdir(), "hflab-sc-"));
+    const dir = scratchDir("hflab-sc-");
     try {
       const file = join(dir, "seed-loop.sh");
       writeFileSync(file, seedLoopScript());
@@ -77,7 +77,7 @@ describe("lab implementations", () => {
   });
 
   it("runs the seed loop through IPAM lag, then from its cache alone after a reboot", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "hflab-sl-"));
+    const dir = scratchDir("hflab-sl-");
     try {
       const run = (): Promise<string[]> => runSeedLoop(dir);
       const first = await run();

@@ -1,6 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { renderHtml } from "../../src/lab/report/html.js";
@@ -11,6 +10,7 @@ import type { LabReport, LabRun } from "../../src/lab/run.js";
 import type { Timeline } from "../../src/lab/timeline.js";
 import { skipWhen } from "../helpers/skip.js";
 import { decodePng } from "./lab-png.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 const T0 = Date.parse("2026-01-01T00:00:00Z");
 
@@ -131,7 +131,7 @@ const noChromium = skipWhen(
 );
 
 describe.skipIf(noChromium)("the HTML report in headless Chromium", () => {
-  const dir = mkdtempSync(join(tmpdir(), "hflab-report-"));
+  const dir = scratchDir("hflab-report-");
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("renders: a non-empty screenshot with the timeline colours, no console errors", () => {

@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
@@ -7,10 +6,11 @@ import { Netns } from "../../src/harness/netns.js";
 import { Supervisor } from "../../src/lab/impls/supervisor.js";
 import { skipUnlessRoot } from "../helpers/root.js";
 import { uniquePrefix } from "../helpers/topology.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 const skip = skipUnlessRoot(import.meta.url, "processes in namespaces");
 
-const dir = mkdtempSync(join(tmpdir(), "hfsup-"));
+const dir = scratchDir("hfsup-");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe.skipIf(skip)("Supervisor", () => {

@@ -1,6 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { cacheEntrySchema, loadCache, writeCache, type Identity } from "../../src/agent/cache.js";
@@ -13,6 +11,7 @@ import {
   type KernelRoute,
 } from "../../src/net/route.js";
 import { FakeBackend } from "../helpers/fake-backend.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 /** `ip -j -4 route show dev d0` on this kernel (iproute2 6.1), with a lease's three route shapes. */
 const IP_J_ROUTE: KernelRoute[] = JSON.parse(
@@ -91,7 +90,7 @@ describe("routes as the kernel reports them", () => {
   });
 
   it("keeps them through a cache write and read", () => {
-    dir = mkdtempSync(join(tmpdir(), "hf-route-"));
+    dir = scratchDir("hf-route-");
     const identity: Identity = { kind: "existing", mac: "02:00:00:00:00:01" };
     const routes = IP_J_ROUTE.map(fromKernelRoute).filter((r): r is RouteSpec => r !== undefined);
     writeCache(dir, {

@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NsProcess } from "../../src/harness/netns.js";
@@ -10,6 +9,7 @@ import type { RunResult } from "../../src/util/exec.js";
 import { skipUnlessRoot } from "../helpers/root.js";
 import { uniquePrefix, useTopology } from "../helpers/topology.js";
 import { promtool } from "./promtool.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 const skip = skipUnlessRoot(import.meta.url, "a real agent in a namespace");
 
@@ -50,7 +50,7 @@ describe.skipIf(skip)("observe against a real agent in a namespace", () => {
     nodes: [{ name: "n1", ip: "198.18.0.10" }],
     startKea: false,
   });
-  const dir = mkdtempSync(join(tmpdir(), "hf-observe-ns-"));
+  const dir = scratchDir("hf-observe-ns-");
   const configPath = join(dir, "holdfast.yaml");
   const runDir = join(dir, "run");
   const textfile = join(dir, "textfile", "holdfast.prom");

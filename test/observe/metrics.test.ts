@@ -1,6 +1,5 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AgentObserver } from "../../src/agent/events.js";
@@ -11,6 +10,7 @@ import { createMetrics } from "../../src/observe/metrics.js";
 import { startMetricsServer, type MetricsServer } from "../../src/observe/metrics-http.js";
 import { attachment } from "./fixtures.js";
 import { promtool } from "./promtool.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 /** The sample lines of the holdfast metrics (process metrics and comments left out). */
 function samples(text: string): string[] {
@@ -134,7 +134,7 @@ describe("metrics over HTTP", () => {
 describe("createObservers", () => {
   let dir: string;
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), "hf-observe-"));
+    dir = scratchDir("hf-observe-");
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 

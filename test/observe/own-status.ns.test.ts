@@ -5,14 +5,14 @@
  */
 import { spawnSync } from "node:child_process";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Netns } from "../../src/harness/netns.js";
 import { BUNDLE, requireBundle } from "../helpers/agent-process.js";
 import { skipUnlessRoot } from "../helpers/root.js";
 import { uniquePrefix } from "../helpers/topology.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 const skip = skipUnlessRoot(import.meta.url, "check and status against the kernel");
 
@@ -59,7 +59,7 @@ describe.skipIf(skip)("check and status tell the truth (namespace)", () => {
   });
 
   function setup(prepare: (runDir: string) => void) {
-    const dir = mkdtempSync(join(tmpdir(), "hf-ost-"));
+    const dir = scratchDir("hf-ost-");
     const runDir = join(dir, "run");
     mkdirSync(runDir);
     prepare(runDir);
@@ -125,7 +125,7 @@ describe.skipIf(skip)("check and status tell the truth (namespace)", () => {
 
   // row 10
   it("never shows another file's content through a status.json symlink", () => {
-    const secret = join(mkdtempSync(join(tmpdir(), "hf-ost-")), "shadow");
+    const secret = join(scratchDir("hf-ost-"), "shadow");
     writeFileSync(secret, "root:$6$saltsalt$hash:19000:0:99999:7:::\n");
     const cli = setup((runDir) => symlinkSync(secret, join(runDir, "status.json")));
     for (const command of ["status", "check"]) {

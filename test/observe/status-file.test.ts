@@ -1,15 +1,15 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createStatusFileObserver, statusFilePath } from "../../src/observe/status-file.js";
 import { readStatus, staleAfterMs } from "../../src/observe/status-read.js";
 import { attachment, deadPid } from "./fixtures.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 describe("status file", () => {
   let runDir: string;
   beforeEach(() => {
-    runDir = mkdtempSync(join(tmpdir(), "hf-status-"));
+    runDir = scratchDir("hf-status-");
   });
   afterEach(() => rmSync(runDir, { recursive: true, force: true }));
 
@@ -77,7 +77,7 @@ describe("status file", () => {
 describe("readStatus", () => {
   let runDir: string;
   beforeEach(() => {
-    runDir = mkdtempSync(join(tmpdir(), "hf-status-"));
+    runDir = scratchDir("hf-status-");
   });
   afterEach(() => rmSync(runDir, { recursive: true, force: true }));
 

@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.js";
 import { FIXTURES } from "./helpers.js";
+import { scratchDir } from "../helpers/scratch.js";
 
-const dir = mkdtempSync(join(tmpdir(), "hf-render-cli-"));
+const dir = scratchDir("hf-render-cli-");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const cli = (...argv: string[]) => runCli(argv);

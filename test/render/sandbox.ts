@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { scratchDir } from "../helpers/scratch.js";
 
 /**
  * Runs a rendered script for real, but where it can harm nothing: new mount, PID and
@@ -15,7 +15,7 @@ export class Sandbox {
   readonly dir: string;
 
   constructor() {
-    this.dir = mkdtempSync(join(tmpdir(), "hf-render-sbx-"));
+    this.dir = scratchDir("hf-render-sbx-");
     for (const name of ["etc", "usr-local", "run"]) {
       mkdirSync(join(this.dir, "upper", name), { recursive: true });
       mkdirSync(join(this.dir, "work", name), { recursive: true });

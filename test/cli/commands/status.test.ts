@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createStatusFileObserver } from "../../../src/observe/status-file.js";
 import { attachment, deadPid } from "../../observe/fixtures.js";
 import { runCli } from "./observe-cli.js";
+import { scratchDir } from "../../helpers/scratch.js";
 
 // The commands also ask the kernel what is on the link (observe/kernel-view.ts); these tests
 // run outside any namespace, so the kernel's answer is given: pn0 carries the fixture address.
@@ -16,7 +16,7 @@ describe("holdfast status", () => {
   let dir: string;
   let configPath: string;
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), "hf-status-cli-"));
+    dir = scratchDir("hf-status-cli-");
     configPath = join(dir, "holdfast.yaml");
     writeFileSync(configPath, `version: 1\nrunDir: ${dir}/run\nattachments:\n  - interface: pn0\n`);
   });
