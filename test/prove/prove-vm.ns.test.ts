@@ -1,13 +1,13 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bundlePath } from "../../src/harness/bundle-path.js";
 import { PROVE_RUN_ROOT } from "../../src/prove/run.js";
 import { STEP_NAMES, type StepResult } from "../../src/prove/types.js";
 import { isPidAlive } from "../../src/util/process.js";
 import { skipUnlessRoot } from "../helpers/root.js";
+import { scratchDir } from "../helpers/scratch.js";
 import { skipWhen } from "../helpers/skip.js";
 
 /*
@@ -46,8 +46,7 @@ interface ProveJson {
 }
 
 describe.skipIf(skip)("holdfast prove on fresh VMs with their own kernel", () => {
-  const dir = mkdtempSync(join(tmpdir(), "hf-prove-vm-"));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = scratchDir("hf-prove-vm-");
 
   it(
     "GIVEN the seed's spec THEN all five steps pass and the run leaves no VM and no socket",

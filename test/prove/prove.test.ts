@@ -1,6 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { HoldfastError } from "../../src/errors.js";
@@ -11,6 +10,7 @@ import type { ProveReport } from "../../src/prove/types.js";
 import { qemuArgs } from "../../src/prove/vm.js";
 import { parseSpec } from "../../src/render/spec.js";
 import { fixtureSpec, specDocument } from "../render/helpers.js";
+import { scratchDir } from "../helpers/scratch.js";
 
 const image = {
   dir: "/img",
@@ -105,25 +105,21 @@ describe("what prove proves in a spec", () => {
 
 describe("what prove installs through the guest agent", () => {
   it("writes every file byte for byte with its mode, then runs the commands", () => {
-    const dir = mkdtempSync(join(tmpdir(), "hf-prove-install-"));
-    try {
-      const odd = "it's $HOME `x` \\1 %s\nno newline at the end";
-      const script = installScript(
-        [
-          { path: join(dir, "a/b/script.sh"), content: "#!/bin/sh\necho hi\n", mode: "0755" },
-          { path: join(dir, "odd"), content: odd },
-        ],
-        [`echo done > ${join(dir, "ran")}`],
-      );
-      execFileSync("sh", ["-c", script]);
-      expect(readFileSync(join(dir, "a/b/script.sh"), "utf8")).toBe("#!/bin/sh\necho hi\n");
-      expect(statSync(join(dir, "a/b/script.sh")).mode & 0o777).toBe(0o755);
-      expect(readFileSync(join(dir, "odd"), "utf8")).toBe(odd);
-      expect(statSync(join(dir, "odd")).mode & 0o777).toBe(0o644);
-      expect(readFileSync(join(dir, "ran"), "utf8")).toBe("done\n");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const dir = scratchDir("hf-prove-install-");
+    const odd = "it's $HOME `x` \\1 %s\nno newline at the end";
+    const script = installScript(
+      [
+        { path: join(dir, "a/b/script.sh"), content: "#!/bin/sh\necho hi\n", mode: "0755" },
+        { path: join(dir, "odd"), content: odd },
+      ],
+      [`echo done > ${join(dir, "ran")}`],
+    );
+    execFileSync("sh", ["-c", script]);
+    expect(readFileSync(join(dir, "a/b/script.sh"), "utf8")).toBe("#!/bin/sh\necho hi\n");
+    expect(statSync(join(dir, "a/b/script.sh")).mode & 0o777).toBe(0o755);
+    expect(readFileSync(join(dir, "odd"), "utf8")).toBe(odd);
+    expect(statSync(join(dir, "odd")).mode & 0o777).toBe(0o644);
+    expect(readFileSync(join(dir, "ran"), "utf8")).toBe("done\n");
   });
 
   it("the pre-fix node runs the incident's unit on the spec's interface and VLAN", () => {
