@@ -275,7 +275,8 @@ export async function runSteps(
     const atBoot = await prefix.unit(dependent);
     // the stand-in's own words ("pn0: no IPv4 address at start"), else systemd's last line
     const journal = (await prefix.journal(dependent, 6)).split("\n");
-    const said = journal.find((l) => l.startsWith(`${ifname}:`) || /bind/.test(l)) ?? journal.pop() ?? "";
+    const said =
+      journal.find((l) => l.startsWith(`${ifname}: `) || l.startsWith("httpd: ")) ?? journal.pop() ?? "";
     await until(`pre-fix ${ifname} address`, HELD_TIMEOUT_MS, async () =>
       (await prefix.ipv4(ifname)).length > 0 ? true : undefined,
     );
