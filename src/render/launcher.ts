@@ -42,14 +42,34 @@ bundle=${bundle}
 min_major=${MIN_NODE_MAJOR}
 
 # Prints "<sortable version> <major>" for a node binary, or nothing when it does not run.
+# Parsed by the shell: this runs before every agent start, where each fork is boot time.
 node_key() {
-  "$1" --version 2>/dev/null | awk -F '[v.]' '/^v[0-9]+\\.[0-9]+\\.[0-9]+/ { print $2 * 1000000 + $3 * 1000 + $4, $2; exit }'
+  version=$("$1" --version 2>/dev/null) || return 0
+  case $version in v[0-9]*.[0-9]*.[0-9]*) ;; *) return 0 ;; esac
+  version=\${version#v}
+  major=\${version%%.*}
+  minor=\${version#*.}
+  patch=\${minor#*.}
+  minor=\${minor%%.*}
+  patch=\${patch%%[!0-9]*}
+  case $major.$minor.$patch in *[!0-9.]* | *..* | .* | *.) return 0 ;; esac
+  echo "$((major * 1000000 + minor * 1000 + patch)) $major"
 }
 
+# Each binary is asked once: \`node\` on PATH, /usr/bin/node and /usr/bin/nodejs are often one
+# file, and every \`--version\` is a Node.js start (four of them took ~150 ms before each agent start).
+# (\`-ef\`: the same file, links followed, without a fork; not POSIX, but dash, bash and
+# busybox sh, every /bin/sh this runs under, have it.)
+seen=""
 best=""
 best_key=0
 consider() {
   [ -n "$1" ] && [ -x "$1" ] || return 0
+  for earlier in $seen; do
+    # shellcheck disable=SC3013
+    [ "$1" -ef "$earlier" ] && return 0
+  done
+  seen="$seen $1"
   key_major=$(node_key "$1")
   [ -n "$key_major" ] || return 0
   [ "\${key_major#* }" -ge "$min_major" ] || return 0

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { HoldfastError } from "../../src/errors.js";
@@ -67,6 +67,40 @@ describe("the launcher", () => {
       expect(runLauncher(dir, [n22], { HOLDFAST_NODE: forced, HOLDFAST_WHICH_NODE: "1" }).stdout).toBe(
         `${forced}\n`,
       );
+    }));
+});
+
+describe("the launcher, before every agent start", () => {
+  it("asks each Node.js binary for its version once, however many paths lead to it", () =>
+    withTempDir("hf-render-launch-", (dir) => {
+      const calls = join(dir, "calls");
+      const node = join(dir, "a", "node");
+      mkdirSync(join(dir, "a"));
+      // counts its --version runs: each is a Node.js start on a real node
+      writeFileSync(
+        node,
+        `#!/bin/sh\nif [ "$1" = --version ]; then echo x >> ${calls}; echo v20.9.0; else echo "ran $*"; fi\n`,
+      );
+      chmodSync(node, 0o755);
+      symlinkSync(node, join(dir, "a", "nodejs"));
+      symlinkSync(join(dir, "a", "nodejs"), join(dir, "a", "node-alt"));
+      const r = runLauncher(dir, [node, join(dir, "a", "nodejs"), join(dir, "a", "node-alt")], {
+        HOLDFAST_WHICH_NODE: "1",
+      });
+      expect(r.stdout).toBe(`${node}\n`);
+      expect(readFileSync(calls, "utf8")).toBe("x\n");
+    }));
+
+  it("takes a pre-release version by its numbers, and refuses what is not a version without noise", () =>
+    withTempDir("hf-render-launch-", (dir) => {
+      const pre = fakeNode(join(dir, "a"), "node", "v20.1.0-pre");
+      expect(runLauncher(dir, [pre], { HOLDFAST_WHICH_NODE: "1" }).stdout).toBe(`${pre}\n`);
+      for (const [i, junk] of ["v1x.2.3", "v18.2", "hello", "v.1.2"].entries()) {
+        const bad = fakeNode(join(dir, `bad${i}`), "node", junk);
+        const r = runLauncher(dir, [bad], { HOLDFAST_WHICH_NODE: "1" });
+        expect(r.status, junk).toBe(127);
+        expect(r.stderr, junk).toBe(`holdfast: no Node.js >= 18 found (tried node, nodejs and ${bad})\n`);
+      }
     }));
 });
 
