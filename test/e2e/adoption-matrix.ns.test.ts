@@ -230,6 +230,17 @@ const CASES: readonly MatrixCase[] = [
       const generated = await node.exec("netplan", ["generate"]);
       expect(generated.code, generated.stderr).toBe(0);
       await enableNow(node, "systemd-networkd.service");
+      // the address comes before networkd calls pn0 configured (its routes and DHCP options
+      // follow); the plan names the state, so wait for the one a settled node shows
+      const deadline = Date.now() + 30_000;
+      let setup = "";
+      while (Date.now() < deadline) {
+        const list = await node.exec("networkctl", ["list", "--no-legend", "--no-pager", "pn0"]);
+        setup = list.stdout.trim().split(/\s+/)[4] ?? "";
+        if (setup === "configured") break;
+        await sleep(250);
+      }
+      expect(setup, "networkd configured pn0").toBe("configured");
     },
     planned: re(
       String.raw`^pn0: ADDR/22 held by systemd-networkd \(configured\); adopt it, then write /etc/systemd/network/00-holdfast\.network \(Unmanaged=yes; networkd lets go at its next start\)$`,
