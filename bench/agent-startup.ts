@@ -4,9 +4,12 @@
  *
  * Start (`--part start`): one namespace with a veth `pn0`; each run flushes pn0, starts the
  * process and times, from the kernel's own event stream (`ip -ts monitor address`, µs), the
- * RTM_NEWADDR of the held address after the spawn. Three processes, interleaved run by run
- * so drift in the machine's load falls on all of them alike:
- *   - holdfast, static address (the config holds it)
+ * RTM_NEWADDR of the held address after the spawn. Four processes, interleaved run by run
+ * so drift in the machine's load falls on all of them alike. Each agent gets STATE_DIRECTORY,
+ * as the unit's StateDirectory= gives it, where it keeps the config it validated
+ * (src/config/snapshot.ts):
+ *   - holdfast, static address, first start on its config (no snapshot: YAML and the schema)
+ *   - holdfast, static address (the config holds it; validated by the run before)
  *   - holdfast, DHCP attachment with a cache entry (the path a reboot takes: hold from the
  *     cache; the confirm that follows has no server here and is not waited for)
  *   - peer: bare Node, same options, one `ip addr replace` through child_process (a hold's floor)
@@ -43,6 +46,7 @@ import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { AGENT_NODE_OPTIONS } from "../src/agent/node-options.js";
+import { SNAPSHOT_FILE } from "../src/config/snapshot.js";
 import { Netns } from "../src/harness/netns.js";
 import { createTopology } from "../src/harness/topology.js";
 import { parseMonitorLine } from "../src/net/monitor.js";
@@ -200,6 +204,7 @@ async function startPart(): Promise<void> {
     const timeHold = async (
       argv: readonly string[],
       label: string,
+      env: NodeJS.ProcessEnv = {},
     ): Promise<{ wall: number; cpu: number }> => {
       await ns.exec("ip", ["addr", "flush", "dev", "pn0"]);
       await sleep(50);
@@ -208,7 +213,7 @@ async function startPart(): Promise<void> {
       const run = niced([argv[0]!, "--require", cpuHook, ...argv.slice(1)]);
       const proc = ns.spawn(run[0]!, run.slice(1), {
         stdout: join(dir, `${label}.log`),
-        env: { ...process.env, HF_CPU_OUT: cpuOut },
+        env: { ...process.env, ...env, HF_CPU_OUT: cpuOut },
       });
       const deadline = since + 10_000;
       let at: number | undefined;
@@ -251,11 +256,23 @@ async function startPart(): Promise<void> {
       const loadBefore = machineLoad();
       for (let i = 0; i < runs; i++) {
         for (const b of bundles) {
+          // what the unit gives the agent (StateDirectory=): where it keeps the config it validated
+          const staticState = { STATE_DIRECTORY: join(dir, "static", "state") };
+          rmSync(join(staticState.STATE_DIRECTORY, SNAPSHOT_FILE), { force: true });
+          add(
+            `${b.label}, static address, first start on its config`,
+            await timeHold(
+              [node, ...nodeOptions, ...prof(`${b.label}-first`), b.path, "agent", "--config", staticConfig],
+              "first",
+              staticState,
+            ),
+          );
           add(
             `${b.label}, static address`,
             await timeHold(
               [node, ...nodeOptions, ...prof(`${b.label}-static`), b.path, "agent", "--config", staticConfig],
               "static",
+              staticState,
             ),
           );
           writeCache();
@@ -264,6 +281,7 @@ async function startPart(): Promise<void> {
             await timeHold(
               [node, ...nodeOptions, ...prof(`${b.label}-cache`), b.path, "agent", "--config", cacheConfig],
               "cache",
+              { STATE_DIRECTORY: join(cacheDir, "state") },
             ),
           );
         }

@@ -1,7 +1,8 @@
 // Bundles the CLI and agent into one file that runs on Node.js 18 and later, and
 // compiles the library entry for `import { renderBootstrap } from "holdfast"`.
 import { build } from "esbuild";
-import { readFileSync, chmodSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, readdirSync, readFileSync } from "node:fs";
 import { builtinModules, createRequire } from "node:module";
 
 const EARLY_EXIT =
@@ -9,6 +10,17 @@ const EARLY_EXIT =
   " globalThis.__holdfastEarlyExit = () => process.exit(0);" +
   ' process.on("SIGTERM", globalThis.__holdfastEarlyExit); process.on("SIGINT", globalThis.__holdfastEarlyExit); }';
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+// The build's fingerprint (src/version.ts BUILD): every source file and the locked dependencies.
+const fingerprint = createHash("sha256");
+for (const file of [...readdirSync("src", { recursive: true })].map(String).sort()) {
+  if (file.endsWith(".ts"))
+    fingerprint
+      .update(`${file}\0`)
+      .update(readFileSync(`src/${file}`))
+      .update("\0");
+}
+fingerprint.update(readFileSync("package-lock.json"));
+const BUILD = fingerprint.digest("hex").slice(0, 16);
 // zod re-exports every message locale; holdfast speaks English only. Dropping the others keeps
 // them out of the agent's memory.
 const zodEnglishOnly = {
@@ -80,7 +92,7 @@ const common = {
   target: "node18",
   format: "esm",
   legalComments: "none",
-  define: { __HOLDFAST_VERSION__: JSON.stringify(pkg.version) },
+  define: { __HOLDFAST_VERSION__: JSON.stringify(pkg.version), __HOLDFAST_BUILD__: JSON.stringify(BUILD) },
   // prom-client and commander are CommonJS; give their require() calls a real require.
   banner: {
     js: "import { createRequire as __hfCreateRequire } from 'node:module'; const require = __hfCreateRequire(import.meta.url);",

@@ -13,6 +13,7 @@ import type { AgentObserver, AttachmentStatus } from "./events.js";
 import { acquireLock, type AgentLock } from "./lock.js";
 import { jsonLogger, type Logger } from "./log.js";
 import { Scheduler } from "./scheduler.js";
+import { monotonicMs } from "../util/clock.js";
 
 export interface AgentOptions {
   readonly config: Config;
@@ -165,7 +166,7 @@ export function startAgent(options: AgentOptions): RunningAgent {
   const byName = new Map(controllers.map((c) => [c.attachment.interface, c]));
 
   const onEvent = (event: NetEvent) => {
-    const at = performance.now();
+    const at = monotonicMs();
     const target = event.interface === undefined ? undefined : byName.get(event.interface);
     if (target) {
       target.trigger("event", {

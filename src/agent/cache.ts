@@ -1,12 +1,13 @@
 import { lstatSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { cidr, hostCidr, ifname, isIpv4, type Attachment } from "../config/schema.js";
+import { cidr, hostCidr, ifname, isIpv4 } from "../config/fields.js";
+import type { Attachment } from "../config/schema.js";
 import type { LinkInfo } from "../net/backend.js";
 import { writeFileAtomic } from "../util/atomic-write.js";
 import { normalizeDst } from "../net/route.js";
 import { HoldfastError } from "../errors.js";
-import { issueLines } from "../config/load.js";
+import { issueLines } from "../config/problems.js";
 import { ReadFileError, readRegularFile } from "../util/read-file.js";
 
 // A cache entry is a few hundred bytes; 64 KiB leaves room for 64 routes and refuses /dev/zero.

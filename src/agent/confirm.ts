@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import type { Attachment, ConfirmInterval, DhcpClientName } from "../config/schema.js";
-import { AUTO_ORDER, getAdapter } from "../dhcp/select.js";
 import { DiscoveryTimeout, type ConfirmAnswer, type DhcpAdapter, type Lease } from "../dhcp/lease.js";
 import { errorMessage, HoldfastError } from "../errors.js";
 import { backoffDelay } from "./backoff.js";
@@ -211,6 +210,8 @@ export class Confirmer {
  * a client that cannot, like dhcpcd) the first installed one that can.
  */
 export async function confirmAdapter(name: DhcpClientName | "auto"): Promise<DhcpAdapter> {
+  // loaded at the first confirm, after the first hold (discovery.ts says why)
+  const { AUTO_ORDER, getAdapter } = await import("../dhcp/select.js");
   if (name !== "auto") {
     const configured = await getAdapter(name);
     if (configured.confirm !== undefined) return configured;

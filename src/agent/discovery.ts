@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import type { Attachment } from "../config/schema.js";
-import { getAdapter } from "../dhcp/select.js";
 import { DiscoveryTimeout, type Lease } from "../dhcp/lease.js";
 import { errorMessage } from "../errors.js";
 import type { RouteSpec } from "../net/backend.js";
@@ -156,6 +155,9 @@ export class Discovery {
 export function discoverWith(runDir: string) {
   return async (attachment: Attachment): Promise<Lease & { client: string }> => {
     if (attachment.address.source !== "dhcp") throw new Error("static attachments are not discovered");
+    // the DHCP clients' adapters (and node:fs/promises) load at the first exchange, not
+    // before the first hold from the cache
+    const { getAdapter } = await import("../dhcp/select.js");
     const adapter = await getAdapter(attachment.address.dhcpClient);
     const lease = await adapter.discover(attachment.interface, {
       timeoutMs: attachment.discovery.attemptTimeout,

@@ -20,6 +20,7 @@ import type { HeldAddress } from "./discovery.js";
 import type { ReassertReason } from "./events.js";
 import type { Logger } from "./log.js";
 import type { Hint, Trigger } from "./trigger.js";
+import { monotonicMs } from "../util/clock.js";
 
 /**
  * What the hold step did when it had to put the address back. Later steps of the same pass
@@ -191,7 +192,7 @@ export async function holdStep(
     readonly everHeld: boolean;
     readonly recreated: boolean;
     readonly trigger: Trigger;
-    /** performance.now() of the event, when an event started the pass */
+    /** monotonicMs() of the event, when an event started the pass */
     readonly eventAt: number | undefined;
     /** a reassignment is under way: the new address goes in first, and that is no re-assert */
     readonly moving?: boolean;
@@ -203,10 +204,10 @@ export async function holdStep(
     return undefined;
   }
   if (!facts.stale && !facts.restoredEarly) return undefined;
-  const started = facts.eventAt ?? performance.now();
+  const started = facts.eventAt ?? monotonicMs();
   if (facts.stale) await backend.replaceAddress(name, held.cidr);
   const reason = reassertReason(facts);
-  const latencyMs = Math.round((performance.now() - started) * 10) / 10;
+  const latencyMs = Math.round((monotonicMs() - started) * 10) / 10;
   const what = reassertWording({
     present: facts.present !== undefined,
     restoredEarly: facts.restoredEarly,

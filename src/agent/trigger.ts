@@ -8,7 +8,7 @@ export type Trigger = "startup" | "event" | "periodic" | "discovered" | "retry" 
 
 /** What the event that triggered a reconcile said; only a hint, the kernel's state decides. */
 export interface Hint {
-  /** performance.now() when the event arrived, for the re-assert latency */
+  /** monotonicMs() when the event arrived, for the re-assert latency */
   readonly eventAt?: number;
   /** an address the event reported deleted */
   readonly deletedCidr?: string;

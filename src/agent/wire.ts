@@ -4,6 +4,7 @@ import type { Arp } from "../net/arp.js";
 import type { AddressOrigin, AgentObserver, ConflictReport } from "./events.js";
 import type { Logger } from "./log.js";
 import type { Scheduler } from "./scheduler.js";
+import { monotonicMs } from "../util/clock.js";
 
 // RFC 5227 §1.1: announcements after an address is (re)taken, and how far apart.
 export const ANNOUNCE_NUM = 2;
@@ -18,7 +19,7 @@ export interface WireDeps {
   readonly log: Logger;
   readonly observer: AgentObserver;
   readonly now: () => Date;
-  /** monotonic ms, for the rate limits @default performance.now */
+  /** monotonic ms, for the rate limits @default monotonicMs */
   readonly clock?: () => number;
 }
 
@@ -77,7 +78,7 @@ export class Wire {
     private readonly deps: WireDeps,
     private readonly callbacks: WireCallbacks,
   ) {
-    this.clock = deps.clock ?? (() => performance.now());
+    this.clock = deps.clock ?? (() => monotonicMs());
   }
 
   private key(purpose: string): string {

@@ -1,4 +1,4 @@
-import { issueLines } from "../config/load.js";
+import { issueLines } from "../config/problems.js";
 import { HoldfastError, errorMessage } from "../errors.js";
 
 /** A zod error (or anything shaped like one): its `issues` list, which its message dumps as JSON. */

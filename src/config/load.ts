@@ -1,50 +1,15 @@
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { HoldfastError, invalidInput } from "../errors.js";
+import { issueLines, showFile } from "./problems.js";
 import { configSchema, type Config } from "./schema.js";
-import { ReadFileError, readRegularFile } from "../util/read-file.js";
+import { DEFAULT_CONFIG_PATH, readInputText } from "./input.js";
 
-/** Input files (config, spec, inventory) are small; a larger one is refused unread. */
-export const MAX_INPUT_BYTES = 1024 * 1024;
+export { MAX_INPUT_BYTES } from "./input.js";
 
-// A key shown in an error: a plausible field name is echoed, anything else (a line of a
-// shadow file parsed as a key) is only described, so no file content leaks into a message.
-const SHOWABLE_KEY = /^[A-Za-z_][A-Za-z0-9_-]{0,31}$/;
+export { formatPath, issueLines, showFile, showKey } from "./problems.js";
 
-/** `name` for a plausible field name, else `a key of 57 characters`. */
-export function showKey(key: PropertyKey): string {
-  const text = String(key);
-  return SHOWABLE_KEY.test(text) ? text : `(a key of ${text.length} characters)`;
-}
-
-/** A file name as an error subject: quoted when empty or odd, so `--config ''` still says which. */
-export function showFile(file: string): string {
-  return /^[\w./@+-]+$/.test(file) ? file : JSON.stringify(file).slice(0, 200);
-}
-
-export const DEFAULT_CONFIG_PATH = "/etc/holdfast/holdfast.yaml";
-
-/** `attachments[0].link.vlanId`, the way a user would write the path. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const key of path) {
-    if (typeof key === "number") out += `[${key}]`;
-    else out += out === "" ? showKey(key) : `.${showKey(key)}`;
-  }
-  return out === "" ? "(top level)" : out;
-}
-
-function issueLine(issue: z.core.$ZodIssue): string {
-  if (issue.code === "unrecognized_keys") {
-    return issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown field`).join("\n");
-  }
-  return `${formatPath(issue.path)}: ${issue.message}`;
-}
-
-/** One readable line per problem (`field.path: expected …, got …`), never zod's raw dump. */
-export function issueLines(error: { readonly issues: readonly z.core.$ZodIssue[] }): string[] {
-  return error.issues.flatMap((issue) => issueLine(issue).split("\n"));
-}
+export { DEFAULT_CONFIG_PATH } from "./input.js";
 
 function parseProblem(message: string): string {
   // the parser's first line names the line and column; it is cut short so no long run of
@@ -80,20 +45,7 @@ export function parseDocument(text: string, file: string): unknown {
 }
 
 export function readDocument(file: string): unknown {
-  let text: string;
-  try {
-    // a FIFO, a device (a symlink to /dev/zero) or a huge file is refused before a byte is read
-    text = readRegularFile(file, { maxBytes: MAX_INPUT_BYTES });
-  } catch (error) {
-    const why = error instanceof ReadFileError ? error.detail : String(error);
-    throw new HoldfastError("cannot read file", {
-      code: "invalid-input",
-      subject: showFile(file),
-      details: [why],
-      cause: error,
-    });
-  }
-  return parseDocument(text, showFile(file));
+  return parseDocument(readInputText(file), showFile(file));
 }
 
 /** Validates any document against a schema; every problem is reported at once with its field path. */

@@ -24,6 +24,7 @@ import {
 import type { SshOptions, SshTarget } from "./ssh.js";
 import { heldOf, verifyHost } from "./verify.js";
 import { mapPool } from "../util/pool.js";
+import { monotonicMs } from "../util/clock.js";
 
 /**
  * `holdfast converge` (design §4.7): for every host of the inventory, at most
@@ -81,7 +82,7 @@ async function convergeHost(
   options: ConvergeOptions,
   progress: ProgressSink,
 ): Promise<HostResult> {
-  const started = performance.now();
+  const started = monotonicMs();
   const target = targetOf(host);
   const ssh = options.ssh ?? {};
   const probeTimeoutMs = options.probeTimeoutMs ?? PROBE_TIMEOUT_MS;
@@ -89,7 +90,7 @@ async function convergeHost(
   const done = (rest: Omit<HostResult, "name" | "address" | "durationMs">): HostResult => ({
     ...base,
     ...rest,
-    durationMs: Math.round(performance.now() - started),
+    durationMs: Math.round(monotonicMs() - started),
   });
   try {
     progress.update(host.name, { stage: "probe" });
@@ -160,7 +161,7 @@ function desiredStates(inventory: Inventory, bundle: Buffer | undefined): Map<st
 }
 
 export async function converge(options: ConvergeOptions): Promise<ConvergeReport> {
-  const started = performance.now();
+  const started = monotonicMs();
   const inventory = options.inventory ?? loadInventory(options.inventoryFile ?? "");
   const desired = desiredStates(inventory, options.bundle);
   const progress = options.progress ?? silentProgress;
@@ -176,7 +177,7 @@ export async function converge(options: ConvergeOptions): Promise<ConvergeReport
       dryRun: options.dryRun ?? false,
       hosts,
       summary: summarize(hosts),
-      durationMs: Math.round(performance.now() - started),
+      durationMs: Math.round(monotonicMs() - started),
     };
   } finally {
     progress.close();

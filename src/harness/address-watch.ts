@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createInterface } from "node:readline";
 import { parseMonitorLine } from "../net/monitor.js";
+import { onLines } from "../util/lines.js";
 import type { LabNode } from "./topology.js";
 
 /** Address presence changes of the node's PN address, as seen by the kernel's netlink stream. */
@@ -38,7 +38,7 @@ export class AddressWatch {
     if (failed !== undefined)
       throw new Error(`ip monitor for ${this.node.ns.name}: ${failed.message}`, { cause: failed });
     this.child = child;
-    createInterface({ input: child.stdout! }).on("line", (line) => this.onLine(line));
+    onLines(child.stdout!, (line) => this.onLine(line));
     // The monitor is subscribed once it has started; the dump after that fills in the initial state.
     await new Promise<void>((resolve) => setTimeout(resolve, 100));
     const initial = await this.node.addresses();

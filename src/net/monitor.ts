@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createInterface } from "node:readline";
 import type { NetEvent, NetEventKind } from "./backend.js";
+import { onLines } from "../util/lines.js";
 
 // `ip -o monitor` prints "[Deleted ]<ifindex>: <ifname>[@peer]: …" for links and addresses,
 // and "… dev <ifname> …" for routes. With `-ts` each line starts with "[<local time>.<µs>]";
@@ -54,8 +54,7 @@ export function startMonitor(
   });
   let stderr = "";
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  const lines = createInterface({ input: child.stdout! });
-  lines.on("line", (line) => {
+  onLines(child.stdout!, (line) => {
     if (stopped) return;
     const event = parseMonitorLine(line);
     if (event) onEvent(event);

@@ -3,6 +3,7 @@ import type { Config } from "../config/schema.js";
 import type { MetricsServer } from "./metrics-http.js";
 import type { TextfileWriter } from "./metrics-textfile.js";
 import { createStatusFileObserver } from "./status-file.js";
+import { monotonicMs } from "../util/clock.js";
 
 /** How often a metrics port that could not be bound is tried again, besides on every new hold. */
 const METRICS_RETRY_MS = 30_000;
@@ -55,10 +56,11 @@ export async function createObservers(
   const { listen, textfile } = config.metrics ?? {};
   if (listen === undefined && textfile === undefined) return observers;
 
-  // prom-client is loaded only when metrics are configured: it costs the agent megabytes of RSS.
-  const [{ createMetrics }, { startMetricsServer }, { createTextfileWriter }] = await Promise.all([
+  // prom-client is loaded only when metrics are configured, and node:http only for a port:
+  // each costs the agent megabytes of RSS.
+  const [{ createMetrics }, http, { createTextfileWriter }] = await Promise.all([
     import("./metrics.js"),
-    import("./metrics-http.js"),
+    listen === undefined ? undefined : import("./metrics-http.js"),
     import("./metrics-textfile.js"),
   ]);
   let textfileWriter: TextfileWriter | undefined;
@@ -82,12 +84,12 @@ export async function createObservers(
   let lastTry = Number.NEGATIVE_INFINITY;
   let lastWhy: string | undefined;
   const serve = async (): Promise<void> => {
-    if (listen === undefined || stopped || server !== undefined || binding) return;
+    if (listen === undefined || http === undefined || stopped || server !== undefined || binding) return;
     binding = true;
-    lastTry = performance.now();
+    lastTry = monotonicMs();
     clearTimeout(retry);
     try {
-      const started = await startMetricsServer(metrics, listen);
+      const started = await http.startMetricsServer(metrics, listen);
       if (stopped) await started.close();
       else {
         server = started;
@@ -131,7 +133,7 @@ export async function createObservers(
       heldWhileBinding = true;
       return;
     }
-    const since = performance.now() - lastTry;
+    const since = monotonicMs() - lastTry;
     if (since >= METRICS_RETRY_ON_HOLD_MS) void serve();
     else retryIn(METRICS_RETRY_ON_HOLD_MS - since);
   };

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { formatPath } from "../config/load.js";
+import { formatPath } from "../config/problems.js";
 import { STATUS_VERSION, statusFilePath, type StatusDocument } from "./status-file.js";
 import { isPidAlive } from "../util/process.js";
 import { ReadFileError, readRegularFile } from "../util/read-file.js";

@@ -67,7 +67,11 @@ function writablePaths(config: Config): IniEntry[] {
       ["StateDirectory", config.stateDir.slice(DEFAULT_STATE_PARENT.length)],
       ["StateDirectoryMode", "0700"],
     );
-  } else entries.push(["ReadWritePaths", config.stateDir]);
+  } else {
+    // what StateDirectory= would tell the agent: where it keeps the config it validated
+    // (src/config/snapshot.ts), so a restart holds without validating it again
+    entries.push(["ReadWritePaths", config.stateDir], ["Environment", `STATE_DIRECTORY=${config.stateDir}`]);
+  }
   const runtimeDirectory = runtimeDirectoryName(config.runDir);
   if (runtimeDirectory !== undefined) {
     // Preserved across restarts: status.json outlives an agent restart for `holdfast status`.

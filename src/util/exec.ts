@@ -1,5 +1,6 @@
 import { spawn, type SpawnOptions } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { monotonicMs } from "./clock.js";
 
 export interface RunOptions {
   /** deadline for the whole run; the process group is ended when it passes */
@@ -105,7 +106,7 @@ function uidOf(user: string): number | undefined {
  */
 export const run: Runner = (file, args, options = {}) =>
   new Promise((resolve, reject) => {
-    const started = performance.now();
+    const started = monotonicMs();
     const spawnOptions: SpawnOptions = {
       detached: true,
       stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
@@ -183,7 +184,7 @@ export const run: Runner = (file, args, options = {}) =>
           stdout,
           stderr,
           timedOut,
-          durationMs: performance.now() - started,
+          durationMs: monotonicMs() - started,
         }),
       );
     });

@@ -19,6 +19,7 @@ import { coalesce, isEchoOfHold } from "../../src/agent/trigger.js";
 import { parseConfig } from "../../src/config/load.js";
 import { FakeBackend } from "../helpers/fake-backend.js";
 import { scratchDir } from "../helpers/scratch.js";
+import { monotonicMs } from "../../src/util/clock.js";
 
 const MAC = "02:00:00:00:00:0a";
 const CIDR = "198.18.0.10/22";
@@ -247,7 +248,7 @@ describe("address and hold steps", () => {
       everHeld: true,
       recreated: false,
       trigger: "event",
-      eventAt: performance.now() - 1000,
+      eventAt: monotonicMs() - 1000,
     });
     const latencyMs = asserted?.latencyMs ?? Number.NaN;
     // generous upper bound: a busy machine may pause the test between the two clocks
@@ -300,7 +301,7 @@ describe("address and hold steps", () => {
       everHeld: true,
       recreated: false,
       trigger: "event",
-      eventAt: performance.now(),
+      eventAt: monotonicMs(),
     });
     expect(asserted?.reason).toBe("deleted");
     expect(backend.ops, "the fast path already sent it").toEqual([]);

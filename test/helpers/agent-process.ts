@@ -48,6 +48,11 @@ export interface AgentRunOptions {
   readonly node?: string;
   /** reuse state and run dirs of an earlier run (restart after a crash) */
   readonly dir?: string;
+  /**
+   * Give the agent STATE_DIRECTORY=stateDir, as the unit's StateDirectory= does: where it keeps
+   * the config it validated (src/config/snapshot.ts). @default true
+   */
+  readonly stateDirectory?: boolean;
 }
 
 /** Runs the bundled agent inside a namespace with a config written from `attachments`. */
@@ -68,6 +73,7 @@ export function runAgent(
     [...AGENT_NODE_OPTIONS, BUNDLE, "agent", "--config", configPath],
     {
       stdout: logPath,
+      env: options.stateDirectory === false ? process.env : { ...process.env, STATE_DIRECTORY: stateDir },
     },
   );
   const logs = () =>

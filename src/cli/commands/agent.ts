@@ -1,12 +1,12 @@
 import type { Command } from "commander";
-import { setFlagsFromString } from "node:v8";
 import { startAgent, type RunningAgent } from "../../agent/agent.js";
 import { checkAgentDirs, dhcpWorkRoot } from "../../agent/dirs.js";
 import { acquireLock } from "../../agent/lock.js";
 import { confirmWith } from "../../agent/confirm.js";
 import { discoverWith } from "../../agent/discovery.js";
 import { jsonLogger } from "../../agent/log.js";
-import { DEFAULT_CONFIG_PATH, loadConfig } from "../../config/load.js";
+import { DEFAULT_CONFIG_PATH } from "../../config/input.js";
+import { loadAgentConfig } from "../../config/snapshot.js";
 import { EXIT, HoldfastError, errorMessage } from "../../errors.js";
 import { deferredObservers } from "../../observe/deferred.js";
 import { createObservers } from "../../observe/index.js";
@@ -38,10 +38,9 @@ export async function runAgentCommand(configPath: string = DEFAULT_CONFIG_PATH):
 
 /** Runs the agent until SIGTERM or SIGINT. */
 async function runAgent(configPath: string): Promise<void> {
-  // A 1 MB young generation keeps scavenges sub-millisecond and RSS flat for a daemon
-  // whose allocations are small and short-lived (bench/restore-latency shows both).
-  setFlagsFromString("--max-semi-space-size=1");
-  const config = loadConfig(configPath);
+  // a config validated before holds without the YAML parser or the schema (config/snapshot.ts)
+  const loaded = await loadAgentConfig(configPath);
+  const config = loaded.config;
   const log = jsonLogger();
   // Broken directories are reported, never a reason not to hold (the hold never waits on
   // the disk): each problem names its config field.
@@ -77,6 +76,16 @@ async function runAgent(configPath: string): Promise<void> {
   }
   try {
     await agent.started;
+    // A 1 MB young generation keeps scavenges sub-millisecond and RSS flat for a daemon
+    // whose allocations are small and short-lived (bench/restore-latency shows both). Set
+    // after the first hold: node:v8 and what it loads cost start-up before it.
+    (await import("node:v8")).setFlagsFromString("--max-semi-space-size=1");
+    try {
+      loaded.remember();
+    } catch (error) {
+      // the next start validates the config again: slower, never wrong
+      log("agent", `config snapshot not kept: ${errorMessage(error)}`);
+    }
     deferred.attach(
       await createObservers(config, {
         onError: (what, error) => log("agent", `${what}: ${errorMessage(error)}`),

@@ -36,8 +36,14 @@ export const holdfast: Impl = {
   requires: [],
   async prepare(ctx) {
     const config = join(ctx.dir, "holdfast.yaml");
-    await mkdir(join(ctx.stateDir, "holdfast"), { recursive: true });
+    const stateDir = join(ctx.stateDir, "holdfast");
+    await mkdir(stateDir, { recursive: true });
     await writeFile(config, `# holdfast lab\n${stringify(holdfastConfig(ctx))}`);
-    return selfCommand("agent", ["--config", config], AGENT_NODE_OPTIONS);
+    // what the unit's StateDirectory= gives the agent: where it keeps the config it validated,
+    // so a reboot starts from that (src/config/snapshot.ts), as on a node
+    return {
+      ...selfCommand("agent", ["--config", config], AGENT_NODE_OPTIONS),
+      env: { ...process.env, STATE_DIRECTORY: stateDir },
+    };
   },
 };

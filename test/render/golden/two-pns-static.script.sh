@@ -165,6 +165,7 @@ Restart=always
 RestartSec=1s
 CPUWeight=1000
 ReadWritePaths=/srv/holdfast/state
+Environment=STATE_DIRECTORY=/srv/holdfast/state
 RuntimeDirectory=holdfast
 RuntimeDirectoryMode=0755
 RuntimeDirectoryPreserve=yes
