@@ -20,6 +20,8 @@
  * reads VmRSS and /proc/PID/smaps_rollup (Pss: the Node binary's text is shared, so it counts
  * a fraction) of the agent with its own options and with each V8 option in `--v8` added,
  * and of bare Node idling with the same options (the floor). All run at once, one per node.
+ * Each agent is started once before, so the measured one starts on the config it validated
+ * and kept (STATE_DIRECTORY, as the unit gives it), as after every reboot.
  *
  * Soak (`--part soak`): the same set-up for `--duration` seconds, sampled every `--sample`
  * seconds: is memory flat over an hour of confirms and probes? (soakPart says what it prints.)
@@ -543,12 +545,26 @@ async function memoryPart(): Promise<void> {
                   "{ source: dhcp, dhcpClient: udhcpc, confirmInterval: auto }\n    conflict: { interval: 5s }",
                 ),
               ];
-        const env =
-          variant === undefined || variant === "floor" || variant === "baseline" ? {} : split(variant).env;
-        const proc = labNode.ns.spawn(argv[0]!, argv.slice(1), {
-          stdout: join(work, "log"),
-          env: { ...process.env, ...env },
-        });
+        const env = {
+          ...process.env,
+          ...(variant === undefined || variant === "floor" || variant === "baseline"
+            ? {}
+            : split(variant).env),
+          // as the unit's StateDirectory= gives it
+          ...(variant === "floor" ? {} : { STATE_DIRECTORY: join(work, "state") }),
+        };
+        if (variant !== "floor") {
+          // A first start validates the config and keeps it (src/config/snapshot.ts); the
+          // measured one starts from that, as every reboot does.
+          const first = labNode.ns.spawn(argv[0]!, argv.slice(1), { stdout: join(work, "first.log"), env });
+          const kept = join(work, "state", SNAPSHOT_FILE);
+          for (let waited = 0; !existsSync(kept) && waited < 20_000; waited += 50) await sleep(50);
+          first.kill("SIGTERM");
+          await first.exited;
+          if (!existsSync(kept))
+            console.error(`  (no kept config for ${work}: the measured start validates it)`);
+        }
+        const proc = labNode.ns.spawn(argv[0]!, argv.slice(1), { stdout: join(work, "log"), env });
         started.push({
           node,
           label:
