@@ -21,7 +21,9 @@
  * a fraction) of the agent with its own options and with each V8 option in `--v8` added,
  * and of bare Node idling with the same options (the floor). All run at once, one per node.
  * Each agent is started once before, so the measured one starts on the config it validated
- * and kept (STATE_DIRECTORY, as the unit gives it), as after every reboot.
+ * and kept (STATE_DIRECTORY, as the unit gives it), as after every reboot. Over the last half
+ * of the idle time it also counts each process's wake-ups (voluntary context switches, all
+ * threads) and CPU time: an idle agent should sleep (its confirms and probes are its only work).
  *
  * Soak (`--part soak`): the same set-up for `--duration` seconds, sampled every `--sample`
  * seconds: is memory flat over an hour of confirms and probes? (soakPart says what it prints.)
@@ -42,7 +44,15 @@
  *
  * Runs only in namespaces it creates; needs root.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -207,6 +217,8 @@ async function startPart(): Promise<void> {
       argv: readonly string[],
       label: string,
       env: NodeJS.ProcessEnv = {},
+      /** after the hold, wait (at most 5 s) for this file before stopping the process */
+      keep?: string,
     ): Promise<{ wall: number; cpu: number }> => {
       await ns.exec("ip", ["addr", "flush", "dev", "pn0"]);
       await sleep(50);
@@ -223,6 +235,8 @@ async function startPart(): Promise<void> {
         if (wallNow() > deadline) throw new Error(`${label}: never held; log ${join(dir, `${label}.log`)}`);
         await sleep(5);
       }
+      for (let waited = 0; keep !== undefined && !existsSync(keep) && waited < 5000; waited += 10)
+        await sleep(10);
       proc.kill("SIGTERM");
       await proc.exited;
       return { wall: at - since, cpu: existsSync(cpuOut) ? Number(readFileSync(cpuOut, "utf8")) : NaN };
@@ -260,13 +274,15 @@ async function startPart(): Promise<void> {
         for (const b of bundles) {
           // what the unit gives the agent (StateDirectory=): where it keeps the config it validated
           const staticState = { STATE_DIRECTORY: join(dir, "static", "state") };
-          rmSync(join(staticState.STATE_DIRECTORY, SNAPSHOT_FILE), { force: true });
+          const kept = join(staticState.STATE_DIRECTORY, SNAPSHOT_FILE);
+          rmSync(kept, { force: true });
           add(
             `${b.label}, static address, first start on its config`,
             await timeHold(
               [node, ...nodeOptions, ...prof(`${b.label}-first`), b.path, "agent", "--config", staticConfig],
               "first",
               staticState,
+              kept,
             ),
           );
           add(
@@ -284,6 +300,7 @@ async function startPart(): Promise<void> {
               [node, ...nodeOptions, ...prof(`${b.label}-cache`), b.path, "agent", "--config", cacheConfig],
               "cache",
               { STATE_DIRECTORY: join(cacheDir, "state") },
+              join(cacheDir, "state", SNAPSHOT_FILE),
             ),
           );
         }
@@ -337,6 +354,29 @@ function memoryOf(pid: number): Memory {
     Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(text)?.[1] ?? NaN);
   return { rssKb: kb(status, "VmRSS"), pssKb: kb(rollup, "Pss"), anonKb: kb(status, "RssAnon") };
 }
+
+/**
+ * What a process has woken for and run so far: voluntary context switches summed over its
+ * threads (each a wake-up after a sleep), and its CPU time (utime + stime, ms).
+ */
+function activityOf(pid: number): { wakeups: number; cpuMs: number } {
+  let wakeups = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const status = readFileSync(`/proc/${pid}/task/${task}/status`, "utf8");
+      wakeups += Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  // fields 14 and 15 of /proc/PID/stat, after the command's closing parenthesis
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { wakeups, cpuMs: (ticks * 1000) / CLOCK_TICKS };
+}
+// USER_HZ: 100 on every Linux architecture Node.js ships for
+const CLOCK_TICKS = 100;
 
 /** The agent's DHCP attachment for the memory parts: confirm every 5 s (T1 of a 10 s lease), conflict probes every 5 s. */
 const PROBING = "{ source: dhcp, dhcpClient: udhcpc, confirmInterval: auto }\n    conflict: { interval: 5s }";
@@ -578,8 +618,20 @@ async function memoryPart(): Promise<void> {
       }
     }
     const loadBefore = machineLoad();
-    await sleep(idleSeconds * 1000);
-    const measured = started.map((s) => ({ ...s, ...memoryOf(s.pid) }));
+    // wake-ups and CPU over the last half of the idle time, when start-up is long over
+    await sleep((idleSeconds * 1000) / 2);
+    const before = started.map((s) => activityOf(s.pid));
+    await sleep((idleSeconds * 1000) / 2);
+    const measured = started.map((s, i) => {
+      const after = activityOf(s.pid);
+      const perSecond = (n: number) => n / (idleSeconds / 2);
+      return {
+        ...s,
+        ...memoryOf(s.pid),
+        wakeupsPerS: perSecond(after.wakeups - before[i]!.wakeups),
+        cpuPercent: perSecond(after.cpuMs - before[i]!.cpuMs) / 10,
+      };
+    });
     const confirms = [...Array(k).keys()].map((i) => {
       const prom = join(dir, String(i), "holdfast.prom");
       if (!existsSync(prom)) return "";
@@ -604,7 +656,8 @@ async function memoryPart(): Promise<void> {
       for (const r of rows) {
         const mb = (kb: number) => (kb / 1024).toFixed(1);
         console.log(
-          `  ${r.label.padEnd(40)} RSS ${mb(r.rssKb)} MB (+${mb(r.rssKb - floor.rssKb)}), PSS ${mb(r.pssKb)} MB (+${mb(r.pssKb - floor.pssKb)}), anon ${mb(r.anonKb)} MB${r.note ? `; ${r.note}` : ""}`,
+          `  ${r.label.padEnd(40)} RSS ${mb(r.rssKb)} MB (+${mb(r.rssKb - floor.rssKb)}), PSS ${mb(r.pssKb)} MB (+${mb(r.pssKb - floor.pssKb)}), anon ${mb(r.anonKb)} MB; ` +
+            `${r.wakeupsPerS.toFixed(1)} wake-ups/s, CPU ${r.cpuPercent.toFixed(2)} %${r.note ? `; ${r.note}` : ""}`,
         );
       }
     }
