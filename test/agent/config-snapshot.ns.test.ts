@@ -5,12 +5,12 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SNAPSHOT_FILE } from "../../src/config/snapshot.js";
-import { Netns } from "../../src/harness/netns.js";
 import { addressesOf, FOREVER, NODE18, NODE20, runAgent, waitFor } from "../helpers/agent-process.js";
 import { skipUnlessRoot } from "../helpers/root.js";
 import { uniquePrefix } from "../helpers/topology.js";
+import { useVethNamespace } from "../helpers/veth-namespace.js";
 
 const skip = skipUnlessRoot(import.meta.url, "the agent restarted on a kept config in a namespace");
 
@@ -21,29 +21,16 @@ const attachment = (cidr: string) => ({
 });
 
 describe.skipIf(skip)("the agent's kept config (namespace)", () => {
-  let ns: Netns;
-  beforeAll(async () => {
-    ns = await Netns.create(`${uniquePrefix("cs")}n`);
-    const add = await ns.exec("ip", ["link", "add", "pn0", "type", "veth", "peer", "name", "pn0peer"]);
-    expect(add.code, add.stderr).toBe(0);
-    await ns.exec("ip", ["link", "set", "pn0peer", "up"]);
-    await ns.exec("ip", ["link", "set", "pn0", "up"]);
-  });
-  afterAll(async () => {
-    await ns?.destroy();
-  });
-  beforeEach(async () => {
-    await ns.exec("ip", ["addr", "flush", "dev", "pn0"]);
-  });
+  const namespace = useVethNamespace(`${uniquePrefix("cs")}n`);
 
-  const cidrs = async () => (await addressesOf(ns)).map((a) => a.cidr);
+  const cidrs = async () => (await addressesOf(namespace.current)).map((a) => a.cidr);
 
   it.each([
     ["Node 20", NODE20],
     ["Node 18", NODE18],
   ])("%s: holds from the kept result on a restart, and from the file once it changes", async (_, node) => {
     const config = { attachments: [attachment("198.18.0.41/22")] };
-    const first = runAgent(ns, config, { node });
+    const first = runAgent(namespace.current, config, { node });
     await first.waitLog(/^pn0: held /, 15_000);
     // kept once the first hold is done (agent.started)
     const kept = join(first.stateDir, SNAPSHOT_FILE);
@@ -60,29 +47,33 @@ describe.skipIf(skip)("the agent's kept config (namespace)", () => {
     // say this; a real snapshot always matches its text.)
     snapshot.config.attachments[0]!.address.cidr = "198.18.0.42/22";
     writeFileSync(kept, JSON.stringify(snapshot));
-    await ns.exec("ip", ["addr", "flush", "dev", "pn0"]);
-    const second = runAgent(ns, config, { node, dir: first.dir });
+    await namespace.current.exec("ip", ["addr", "flush", "dev", "pn0"]);
+    const second = runAgent(namespace.current, config, { node, dir: first.dir });
     await second.waitLog(/^pn0: held /, 15_000);
     expect(second.messages()).toContain("pn0: held 198.18.0.42/22 (from static)");
     expect((await second.stop()).code).toBe(0);
 
     // an edited file is validated and held as written
-    await ns.exec("ip", ["addr", "flush", "dev", "pn0"]);
-    const third = runAgent(ns, { attachments: [attachment("198.18.0.43/22")] }, { node, dir: first.dir });
+    await namespace.current.exec("ip", ["addr", "flush", "dev", "pn0"]);
+    const third = runAgent(
+      namespace.current,
+      { attachments: [attachment("198.18.0.43/22")] },
+      { node, dir: first.dir },
+    );
     await third.waitLog(/^pn0: held /, 15_000);
     expect(third.messages()).toContain("pn0: held 198.18.0.43/22 (from static)");
-    expect(await addressesOf(ns)).toEqual([
+    expect(await addressesOf(namespace.current)).toEqual([
       { cidr: "198.18.0.43/22", validLft: FOREVER, preferredLft: FOREVER },
     ]);
     expect((await third.stop()).code).toBe(0);
   });
 
   it("a config that became invalid is refused with exit 2 and the held address stays", async () => {
-    const first = runAgent(ns, { attachments: [attachment("198.18.0.44/22")] });
+    const first = runAgent(namespace.current, { attachments: [attachment("198.18.0.44/22")] });
     await first.waitLog(/^pn0: held /, 15_000);
     expect((await first.stop()).code).toBe(0);
     const bad = runAgent(
-      ns,
+      namespace.current,
       { attachments: [{ ...attachment("198.18.0.44/22"), link: { kind: "vlan" } }] },
       {
         dir: first.dir,

@@ -6,12 +6,12 @@
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { Netns } from "../../src/harness/netns.js";
+import { describe, expect, it } from "vitest";
 import { addressesOf, FOREVER, waitFor } from "../helpers/agent-process.js";
 import { fullTmpfs, inAgent, readOnly, runAgentPrivate } from "../helpers/private-mounts.js";
 import { skipUnlessRoot } from "../helpers/root.js";
 import { uniquePrefix } from "../helpers/topology.js";
+import { useVethNamespace } from "../helpers/veth-namespace.js";
 import { scratchDir } from "../helpers/scratch.js";
 
 const skip = skipUnlessRoot(import.meta.url, "agent with broken stateDir/runDir");
@@ -25,23 +25,10 @@ const attachment = (reconcileInterval = "5s") => ({
 });
 
 describe.skipIf(skip)("the hold never waits on the disk (namespace, private mounts)", () => {
-  let ns: Netns;
-  beforeAll(async () => {
-    ns = await Netns.create(`${uniquePrefix("of")}n`);
-    // a veth pair inside the namespace (no dummy module on every kernel), nothing outside it
-    const add = await ns.exec("ip", ["link", "add", "pn0", "type", "veth", "peer", "name", "pn0peer"]);
-    expect(add.code, add.stderr).toBe(0);
-    await ns.exec("ip", ["link", "set", "pn0peer", "up"]);
-    await ns.exec("ip", ["link", "set", "pn0", "up"]);
-  });
-  afterAll(async () => {
-    await ns?.destroy();
-  });
-  beforeEach(async () => {
-    await ns.exec("ip", ["addr", "flush", "dev", "pn0"]);
-  });
+  const namespace = useVethNamespace(`${uniquePrefix("of")}n`);
 
-  const held = async () => (await addressesOf(ns)).some((a) => a.cidr === CIDR && a.validLft === FOREVER);
+  const held = async () =>
+    (await addressesOf(namespace.current)).some((a) => a.cidr === CIDR && a.validLft === FOREVER);
 
   // row 1
   it.each([
@@ -53,7 +40,7 @@ describe.skipIf(skip)("the hold never waits on the disk (namespace, private moun
     const dir = scratchDir("hf-own-");
     mkdirSync(join(dir, "run"));
     writeFileSync(join(dir, "run", "agent.lock"), content);
-    const agent = runAgentPrivate(ns, { attachments: [attachment()] }, "", { dir });
+    const agent = runAgentPrivate(namespace.current, { attachments: [attachment()] }, "", { dir });
     try {
       await agent.waitLog(/^pn0: held /, 10_000);
       expect(await held(), "address held").toBe(true);
@@ -67,9 +54,14 @@ describe.skipIf(skip)("the hold never waits on the disk (namespace, private moun
   it("holds with a 0-byte lock left in a full 8 KB runDir", async () => {
     const dir = scratchDir("hf-own-");
     const runDir = join(dir, "run");
-    const agent = runAgentPrivate(ns, { attachments: [attachment()] }, fullTmpfs(runDir, 8, ["agent.lock"]), {
-      dir,
-    });
+    const agent = runAgentPrivate(
+      namespace.current,
+      { attachments: [attachment()] },
+      fullTmpfs(runDir, 8, ["agent.lock"]),
+      {
+        dir,
+      },
+    );
     try {
       await agent.waitLog(/^pn0: held /, 10_000);
       expect(await held()).toBe(true);
@@ -106,7 +98,7 @@ describe.skipIf(skip)("the hold never waits on the disk (namespace, private moun
           : mountCase === "FULL_RUN"
             ? fullTmpfs(join(dir, "run"))
             : "";
-    const agent = runAgentPrivate(ns, { attachments: [attachment()] }, prelude, { dir });
+    const agent = runAgentPrivate(namespace.current, { attachments: [attachment()] }, prelude, { dir });
     try {
       await agent.waitLog(/^pn0: held /, 10_000);
       expect(await held()).toBe(true);
@@ -126,7 +118,7 @@ describe.skipIf(skip)("the hold never waits on the disk (namespace, private moun
     const textfile = join(promDir, "holdfast.prom");
     // 16 KB with one 4 KB page left: the textfile (process metrics included) is larger
     const agent = runAgentPrivate(
-      ns,
+      namespace.current,
       { metrics: { textfile }, attachments: [attachment("200ms")] },
       fullTmpfs(promDir, 16, [], 4096),
       { dir },
@@ -155,10 +147,12 @@ describe.skipIf(skip)("the hold never waits on the disk (namespace, private moun
     const runDir = join(dir, "run");
     // runDir on a 64 KB tmpfs with room, filled up once the agent holds
     const prelude = `mkdir -p '${runDir}' && mount -t tmpfs -o size=64k holdfast-test '${runDir}'`;
-    const agent = runAgentPrivate(ns, { attachments: [attachment("100ms")] }, prelude, { dir });
+    const agent = runAgentPrivate(namespace.current, { attachments: [attachment("100ms")] }, prelude, {
+      dir,
+    });
     try {
       await agent.waitLog(/^pn0: held /, 10_000);
-      const fill = await ns.exec("nsenter", [
+      const fill = await namespace.current.exec("nsenter", [
         "-t",
         String(agent.proc.pid),
         "-m",
@@ -181,7 +175,12 @@ describe.skipIf(skip)("the hold never waits on the disk (namespace, private moun
   it("binds metrics.listen on the held address as soon as it is held", async () => {
     const dir = scratchDir("hf-own-");
     const listen = `${CIDR.split("/")[0]}:19464`;
-    const agent = runAgentPrivate(ns, { metrics: { listen }, attachments: [attachment()] }, "", { dir });
+    const agent = runAgentPrivate(
+      namespace.current,
+      { metrics: { listen }, attachments: [attachment()] },
+      "",
+      { dir },
+    );
     try {
       await agent.waitLog(/^pn0: held /, 10_000);
       const heldAt = Date.now();
@@ -191,7 +190,8 @@ describe.skipIf(skip)("the hold never waits on the disk (namespace, private moun
       const metrics = await waitFor(
         "the metrics port",
         async () => {
-          const out = (await ns.exec("curl", ["-s", "-m", "5", `http://${listen}/metrics`])).stdout;
+          const out = (await namespace.current.exec("curl", ["-s", "-m", "5", `http://${listen}/metrics`]))
+            .stdout;
           return out.includes("holdfast_address_held") ? out : undefined;
         },
         5000,
@@ -223,7 +223,7 @@ describe.skipIf(skip)("the hold never waits on the disk (namespace, private moun
           `  set: (v) => { early = v; if (v) require("node:fs").writeFileSync(${JSON.stringify(mark)}, ""); } });`,
         ].join("\n"),
       );
-      const agent = runAgentPrivate(ns, { attachments: [attachment()] }, "", {
+      const agent = runAgentPrivate(namespace.current, { attachments: [attachment()] }, "", {
         dir,
         nodeArgs: ["--require", preload],
       });
