@@ -78,7 +78,7 @@ export class Wire {
     private readonly deps: WireDeps,
     private readonly callbacks: WireCallbacks,
   ) {
-    this.clock = deps.clock ?? (() => monotonicMs());
+    this.clock = deps.clock ?? monotonicMs;
   }
 
   private key(purpose: string): string {

@@ -72,6 +72,11 @@ export function parseConfig(document: unknown, file = "<config>"): Config {
   return validate(configSchema, document, file, "config");
 }
 
+/** A config file's text, read already (the agent reads it once for its snapshot too), validated. */
+export function configFromText(text: string, file: string): Config {
+  return parseConfig(parseDocument(text, showFile(file)), file);
+}
+
 export function loadConfig(file: string = DEFAULT_CONFIG_PATH): Config {
-  return parseConfig(readDocument(file), file);
+  return configFromText(readInputText(file), file);
 }

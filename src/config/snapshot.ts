@@ -13,7 +13,6 @@ import { writeFileAtomic } from "../util/atomic-write.js";
 import { readRegularFile } from "../util/read-file.js";
 import { BUILD } from "../version.js";
 import { readInputText, MAX_INPUT_BYTES } from "./input.js";
-import { showFile } from "./problems.js";
 import type { Config } from "./schema.js";
 
 export const SNAPSHOT_FILE = "config.validated.json";
@@ -79,8 +78,8 @@ export async function loadAgentConfig(
   const kept = snapshotPath(env);
   const snapshot = kept === undefined ? undefined : readSnapshot(kept, file, text);
   if (snapshot !== undefined) return { config: snapshot, from: "snapshot", remember: () => undefined };
-  const { parseConfig, parseDocument } = await import("./load.js");
-  const config = parseConfig(parseDocument(text, showFile(file)), file);
+  const { configFromText } = await import("./load.js");
+  const config = configFromText(text, file);
   return {
     config,
     from: "validated",
